@@ -1,0 +1,107 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { ResolvedConfig } from '../config/load.js';
+import { usageError } from '../output/errors.js';
+import { VERSION } from '../version.js';
+
+/**
+ * The one place AWS clients are built. SDK packages are imported on first use (so `mme --help` never loads them),
+ * and each client is built once per process for a given region/profile/endpoint and then shared.
+ */
+export interface ClientSettings {
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+}
+
+export function clientSettings(config: ResolvedConfig): ClientSettings {
+  const s = config.settings;
+  return { region: s.region.value, profile: s.profile.value, endpointUrl: s.endpointUrl.value };
+}
+
+const clients = new Map<string, Promise<unknown>>();
+
+export function s3Client(settings: ClientSettings): Promise<S3Client> {
+  return memo('s3', settings, async (common) => {
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    // Custom endpoints (moto, MinIO, LocalStack, mme local) rarely serve virtual-hosted bucket names.
+    return new S3Client({ ...common, forcePathStyle: Boolean(settings.endpointUrl) });
+  });
+}
+
+export function runtimeClient(settings: ClientSettings): Promise<SageMakerRuntimeClient> {
+  return memo('runtime', settings, async (common) => {
+    const { SageMakerRuntimeClient } = await import('@aws-sdk/client-sagemaker-runtime');
+    return new SageMakerRuntimeClient(common);
+  });
+}
+
+export function cloudWatchClient(settings: ClientSettings): Promise<CloudWatchClient> {
+  return memo('cloudwatch', settings, async (common) => {
+    const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
+    return new CloudWatchClient(common);
+  });
+}
+
+interface CommonConfig {
+  region?: string;
+  profile?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  customUserAgent: string;
+  maxAttempts?: number;
+  requestHandler: { connectionTimeout: number };
+}
+
+function memo<T>(service: string, settings: ClientSettings, build: (common: CommonConfig) => Promise<T>): Promise<T> {
+  const key = JSON.stringify([service, settings.region, settings.profile, settings.endpointUrl]);
+  let client = clients.get(key) as Promise<T> | undefined;
+  if (!client) {
+    client = build(commonConfig(settings)).then(async (c) => {
+      await checkRegion(c as { config: { region: () => Promise<string> } });
+      return c;
+    });
+    clients.set(key, client);
+  }
+  return client;
+}
+
+function commonConfig(settings: ClientSettings): CommonConfig {
+  const local = settings.endpointUrl !== undefined && isLoopback(settings.endpointUrl);
+  const env = process.env;
+  const common: CommonConfig = {
+    region: settings.region ?? (local ? 'us-east-1' : undefined),
+    profile: settings.profile,
+    endpoint: settings.endpointUrl,
+    customUserAgent: `mme/${VERSION}`,
+    requestHandler: { connectionTimeout: 5000 },
+  };
+  // A server on this machine (moto, mme local) does not check signatures: spare the user fake credentials.
+  if (local && !env.AWS_ACCESS_KEY_ID && !settings.profile) {
+    common.credentials = { accessKeyId: 'mme-local', secretAccessKey: 'mme-local' };
+  }
+  if (env.AWS_MAX_ATTEMPTS === undefined) common.maxAttempts = 3;
+  return common;
+}
+
+async function checkRegion(client: { config: { region: () => Promise<string> } }): Promise<void> {
+  let region: string | undefined;
+  try {
+    region = await client.config.region();
+  } catch {
+    region = undefined;
+  }
+  if (!region) {
+    throw usageError('no AWS region configured.', 'Pass --region eu-west-1, set AWS_REGION, or add "region" to the fleet in mme.config.json.');
+  }
+}
+
+export function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+  } catch {
+    return false;
+  }
+}

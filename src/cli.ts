@@ -1,0 +1,87 @@
+import { Command, CommanderError, Option } from 'commander';
+import { commands } from './commands/index.js';
+import type { CommandSpec } from './commands/command.js';
+import type { GlobalFlags } from './config/load.js';
+import { ExitCode } from './output/errors.js';
+import { Output } from './output/output.js';
+import { VERSION } from './version.js';
+
+/** Flags accepted by every command, before or after the command name. */
+function addGlobalOptions(program: Command): void {
+  program
+    .option('--fleet <name>', 'fleet from the config file (env MME_FLEET)')
+    .option('--config <file>', 'config file (env MME_CONFIG; default: mme.config.json found walking up)')
+    .option('--prefix <url>', 'model prefix, s3://bucket/path/ or file://path/ (env MME_PREFIX)')
+    .option('--endpoint-name <name>', 'SageMaker endpoint name (env MME_ENDPOINT_NAME)')
+    .option('--variant <name>', 'production variant (env MME_VARIANT; default AllTraffic)')
+    .option('--region <region>', 'AWS region (env AWS_REGION)')
+    .option('--profile <profile>', 'AWS profile (env AWS_PROFILE)')
+    .option('--endpoint-url <url>', 'service URL override: moto, LocalStack, mme local (env AWS_ENDPOINT_URL)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('-q, --quiet', 'print only data and errors')
+    .option('--debug', 'show stack traces and SDK details on errors')
+    .addOption(new Option('--no-color', 'no colour (also when NO_COLOR is set or output is not a terminal)'));
+}
+
+export function buildProgram(onRun: (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => Promise<void>): Command {
+  const program = new Command('mme')
+    .description('Manage Amazon SageMaker multi-model endpoints: package, push, list, invoke, measure, and run one locally.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
+  addGlobalOptions(program);
+  program.exitOverride();
+  const seen = new Set<string>();
+  for (const spec of commands) {
+    if (seen.has(spec.name)) throw new Error(`duplicate command name: ${spec.name}`);
+    seen.add(spec.name);
+    const cmd = program.command(spec.name).description(spec.summary).exitOverride();
+    spec.configure?.(cmd);
+    if (spec.examples?.length) cmd.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n'));
+    cmd.action(async (...actionArgs: unknown[]) => {
+      const self = actionArgs[actionArgs.length - 1] as Command;
+      await onRun(spec, self.args, self.optsWithGlobals());
+    });
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let out = new Output({ json: argv.includes('--json'), quiet: false, debug: argv.includes('--debug'), color: !argv.includes('--no-color') });
+  const controller = new AbortController();
+  let exitCode: number = ExitCode.ok;
+
+  const onRun = async (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => {
+    out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), debug: Boolean(opts.debug), color: opts.color !== false });
+    // Config (and zod) load only once a command runs: `mme --help` and `--version` stay fast.
+    const { makeContext } = await import('./commands/context.js');
+    const ctx = makeContext(out, opts as GlobalFlags, controller.signal);
+    const interrupt = () => {
+      if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+      controller.abort();
+    };
+    process.on('SIGINT', interrupt);
+    process.on('SIGTERM', interrupt);
+    try {
+      exitCode = (await spec.run(ctx, args, opts)) ?? ExitCode.ok;
+      if (controller.signal.aborted && spec.name !== 'local') exitCode = ExitCode.interrupted;
+    } catch (err) {
+      exitCode = controller.signal.aborted ? ExitCode.interrupted : out.error(err);
+    }
+  };
+
+  try {
+    await buildProgram(onRun).parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; everything else commander refuses is a usage error it has already printed.
+      exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+        ? ExitCode.ok
+        : ExitCode.usage;
+    } else {
+      exitCode = out.error(err);
+    }
+  }
+  // Exit explicitly: idle keep-alive sockets or timers must not keep a finished command alive.
+  process.exit(exitCode);
+}

@@ -1,0 +1,46 @@
+import readline from 'node:readline/promises';
+import { notFound, usageError } from '../output/errors.js';
+import { defineCommand } from './command.js';
+import { mapLimit } from './fleet.js';
+
+export default defineCommand({
+  name: 'rm',
+  summary: "delete models from the fleet's prefix (all or nothing: every name must exist)",
+  configure: (cmd) =>
+    cmd
+      .argument('<name...>', 'model names as `mme ls` prints them')
+      .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+      .option('--dry-run', 'say what would be deleted, without deleting'),
+  examples: ['mme rm m37.tar.gz', 'mme rm m12.tar.gz m13.tar.gz --yes --fleet tail'],
+  async run(ctx, names, opts) {
+    const [{ checkModelName }, { fleetStore }] = await Promise.all([import('../artifacts/names.js'), import('./fleet-store.js')]);
+    names.forEach((n) => checkModelName(n));
+    const unique = [...new Set(names)];
+    const store = await fleetStore(ctx);
+    const found = await mapLimit(unique, 16, (n) => store.head(n));
+    const missing = unique.filter((_, i) => !found[i]);
+    if (missing.length) {
+      throw notFound(`not found under ${store.url}: ${missing.join(', ')}.`, 'Nothing was deleted. Check the names with `mme ls`.');
+    }
+    const urls = unique.map((n) => store.url + n);
+    if (opts.dryRun) {
+      ctx.out.result({ dryRun: true, deleted: [], wouldDelete: urls }, () => urls.map((u) => `would delete ${u}`).join('\n'));
+      return;
+    }
+    if (!opts.yes) {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) {
+        throw usageError(`refusing to delete ${unique.length} model(s) without confirmation.`, 'Pass --yes when running non-interactively.');
+      }
+      const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+      const answer = await rl.question(`delete ${unique.length} model(s) from ${store.url} (${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ', …' : ''})? [y/N] `);
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        ctx.out.info('nothing deleted.');
+        return 1;
+      }
+    }
+    await store.remove(unique);
+    ctx.out.info('instances that already loaded these models may serve them until they are evicted; stop sending them traffic.');
+    ctx.out.result({ deleted: urls }, () => urls.map((u) => `deleted ${u}`).join('\n'));
+  },
+});

@@ -1,0 +1,85 @@
+import { MmeError, ExitCode } from './errors.js';
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  debug: boolean;
+  color: boolean;
+}
+
+export interface Progress {
+  update(text: string): void;
+  stop(): void;
+}
+
+/**
+ * Everything a command shows goes through here: data to stdout (one JSON document under --json),
+ * messages to stderr, spinners only when stderr is a terminal.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly debug: boolean;
+  readonly color: boolean;
+  readonly stdoutIsTTY = Boolean(process.stdout.isTTY);
+  readonly stderrIsTTY = Boolean(process.stderr.isTTY);
+
+  constructor(options: OutputOptions) {
+    this.json = options.json;
+    this.quiet = options.quiet;
+    this.debug = options.debug;
+    this.color = options.color && this.stderrIsTTY && !process.env.NO_COLOR;
+  }
+
+  /** The command's result: JSON envelope for scripts, `human()` text for people. */
+  result(data: unknown, human?: () => string | undefined): void {
+    if (this.json) {
+      process.stdout.write(JSON.stringify({ status: 'success', result: data }, null, 2) + '\n');
+      return;
+    }
+    const text = human?.();
+    if (text) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  /** Raw bytes on stdout (invoke bodies, Prometheus text). */
+  raw(bytes: Uint8Array | string): void {
+    process.stdout.write(bytes);
+  }
+
+  info(message: string): void {
+    if (!this.quiet) process.stderr.write(message + '\n');
+  }
+
+  warn(message: string): void {
+    process.stderr.write(this.paint('warning:', 33) + ' ' + message + '\n');
+  }
+
+  /** Reports a failure and returns the exit code it maps to. */
+  error(err: unknown): number {
+    const known = err instanceof MmeError;
+    const exitCode = known ? err.exitCode : ExitCode.failed;
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.json) {
+      const error = { code: known ? err.code : 'failed', message, hint: known ? err.hint : undefined, exitCode };
+      process.stdout.write(JSON.stringify({ status: 'error', error }, null, 2) + '\n');
+    }
+    const hint = known && err.hint ? ` ${err.hint}` : '';
+    process.stderr.write(`${this.paint('mme:', 31)} ${message}${hint}\n`);
+    if (this.debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return exitCode;
+  }
+
+  /** A spinner on a terminal, nothing otherwise. ora is imported only when it will be seen. */
+  async progress(text: string): Promise<Progress> {
+    if (this.quiet || this.json || !this.stderrIsTTY || process.env.NO_COLOR || process.env.CI) {
+      return { update() {}, stop() {} };
+    }
+    const { default: ora } = await import('ora');
+    const spinner = ora({ text, stream: process.stderr, color: 'cyan' }).start();
+    return { update: (t) => (spinner.text = t), stop: () => spinner.stop() };
+  }
+
+  paint(text: string, ansi: number): string {
+    return this.color ? `\u001b[${ansi}m${text}\u001b[0m` : text;
+  }
+}

@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { MmeError } from '../output/errors.js';
+import { TEMP_MARK, writeAtomically } from './atomic.js';
+import { wouldOverwrite } from './overwrite.js';
+import type { ModelObject, PutOptions, Store } from './store.js';
+
+/** A fleet in a local folder: the same names, overwrite guard and atomic writes as S3. */
+export class FileStore implements Store {
+  readonly url: string;
+  private readonly root: string;
+
+  constructor(prefix: string) {
+    this.url = prefix;
+    this.root = prefix.slice('file://'.length);
+  }
+
+  private pathOf(name: string): string {
+    return path.join(this.root, ...name.split('/'));
+  }
+
+  async list(): Promise<ModelObject[]> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(this.root, { withFileTypes: true, recursive: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // like an S3 prefix nobody has pushed to
+      throw ioError('list', this.root, err);
+    }
+    const files = entries.filter((e) => e.isFile() && !e.name.startsWith(TEMP_MARK));
+    return Promise.all(
+      files.map(async (e) => {
+        const full = path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+        const st = await fsp.stat(full);
+        return { name: path.relative(this.root, full).split(path.sep).join('/'), size: st.size, lastModified: st.mtime };
+      }),
+    );
+  }
+
+  async head(name: string): Promise<ModelObject | undefined> {
+    try {
+      const st = await fsp.stat(this.pathOf(name));
+      return st.isFile() ? { name, size: st.size, lastModified: st.mtime } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(name: string, localPath: string, options: PutOptions): Promise<ModelObject> {
+    const target = this.pathOf(name);
+    try {
+      await writeAtomically(
+        target,
+        (tmp) => {
+          const source = fs.createReadStream(localPath);
+          let sent = 0;
+          source.on('data', (chunk) => options.onProgress?.((sent += chunk.length)));
+          return pipeline(source, fs.createWriteStream(tmp), { signal: options.signal });
+        },
+        !options.overwrite,
+      );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw wouldOverwrite(name, this.url);
+      throw ioError('write', target, err);
+    }
+    const stored = await this.head(name);
+    const size = (await fsp.stat(localPath)).size;
+    if (!stored || stored.size !== size) throw new MmeError(`copy of ${name} did not verify: ${target} has ${stored?.size ?? 0} bytes, expected ${size}.`);
+    return { ...stored, sha256: options.sha256 };
+  }
+
+  async remove(names: string[]): Promise<void> {
+    for (const name of names) {
+      try {
+        await fsp.unlink(this.pathOf(name));
+      } catch (err) {
+        throw ioError('delete', this.pathOf(name), err);
+      }
+    }
+  }
+
+  async download(name: string, localPath: string, signal?: AbortSignal): Promise<ModelObject> {
+    const source = this.pathOf(name);
+    const found = await this.head(name);
+    if (!found) throw new MmeError(`${name} does not exist under ${this.url}.`, 3);
+    await writeAtomically(localPath, (tmp) => pipeline(fs.createReadStream(source), fs.createWriteStream(tmp), { signal }));
+    return found;
+  }
+}
+
+function ioError(what: string, where: string, err: unknown): MmeError {
+  const code = (err as NodeJS.ErrnoException).code ?? String(err);
+  return new MmeError(`cannot ${what} ${where}: ${code}.`, 1, code === 'EACCES' ? 'Check the folder\'s permissions.' : undefined);
+}

@@ -1,0 +1,30 @@
+/** A model artifact as a prefix holds it. `name` is relative to the prefix: exactly what TargetModel takes. */
+export interface ModelObject {
+  name: string;
+  size: number;
+  lastModified: Date;
+  /** Recorded by `mme push` (S3 object metadata); unknown for objects written by other tools. */
+  sha256?: string;
+}
+
+export interface PutOptions {
+  overwrite: boolean;
+  sha256: string;
+  signal?: AbortSignal;
+  onProgress?(sentBytes: number): void;
+}
+
+/** The place a fleet's models live: an S3 prefix or a local folder, with the same semantics. */
+export interface Store {
+  /** The normalised prefix URL, ending in `/`. */
+  readonly url: string;
+  /** Every model under the prefix, all pages. */
+  list(): Promise<ModelObject[]>;
+  head(name: string): Promise<ModelObject | undefined>;
+  /** Uploads a local file; refuses (WouldOverwrite) an existing name unless `overwrite`. Never leaves a partial object. */
+  put(name: string, localPath: string, options: PutOptions): Promise<ModelObject>;
+  /** Deletes names that the caller has checked exist. */
+  remove(names: string[]): Promise<void>;
+  /** Copies a model to a local file (atomically), for the local endpoint's disk cache. */
+  download(name: string, localPath: string, signal?: AbortSignal): Promise<ModelObject>;
+}

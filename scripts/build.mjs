@@ -2,7 +2,7 @@
 // entries named *.worker.ts). Fewer modules to resolve at start-up is what keeps `mme --version` fast.
 // Type checking is `tsc --noEmit`, run before this by `npm run build`.
 import { build } from 'esbuild';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const workers = readdirSync('src', { recursive: true })
@@ -11,10 +11,11 @@ const workers = readdirSync('src', { recursive: true })
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
-rmSync('dist', { recursive: true, force: true });
+// Built beside dist/ and swapped in at the end, so a command running meanwhile never sees a half-written dist/.
+const fresh = `dist.build-${process.pid}`;
 await build({
   entryPoints: ['src/cli.ts', ...workers],
-  outdir: 'dist',
+  outdir: fresh,
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -27,3 +28,11 @@ await build({
   logLevel: 'warning',
   define: { __MME_VERSION__: JSON.stringify(version) },
 });
+const old = `dist.old-${process.pid}`;
+try {
+  renameSync('dist', old);
+} catch {
+  /* first build */
+}
+renameSync(fresh, 'dist');
+rmSync(old, { recursive: true, force: true });

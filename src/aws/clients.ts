@@ -20,6 +20,9 @@ export function clientSettings(config: ResolvedConfig): ClientSettings {
   return { region: s.region.value, profile: s.profile.value, endpointUrl: s.endpointUrl.value };
 }
 
+// The SDK's notice that future releases will need Node 22 would print on every command; it is for us, not users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const clients = new Map<string, Promise<unknown>>();
 
 export function s3Client(settings: ClientSettings): Promise<S3Client> {

@@ -23,7 +23,8 @@ export function explainAwsError(err: unknown, endpointUrl?: string): unknown {
   }
   const status = e.$metadata?.httpStatusCode;
   if (e.name === 'NoSuchBucket') {
-    return new MmeError(`bucket does not exist: ${e.message}`, ExitCode.notFound, 'Check the fleet\'s prefix.');
+    const bucket = (e as { BucketName?: string }).BucketName;
+    return new MmeError(`bucket ${bucket ? `"${bucket}" ` : ''}does not exist.`, ExitCode.notFound, 'Check the fleet\'s prefix.');
   }
   if (e.name === 'AccessDenied' || status === 403) {
     return new MmeError(`access denied (${e.name}): ${e.message}`, ExitCode.failed, 'Check the IAM permissions of the profile in use.');

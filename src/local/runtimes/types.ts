@@ -1,0 +1,83 @@
+/**
+ * The contract between the local endpoint's model cache and a model runtime (XGBoost today, others later).
+ *
+ * A runtime turns an extracted artifact folder into a {@link LoadedModel}. The cache keeps loaded models in an LRU
+ * whose budget is counted in {@link LoadedModel.footprintBytes}; the HTTP server calls {@link LoadedModel.invoke} with
+ * the raw request and maps the two error classes below to HTTP answers:
+ *
+ * - {@link ModelRequestError}: the request is at fault; `status` is the HTTP status to return
+ *   (400 bad input, 415 unsupported Content-Type, 406 unsupported Accept).
+ * - {@link ModelLoadError}: a model file could not be loaded; `file` and `reason` say which and why.
+ *
+ * Anything else thrown by a runtime is a bug in the runtime (HTTP 500).
+ */
+
+/** What `mme predict --json` and the local endpoint's model listing show about a loaded model. */
+export interface ModelDescription {
+  /** Runtime that loaded the model, e.g. "xgboost". */
+  runtime: string;
+  /** File format of the model file(s), e.g. "json", "ubj", "binary"; "mixed" when the files differ. */
+  format: string;
+  booster?: string;
+  objective?: string;
+  /** Number of trees over all files (0 for linear models). */
+  trees?: number;
+  /** Number of input features a request row must have. */
+  features: number;
+  /** Number of classes for multi-class models, else 0 (xgboost's num_class). */
+  classes: number;
+  /** Number of values returned per request row (1, or the class count for probability vectors). */
+  outputsPerRow: number;
+  /** Bytes held in memory by the loaded model (the LRU budget unit). */
+  footprintBytes: number;
+  /** Model files that were loaded, relative to the artifact folder; several files are averaged (k-fold). */
+  files: string[];
+}
+
+/** A model held in memory, ready to answer InvokeEndpoint requests. */
+export interface LoadedModel {
+  /** Memory the model holds, for the LRU budget. */
+  readonly footprintBytes: number;
+  /** Format, booster, objective, trees, features, classes, footprint, files. */
+  describe(): ModelDescription;
+  /**
+   * Score one request exactly as the SageMaker serving container would.
+   * @param body raw request payload
+   * @param contentType request Content-Type header (missing = text/csv)
+   * @param accept request Accept header (missing or `*\/*` = text/csv)
+   * @throws ModelRequestError for anything wrong with the request
+   */
+  invoke(body: Uint8Array, contentType: string | undefined, accept: string | undefined): { body: Uint8Array; contentType: string };
+}
+
+/** A kind of model the local endpoint can serve. */
+export interface Runtime {
+  name: string;
+  /**
+   * Load an extracted artifact folder (what SageMaker extracts from model.tar.gz).
+   * @throws ModelLoadError when the folder holds no loadable model
+   */
+  loadDir(dir: string): Promise<LoadedModel>;
+}
+
+/** The request is at fault. `status`: 400 bad input, 415 unsupported Content-Type, 406 unsupported Accept. */
+export class ModelRequestError extends Error {
+  readonly status: number;
+  constructor(status: 400 | 406 | 413 | 415, message: string) {
+    super(message);
+    this.name = 'ModelRequestError';
+    this.status = status;
+  }
+}
+
+/** A model file (or folder) could not be loaded. The message reads "<file>: <reason>". */
+export class ModelLoadError extends Error {
+  readonly file: string;
+  readonly reason: string;
+  constructor(file: string, reason: string) {
+    super(`${file}: ${reason}`);
+    this.name = 'ModelLoadError';
+    this.file = file;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The legacy binary model format (what xgboost 1.x writes for a file name without .json/.ubj, e.g. the
+ * `xgboost-model` inside most SageMaker artifacts). Little-endian; layout per src/learner.cc, src/gbm/gbtree_model.cc
+ * and src/tree/tree_model.cc (treelite's xgboost_legacy.cc is a complete independent reader):
+ *
+ *   ["binf"] LearnerModelParamLegacy(136) objective(u64 len + bytes) booster(u64 len + bytes)
+ *   gbtree/dart: GBTreeModelParam(160) { TreeParam(148) Node(20)*n RTreeNodeStat(16)*n [leaf vector] }*
+ *                tree_info(i32 * num_trees) [dart: u64 count + f32 weight_drop]
+ *   gblinear:    DeprecatedGBLinearModelParam(136) u64 count + f32 weights
+ *   [extra attributes if contain_extra_attrs: u64 count of (u64 len + key, u64 len + value)]
+ *
+ * Every count is checked against the bytes left, so garbage or a truncated file fails fast with a reason.
+ */
+import { fail, type BoosterName, type ModelSource, type TreeSource } from './source.js';
+
+const LEARNER_PARAM_BYTES = 136;
+const GBTREE_PARAM_BYTES = 160;
+const TREE_PARAM_BYTES = 148;
+const NODE_BYTES = 20;
+const STAT_BYTES = 16;
+const GBLINEAR_PARAM_BYTES = 136;
+const MAX_NAME_BYTES = 1024;
+
+export function parseLegacyBinary(bytes: Uint8Array): ModelSource {
+  const r = new BinaryReader(bytes);
+  if (startsWith(bytes, 'bs64')) fail('base64-encoded legacy model (bs64) is not supported; re-save it with booster.save_model()');
+  if (startsWith(bytes, 'binf')) r.skip(4);
+
+  r.need(LEARNER_PARAM_BYTES, 'learner parameters');
+  const p = r.pos;
+  const baseScore = r.view.getFloat32(p, true);
+  const numFeature = r.view.getUint32(p + 4, true);
+  const numClass = r.view.getInt32(p + 8, true);
+  const containExtraAttrs = r.view.getInt32(p + 12, true);
+  const majorVersion = r.view.getUint32(p + 20, true);
+  const numTarget = r.view.getUint32(p + 28, true);
+  r.skip(LEARNER_PARAM_BYTES);
+  if (numClass < 0 || numClass > 1 << 20) fail(`not an XGBoost model (num_class ${numClass} in the legacy binary header)`);
+  if (numFeature > 1 << 28) fail(`not an XGBoost model (num_feature ${numFeature} in the legacy binary header)`);
+
+  const objective = r.name('objective');
+  const booster = r.name('booster') as BoosterName;
+  const common = {
+    format: 'binary' as const,
+    objective,
+    baseScore: [baseScore],
+    baseScoreIsMargin: majorVersion < 1,
+    numFeature,
+    numClass,
+    numTarget: numTarget === 0 ? 1 : numTarget,
+  };
+
+  let source: ModelSource;
+  if (booster === 'gbtree' || booster === 'dart') {
+    const { trees, treeInfo } = readTrees(r);
+    let weightDrop: Float32Array | undefined;
+    if (booster === 'dart') {
+      weightDrop = trees.length === 0 ? new Float32Array(0) : r.floatVector('dart weight_drop');
+      if (weightDrop.length !== trees.length) fail(`dart weight_drop has ${weightDrop.length} entries for ${trees.length} trees`);
+    }
+    source = { ...common, booster, trees, treeInfo, weightDrop };
+  } else if (booster === 'gblinear') {
+    r.need(GBLINEAR_PARAM_BYTES, 'gblinear parameters');
+    r.skip(GBLINEAR_PARAM_BYTES);
+    source = { ...common, booster, trees: [], treeInfo: [], linearWeights: r.floatVector('gblinear weights') };
+  } else {
+    return fail(`unsupported booster '${booster}' (supported: gbtree, dart, gblinear)`);
+  }
+  if (containExtraAttrs !== 0) readAttributes(r);
+  return source;
+}
+
+function readTrees(r: BinaryReader): { trees: TreeSource[]; treeInfo: Int32Array } {
+  r.need(GBTREE_PARAM_BYTES, 'gbtree parameters');
+  const numTrees = r.view.getInt32(r.pos, true);
+  r.skip(GBTREE_PARAM_BYTES);
+  // each tree takes at least its 148-byte parameter block plus one node and its stats
+  if (numTrees < 0 || numTrees * (TREE_PARAM_BYTES + NODE_BYTES + STAT_BYTES) > r.remaining()) {
+    fail(`truncated or invalid legacy binary: ${numTrees} trees cannot fit in the ${r.remaining()} bytes left`);
+  }
+  const trees: TreeSource[] = [];
+  for (let t = 0; t < numTrees; t++) trees.push(readTree(r, t));
+  r.need(4 * numTrees, 'tree_info');
+  const treeInfo = new Int32Array(numTrees);
+  for (let t = 0; t < numTrees; t++) treeInfo[t] = r.view.getInt32(r.pos + 4 * t, true);
+  r.skip(4 * numTrees);
+  return { trees, treeInfo };
+}
+
+function readTree(r: BinaryReader, t: number): TreeSource {
+  r.need(TREE_PARAM_BYTES, `tree ${t} parameters`);
+  const numNodes = r.view.getInt32(r.pos + 4, true);
+  const sizeLeafVector = r.view.getInt32(r.pos + 20, true);
+  r.skip(TREE_PARAM_BYTES);
+  if (numNodes <= 0 || numNodes * (NODE_BYTES + STAT_BYTES) > r.remaining()) {
+    fail(`truncated or invalid legacy binary: tree ${t} claims ${numNodes} nodes, ${r.remaining()} bytes left`);
+  }
+  if (sizeLeafVector > 1) fail(`tree ${t} is a multi-target tree (size_leaf_vector ${sizeLeafVector}), which is not supported`);
+  const left = new Int32Array(numNodes);
+  const right = new Int32Array(numNodes);
+  const splitIndex = new Int32Array(numNodes);
+  const splitCondition = new Float32Array(numNodes);
+  const defaultLeft = new Uint8Array(numNodes);
+  const v = r.view;
+  let p = r.pos;
+  for (let i = 0; i < numNodes; i++, p += NODE_BYTES) {
+    left[i] = v.getInt32(p + 4, true);
+    right[i] = v.getInt32(p + 8, true);
+    const sindex = v.getUint32(p + 12, true);
+    splitIndex[i] = sindex & 0x7fffffff;
+    defaultLeft[i] = sindex >>> 31;
+    splitCondition[i] = v.getFloat32(p + 16, true);
+  }
+  r.skip(numNodes * NODE_BYTES);
+  r.skip(numNodes * STAT_BYTES); // loss_chg, sum_hess, base_weight, leaf_child_cnt: training statistics
+  if (sizeLeafVector !== 0) {
+    // before 2.0 a (normally empty) leaf vector follows when size_leaf_vector != 0
+    const count = r.u64('leaf vector length');
+    r.need(count * 4, 'leaf vector');
+    r.skip(count * 4);
+  }
+  return { left, right, splitIndex, splitCondition, defaultLeft };
+}
+
+function readAttributes(r: BinaryReader): void {
+  const count = r.u64('attribute count');
+  if (count * 16 > r.remaining()) fail('truncated or invalid legacy binary: attribute count exceeds the file');
+  for (let i = 0; i < count; i++) {
+    r.skipString('attribute name');
+    r.skipString('attribute value');
+  }
+}
+
+function startsWith(bytes: Uint8Array, magic: string): boolean {
+  if (bytes.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic.charCodeAt(i)) return false;
+  return true;
+}
+
+class BinaryReader {
+  readonly view: DataView;
+  pos = 0;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  need(n: number, what: string): void {
+    if (n > this.remaining()) fail(`truncated legacy binary: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining()} left`);
+  }
+
+  skip(n: number): void {
+    this.pos += n;
+  }
+
+  u64(what: string): number {
+    this.need(8, what);
+    const lo = this.view.getUint32(this.pos, true);
+    const hi = this.view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    if (hi > 0x1fffff) fail(`invalid legacy binary: ${what} is too large`);
+    return hi * 4294967296 + lo;
+  }
+
+  name(what: string): string {
+    const n = this.u64(`${what} name length`);
+    if (n === 0 || n > MAX_NAME_BYTES) fail(`not an XGBoost model (${what} name length ${n} in the legacy binary layout)`);
+    this.need(n, `${what} name`);
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(this.bytes.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    if (!/^[\x21-\x7e]+$/.test(text)) fail(`not an XGBoost model (${what} name is not text)`);
+    return text;
+  }
+
+  skipString(what: string): void {
+    const n = this.u64(what);
+    this.need(n, what);
+    this.pos += n;
+  }
+
+  floatVector(what: string): Float32Array {
+    const n = this.u64(`${what} length`);
+    this.need(n * 4, what);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.view.getFloat32(this.pos + 4 * i, true);
+    this.pos += n * 4;
+    return out;
+  }
+}

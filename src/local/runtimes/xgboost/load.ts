@@ -1,0 +1,95 @@
+/**
+ * Model bytes → CompiledModel. The format is detected from the bytes, as xgboost's Learner::LoadModel does:
+ * `{` + `"` is JSON, `{` + a UBJSON length marker is UBJSON, anything else is the legacy binary format.
+ * Files xgboost itself cannot read without Python (pickles) or that are not models at all get a reason instead.
+ */
+import { compileModel, type CompiledModel } from './compile.js';
+import { sourceFromDocument } from './document.js';
+import { parseTolerantJson } from './json-reader.js';
+import { parseLegacyBinary } from './binary-reader.js';
+import { parseUbjson } from './ubjson-reader.js';
+import { ModelFormatError, type ModelFormat, type ModelSource } from './source.js';
+import { ModelLoadError } from '../types.js';
+
+export type DetectedFormat = ModelFormat | 'pickle' | 'gzip' | 'zip' | 'empty';
+
+export function detectFormat(bytes: Uint8Array): DetectedFormat {
+  if (bytes.length === 0) return 'empty';
+  const b0 = bytes[0];
+  // Python pickle protocol 2-5 starts with PROTO (0x80) and the protocol number
+  if (b0 === 0x80 && bytes.length > 1 && bytes[1] >= 2 && bytes[1] <= 5) return 'pickle';
+  if (b0 === 0x1f && bytes[1] === 0x8b) return 'gzip';
+  if (b0 === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'zip';
+  let i = 0;
+  if (b0 === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3; // UTF-8 BOM
+  while (i < bytes.length && isSpace(bytes[i])) i++;
+  if (bytes[i] === 0x7b /* { */) {
+    const next = bytes[i + 1];
+    // UBJSON object keys start with an integer length marker; xgboost writes 'L'
+    if (i === 0 && (next === 0x4c || next === 0x69 || next === 0x55 || next === 0x49 || next === 0x6c)) return 'ubj';
+    return 'json';
+  }
+  return 'binary';
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+const PICKLE_REASON =
+  "this is a pickled Python booster, which cannot be read without Python; re-save it with booster.save_model('xgboost-model.json') " +
+  "(or save_model('xgboost-model') for the legacy binary format the SageMaker container also reads)";
+
+/** Parse and compile one model file. Throws ModelLoadError naming `fileName` and the reason. */
+export function loadModelBytes(bytes: Uint8Array, fileName: string): CompiledModel {
+  const format = detectFormat(bytes);
+  try {
+    return compileModel(parseSource(bytes, format), fileName);
+  } catch (error) {
+    if (error instanceof ModelFormatError) throw new ModelLoadError(fileName, describeFailure(bytes, format, error.message));
+    if (error instanceof RangeError) throw new ModelLoadError(fileName, `not a valid XGBoost model (${error.message})`);
+    throw error;
+  }
+}
+
+function parseSource(bytes: Uint8Array, format: DetectedFormat): ModelSource {
+  switch (format) {
+    case 'empty':
+      throw new ModelFormatError('the file is empty');
+    case 'pickle':
+      throw new ModelFormatError(PICKLE_REASON);
+    case 'gzip':
+      throw new ModelFormatError('this is a gzip-compressed file (a model.tar.gz?); extract it first, a model file is not compressed');
+    case 'zip':
+      throw new ModelFormatError('this is a zip archive, not an XGBoost model');
+    case 'json': {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+      return sourceFromDocument(parseTolerantJson(text), 'json');
+    }
+    case 'ubj':
+      return sourceFromDocument(parseUbjson(bytes), 'ubj');
+    case 'binary':
+      return parseLegacyBinary(bytes);
+  }
+}
+
+function describeFailure(bytes: Uint8Array, format: DetectedFormat, message: string): string {
+  if (format === 'binary' && /^not an XGBoost model/.test(message) && looksLikeText(bytes)) {
+    return 'not an XGBoost model: the file is text but not a JSON model (xgboost reads JSON, UBJSON or its legacy binary format)';
+  }
+  if (format === 'json' || format === 'ubj' || format === 'binary') return `${formatLabel(format)}: ${message}`;
+  return message;
+}
+
+function formatLabel(format: ModelFormat): string {
+  return format === 'json' ? 'JSON model' : format === 'ubj' ? 'UBJSON model' : 'legacy binary model';
+}
+
+function looksLikeText(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, 256);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i];
+    if (b < 0x09 || (b > 0x0d && b < 0x20)) return false;
+  }
+  return true;
+}

@@ -1,10 +1,11 @@
 import type { CommandSpec } from './command.js';
 import config from './config.js';
 import fleets from './fleets.js';
+import invoke from './invoke.js';
 import ls from './ls.js';
 import packageCommand from './package.js';
 import push from './push.js';
 import rm from './rm.js';
 
 /** Every command, in the order `mme --help` lists them. Modules here stay light: heavy imports happen in handlers. */
-export const commands: CommandSpec[] = [packageCommand, push, ls, rm, config, fleets];
+export const commands: CommandSpec[] = [packageCommand, push, ls, rm, invoke, config, fleets];

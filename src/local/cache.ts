@@ -1,0 +1,323 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Store } from '../store/index.js';
+import type { LoadedModel } from './runtimes/types.js';
+import { ArtifactError, DEFAULT_MAX_ENTRIES, extractArtifact } from './extract.js';
+
+/**
+ * The model cache of one local MME instance, with SageMaker's two tiers:
+ * - disk: artifacts downloaded from the prefix and extracted, kept until the disk budget needs room
+ *   (least recently used first);
+ * - memory: models loaded by the runtime, kept until the memory budget (sum of footprintBytes) needs room
+ *   (least recently used first). An unloaded model stays on disk and reloads without a download.
+ * Concurrent requests for one cold model share one load. A model deleted from the prefix keeps serving while loaded.
+ */
+
+export type MetricSink = (metric: 'ModelDownloadingTime' | 'ModelLoadingTime' | 'ModelUnloadingTime', microseconds: number) => void;
+
+/** The target model is not under the prefix (SageMaker answers ValidationError). */
+export class ModelAbsentError extends Error {
+  constructor(readonly modelName: string, prefix: string) {
+    super(`Failed to download model data (prefix: ${prefix}, key: ${modelName}). Please ensure that there is an object located at the URL.`);
+    this.name = 'ModelAbsentError';
+  }
+}
+
+/** The artifact could not be unpacked or loaded, or does not fit; `status` is what the container would answer. */
+export class ModelLoadFailure extends Error {
+  constructor(readonly status: 500 | 507, message: string) {
+    super(message);
+    this.name = 'ModelLoadFailure';
+  }
+}
+
+/** The store could not be read (network, permissions): not the model's fault. */
+export class StoreFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreFailure';
+  }
+}
+
+export interface CachedModel {
+  readonly name: string;
+  model: LoadedModel | undefined;
+  /** Extracted artifact folder, while the model is on disk. */
+  dir: string | undefined;
+  diskBytes: number;
+  footprint: number;
+  loading: Promise<CachedModel> | undefined;
+  /** LRU order: larger is more recent. */
+  useSeq: number;
+  lastUsedAt: number;
+  loadedAt: number;
+  hits: number;
+  downloadMs: number;
+  loadMs: number;
+}
+
+export type CacheEvent =
+  | { type: 'loaded'; name: string; footprint: number; diskBytes: number; downloadMs?: number; loadMs: number }
+  | { type: 'unloaded'; name: string; reason: 'memory' | 'disk' | 'request' }
+  | { type: 'deleted'; name: string; diskBytes: number }
+  | { type: 'failed'; name: string; message: string };
+
+export interface ModelCacheOptions {
+  store: Store;
+  cacheDir: string;
+  memoryBudget: number;
+  diskBudget: number;
+  loadModel(dir: string): Promise<LoadedModel>;
+  record?: MetricSink;
+  /** Called when a model leaves memory, so copies elsewhere (scoring workers) can be dropped. */
+  onUnload?(dir: string): void;
+  onEvent?(event: CacheEvent): void;
+  maxEntries?: number;
+}
+
+export interface ModelInfo {
+  modelName: string;
+  modelUrl: string;
+  state: 'loaded' | 'loading' | 'on-disk';
+  memoryBytes: number;
+  diskBytes: number;
+  loadedAt: string | null;
+  lastUsedAt: string | null;
+  downloadMs: number | null;
+  loadMs: number | null;
+  hits: number;
+}
+
+export interface CacheStats {
+  loadedModels: number;
+  memoryBytes: number;
+  memoryBudget: number;
+  diskBytes: number;
+  diskBudget: number;
+}
+
+const micros = (ms: number) => Math.round(ms * 1000);
+
+export class ModelCache {
+  readonly memoryBudget: number;
+  readonly diskBudget: number;
+  private readonly entries = new Map<string, CachedModel>();
+  private readonly modelsDir: string;
+  private readonly downloadsDir: string;
+  private readonly abort = new AbortController();
+  private seq = 0;
+  private dirSeq = 0;
+  private memoryUsed = 0;
+  private diskUsed = 0;
+  private loadedCount = 0;
+
+  constructor(private readonly options: ModelCacheOptions) {
+    this.memoryBudget = options.memoryBudget;
+    this.diskBudget = options.diskBudget;
+    this.modelsDir = path.join(options.cacheDir, 'models');
+    this.downloadsDir = path.join(options.cacheDir, 'downloads');
+  }
+
+  /** Empties the cache folders: a restarted instance starts cold, as on SageMaker. */
+  async init(): Promise<void> {
+    await Promise.all([this.modelsDir, this.downloadsDir].map((d) => fsp.rm(d, { recursive: true, force: true })));
+    await Promise.all([this.modelsDir, this.downloadsDir].map((d) => fsp.mkdir(d, { recursive: true })));
+  }
+
+  /** The warm path: the loaded model, marked as just used, or undefined. No promise, no allocation. */
+  hit(name: string): CachedModel | undefined {
+    const e = this.entries.get(name);
+    if (e === undefined || e.model === undefined) return undefined;
+    e.useSeq = ++this.seq;
+    e.lastUsedAt = Date.now();
+    e.hits++;
+    return e;
+  }
+
+  /** True when the model is in memory (no side effects). */
+  isLoaded(name: string): boolean {
+    return this.entries.get(name)?.model !== undefined;
+  }
+
+  /** Loads the model (from disk, else from the prefix), sharing the work with every concurrent caller. */
+  load(name: string): Promise<CachedModel> {
+    let e = this.entries.get(name);
+    if (e?.model) return Promise.resolve(e);
+    if (e?.loading) return e.loading;
+    if (!e) {
+      e = { name, model: undefined, dir: undefined, diskBytes: 0, footprint: 0, loading: undefined, useSeq: 0, lastUsedAt: 0, loadedAt: 0, hits: 0, downloadMs: 0, loadMs: 0 };
+      this.entries.set(name, e);
+    }
+    const entry = e;
+    entry.loading = this.bringIn(entry).finally(() => (entry.loading = undefined));
+    return entry.loading;
+  }
+
+  /** Unloads a model from memory (it stays on disk). False when it was not loaded. */
+  unload(name: string): boolean {
+    const e = this.entries.get(name);
+    if (!e?.model) return false;
+    this.unloadEntry(e, 'request');
+    return true;
+  }
+
+  get(name: string): CachedModel | undefined {
+    return this.entries.get(name);
+  }
+
+  list(): ModelInfo[] {
+    const iso = (t: number) => (t ? new Date(t).toISOString() : null);
+    return [...this.entries.values()]
+      .filter((e) => e.model || e.dir || e.loading)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((e) => ({
+        modelName: e.name,
+        modelUrl: this.options.store.url + e.name,
+        state: e.model ? 'loaded' : e.loading ? 'loading' : 'on-disk',
+        memoryBytes: e.model ? e.footprint : 0,
+        diskBytes: e.dir ? e.diskBytes : 0,
+        loadedAt: e.model ? iso(e.loadedAt) : null,
+        lastUsedAt: iso(e.lastUsedAt),
+        downloadMs: e.model ? round3(e.downloadMs) : null,
+        loadMs: e.model ? round3(e.loadMs) : null,
+        hits: e.hits,
+      }));
+  }
+
+  stats(): CacheStats {
+    return { loadedModels: this.loadedCount, memoryBytes: this.memoryUsed, memoryBudget: this.memoryBudget, diskBytes: this.diskUsed, diskBudget: this.diskBudget };
+  }
+
+  /** Cancels downloads and waits for loads in progress to settle. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled([...this.entries.values()].map((e) => e.loading));
+  }
+
+  private async bringIn(e: CachedModel): Promise<CachedModel> {
+    try {
+      let downloadMs: number | undefined;
+      if (!e.dir) downloadMs = await this.fetch(e);
+      const dir = e.dir!;
+      const started = performance.now();
+      let model: LoadedModel;
+      try {
+        model = await this.options.loadModel(dir);
+      } catch (err) {
+        // A broken model leaves nothing behind: the next request retries from the prefix (a fixed upload is seen).
+        await this.deleteFromDisk(e);
+        throw new ModelLoadFailure(500, `Failed to load model ${e.name}: ${(err as Error).message}`);
+      }
+      const loadMs = performance.now() - started;
+      this.options.record?.('ModelLoadingTime', micros(loadMs));
+      const footprint = model.footprintBytes;
+      if (footprint > this.memoryBudget) {
+        await this.deleteFromDisk(e);
+        throw new ModelLoadFailure(507, `Model ${e.name} needs ${footprint} bytes of memory; the memory budget is ${this.memoryBudget} bytes.`);
+      }
+      this.makeRoomInMemory(footprint, e);
+      e.model = model;
+      e.footprint = footprint;
+      e.loadedAt = Date.now();
+      e.useSeq = ++this.seq;
+      e.loadMs = loadMs;
+      e.downloadMs = downloadMs ?? 0;
+      this.memoryUsed += footprint;
+      this.loadedCount++;
+      this.options.onEvent?.({ type: 'loaded', name: e.name, footprint, diskBytes: e.diskBytes, downloadMs, loadMs });
+      return e;
+    } catch (err) {
+      if (!e.model && !e.dir && this.entries.get(e.name) === e) this.entries.delete(e.name);
+      this.options.onEvent?.({ type: 'failed', name: e.name, message: (err as Error).message });
+      throw err;
+    }
+  }
+
+  /** Download and extract to the disk cache; returns the time taken (ModelDownloadingTime covers both). */
+  private async fetch(e: CachedModel): Promise<number> {
+    const { store } = this.options;
+    const key = `${String(++this.dirSeq).padStart(6, '0')}-${e.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80)}`;
+    const tarball = path.join(this.downloadsDir, `${key}.tar.gz`);
+    const dir = path.join(this.modelsDir, key);
+    const started = performance.now();
+    try {
+      await store.download(e.name, tarball, this.abort.signal);
+    } catch (err) {
+      await fsp.rm(tarball, { force: true });
+      const found = await store.head(e.name).catch(() => null);
+      if (found === undefined) throw new ModelAbsentError(e.name, store.url);
+      throw new StoreFailure(`Could not download ${e.name} from ${store.url}: ${(err as Error).message}`);
+    }
+    try {
+      const { bytes } = await extractArtifact(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, this.abort.signal);
+      e.dir = dir;
+      e.diskBytes = bytes;
+      this.diskUsed += bytes;
+    } catch (err) {
+      if (err instanceof ArtifactError) throw new ModelLoadFailure(500, `Failed to extract model ${e.name}: ${err.message}`);
+      throw err;
+    } finally {
+      await fsp.rm(tarball, { force: true });
+    }
+    const ms = performance.now() - started;
+    this.options.record?.('ModelDownloadingTime', micros(ms));
+    await this.makeRoomOnDisk(e);
+    return ms;
+  }
+
+  private makeRoomInMemory(need: number, keep: CachedModel): void {
+    while (this.memoryUsed + need > this.memoryBudget) {
+      const victim = this.leastRecent((c) => c.model !== undefined && c !== keep);
+      if (!victim) return;
+      this.unloadEntry(victim, 'memory');
+    }
+  }
+
+  /** Deletes unloaded models first; loaded ones (unloading them) only if that is not enough. */
+  private async makeRoomOnDisk(keep: CachedModel): Promise<void> {
+    while (this.diskUsed > this.diskBudget) {
+      const victim =
+        this.leastRecent((c) => c.dir !== undefined && !c.model && !c.loading && c !== keep) ??
+        this.leastRecent((c) => c.dir !== undefined && c.model !== undefined && !c.loading && c !== keep);
+      if (!victim) return;
+      await this.deleteFromDisk(victim);
+    }
+  }
+
+  private leastRecent(match: (c: CachedModel) => boolean): CachedModel | undefined {
+    let best: CachedModel | undefined;
+    for (const c of this.entries.values()) if (match(c) && (!best || c.useSeq < best.useSeq)) best = c;
+    return best;
+  }
+
+  private unloadEntry(e: CachedModel, reason: 'memory' | 'disk' | 'request'): void {
+    const started = performance.now();
+    const model = e.model as (LoadedModel & { dispose?(): void }) | undefined;
+    e.model = undefined;
+    this.memoryUsed -= e.footprint;
+    this.loadedCount--;
+    e.footprint = 0;
+    model?.dispose?.();
+    if (e.dir) this.options.onUnload?.(e.dir);
+    this.options.record?.('ModelUnloadingTime', micros(performance.now() - started));
+    this.options.onEvent?.({ type: 'unloaded', name: e.name, reason });
+  }
+
+  private async deleteFromDisk(e: CachedModel): Promise<void> {
+    if (e.model) this.unloadEntry(e, 'disk');
+    const dir = e.dir;
+    if (!dir) return;
+    e.dir = undefined;
+    this.diskUsed -= e.diskBytes;
+    const bytes = e.diskBytes;
+    e.diskBytes = 0;
+    if (!e.loading && this.entries.get(e.name) === e) this.entries.delete(e.name);
+    await fsp.rm(dir, { recursive: true, force: true });
+    this.options.onEvent?.({ type: 'deleted', name: e.name, diskBytes: bytes });
+  }
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

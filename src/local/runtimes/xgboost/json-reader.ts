@@ -14,7 +14,11 @@ export function parseTolerantJson(text: string): unknown {
     return JSON.parse(prepared);
   } catch (error) {
     const message = (error as Error).message;
-    if (/end of (JSON )?input|Unterminated|Unexpected end/i.test(message)) fail(`truncated JSON (${message})`);
+    // V8 reports a cut-off document as "Unexpected end of JSON input" or as an error at its last position
+    const position = Number(/position (\d+)/.exec(message)?.[1] ?? -1);
+    if (/end of (JSON )?input|Unterminated/i.test(message) || position >= prepared.length - 1) {
+      fail(`truncated JSON (${message})`);
+    }
     return fail(`invalid JSON (${message})`);
   }
 }

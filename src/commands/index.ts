@@ -6,6 +6,7 @@ import ls from './ls.js';
 import packageCommand from './package.js';
 import push from './push.js';
 import rm from './rm.js';
+import stats from './stats.js';
 
 /** Every command, in the order `mme --help` lists them. Modules here stay light: heavy imports happen in handlers. */
-export const commands: CommandSpec[] = [packageCommand, push, ls, rm, invoke, config, fleets];
+export const commands: CommandSpec[] = [packageCommand, push, ls, rm, invoke, stats, config, fleets];

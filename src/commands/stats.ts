@@ -1,0 +1,56 @@
+import { Option } from 'commander';
+import { ExitCode, MmeError, usageError } from '../output/errors.js';
+import { defineCommand } from './command.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export default defineCommand({
+  name: 'stats',
+  summary: "read the fleet's MME health from CloudWatch: cache hits, model loads and unloads, latency, errors, utilisation",
+  configure: (cmd) =>
+    cmd
+      .option('--since <duration>', 'window ending now (or at --end): 90m, 3h, 2d, 1w (default 3h)')
+      .option('--start <time>', 'window start: ISO 8601 with a zone (2026-11-22T01:00Z), a date, or "now"')
+      .option('--end <time>', 'window end (default now)')
+      .option('--period <seconds>', 'row length for --series, a multiple of 60 (default 60)')
+      .option('--series', 'one row per period instead of one summary over the window')
+      .option('--all-fleets', 'every fleet of the config file that has an endpointName, by name')
+      .addOption(new Option('--output <format>', 'output format (--json is --output json)').choices(['table', 'json', 'csv', 'prom']))
+      .option('--fail-if <condition>', "exit 4 when a condition holds, e.g. 'cache-hit<0.9', 'load-wait-p99>500ms', 'unloads>100' (repeatable)", collect),
+  examples: [
+    'mme stats',
+    'mme stats --since 24h --fleet tail',
+    'mme stats --start 2026-11-22T00:00Z --end 2026-11-22T06:00Z --series --period 300',
+    "mme stats --all-fleets --fail-if 'cache-hit<0.9' --fail-if 'load-wait-p99>500ms' --fail-if 'unloads>100'",
+    'mme stats --all-fleets --output prom > /var/lib/node_exporter/textfile/mme.prom.$$ && mv /var/lib/node_exporter/textfile/mme.prom.$$ /var/lib/node_exporter/textfile/mme.prom',
+    'mme stats --all-fleets --series --output csv > stats.csv',
+  ],
+  async run(ctx, _args, opts) {
+    const output = opts.output as string | undefined;
+    const asJson = ctx.out.json || output === 'json';
+    try {
+      if (ctx.out.json && output !== undefined && output !== 'json') {
+        throw usageError(`--json and --output ${output} ask for different formats.`, 'Use one of them (--json is --output json).');
+      }
+      const { runStats } = await import('../metrics/stats.js');
+      return await runStats(ctx, {
+        since: opts.since as string | undefined,
+        start: opts.start as string | undefined,
+        end: opts.end as string | undefined,
+        period: opts.period as string | undefined,
+        series: Boolean(opts.series),
+        allFleets: Boolean(opts.allFleets),
+        format: asJson ? 'json' : ((output ?? 'table') as 'table' | 'csv' | 'prom'),
+        failIf: (opts.failIf as string[] | undefined) ?? [],
+      });
+    } catch (err) {
+      // Under --output json a script reads stdout: give it the same error document the global --json gives.
+      if (asJson && !ctx.out.json && !ctx.signal.aborted) {
+        const known = err instanceof MmeError;
+        const error = { code: known ? err.code : 'failed', message: err instanceof Error ? err.message : String(err), hint: known ? err.hint : undefined, exitCode: known ? err.exitCode : ExitCode.failed };
+        process.stdout.write(JSON.stringify({ status: 'error', error }, null, 2) + '\n');
+      }
+      throw err;
+    }
+  },
+});

@@ -1,8 +1,6 @@
-import { Option } from 'commander';
 import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
-import type { Context } from './command.js';
-import { defineCommand } from './command.js';
+import { defineCommand, type Context } from './command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -27,7 +25,7 @@ export default defineCommand({
       .option('--wait-ready <seconds>', 'keep retrying while the model is still loading (ModelNotReadyException), up to this long', '120')
       .option('--repeat <n>', 'load run: send n requests and print a latency report')
       .option('--concurrency <n>', `load run: requests in flight at once (1-${MAX_CONCURRENCY})`, '1')
-      .addOption(new Option('--duration <seconds>', 'load run: stop starting requests after this long')),
+      .option('--duration <seconds>', 'load run: stop starting requests after this long'),
   examples: [
     "mme invoke --target m37.tar.gz --body '0.5,1.2,3.4'",
     'mme invoke --target v2/m37.tar.gz --body-file rows.csv --accept application/json --out scores.json',

@@ -29,6 +29,8 @@ export class MinuteBucket {
   offered = 0;
   /** CloudWatch gives no percentiles for negative values or for statistic sets it cannot expand. */
   percentilesAvailable = true;
+  /** Whether values[0..kept) is in ascending order; the sample's order carries no meaning, so queries sort it in place. */
+  private isSorted = true;
   // Algorithm L state: the 1-based index of the next offered value that enters the reservoir, and its weight W.
   private nextAccepted = 0;
   private w = 0;
@@ -66,6 +68,7 @@ export class MinuteBucket {
     while (remaining > 0 && this.kept < cap) {
       if (this.kept === this.values.length) this.grow();
       this.values[this.kept++] = value;
+      this.isSorted = false;
       this.offered++;
       remaining--;
       if (this.kept === cap) this.startSkipping();
@@ -74,9 +77,20 @@ export class MinuteBucket {
     const last = this.offered + remaining;
     while (this.nextAccepted <= last) {
       this.values[Math.floor(Math.random() * cap)] = value;
+      this.isSorted = false;
       this.advance();
     }
     this.offered = last;
+  }
+
+  /** The kept values in ascending order (a view, valid until the next add). Finished minutes are sorted once. */
+  sortedValues(): Float64Array {
+    const view = this.values.subarray(0, this.kept);
+    if (!this.isSorted) {
+      view.sort();
+      this.isSorted = true;
+    }
+    return view;
   }
 
   private startSkipping(): void {
@@ -153,32 +167,52 @@ export class Aggregate {
     return values[lo];
   }
 
+  /**
+   * All kept values in order with their cumulative weights. Each minute's values share one weight, so each minute is
+   * sorted on its own (in place, once) and the sorted runs are merged pairwise.
+   */
   private sort(): { values: Float64Array; cumulative: Float64Array } {
-    let n = 0;
-    for (const b of this.parts) n += b.kept;
-    const values = new Float64Array(n);
-    const weights = new Float64Array(n);
-    let i = 0;
-    for (const b of this.parts) {
-      const weight = b.kept === 0 ? 0 : b.offered / b.kept;
-      for (let j = 0; j < b.kept; j++, i++) {
-        values[i] = b.values[j];
-        weights[i] = weight;
-      }
+    let runs: Run[] = this.parts
+      .filter((b) => b.kept > 0)
+      .map((b) => {
+        const values = b.sortedValues();
+        return { values, weights: new Float64Array(b.kept).fill(b.offered / b.kept) };
+      });
+    if (runs.length === 0) return { values: new Float64Array(0), cumulative: new Float64Array(0) };
+    while (runs.length > 1) {
+      const merged: Run[] = [];
+      for (let i = 0; i < runs.length; i += 2) merged.push(i + 1 < runs.length ? mergeRuns(runs[i], runs[i + 1]) : runs[i]);
+      runs = merged;
     }
-    const order = new Uint32Array(n);
-    for (let k = 0; k < n; k++) order[k] = k;
-    order.sort((a, b) => values[a] - values[b]);
-    const sortedValues = new Float64Array(n);
-    const cumulative = new Float64Array(n);
+    const { values, weights } = runs[0];
+    const cumulative = new Float64Array(values.length);
     let acc = 0;
-    for (let k = 0; k < n; k++) {
-      sortedValues[k] = values[order[k]];
-      acc += weights[order[k]];
-      cumulative[k] = acc;
-    }
-    return { values: sortedValues, cumulative };
+    for (let k = 0; k < values.length; k++) cumulative[k] = acc += weights[k];
+    return { values, cumulative };
   }
+}
+
+interface Run {
+  values: Float64Array;
+  weights: Float64Array;
+}
+
+function mergeRuns(a: Run, b: Run): Run {
+  const n = a.values.length + b.values.length;
+  const values = new Float64Array(n);
+  const weights = new Float64Array(n);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < n; k++) {
+    if (j >= b.values.length || (i < a.values.length && a.values[i] <= b.values[j])) {
+      values[k] = a.values[i];
+      weights[k] = a.weights[i++];
+    } else {
+      values[k] = b.values[j];
+      weights[k] = b.weights[j++];
+    }
+  }
+  return { values, weights };
 }
 
 /** One metric: a namespace, a name and a set of dimensions, with its minute buckets. */

@@ -26,6 +26,7 @@ const DIMS = [
 ];
 /** A fixed clock: minute 0 of the test is T0, the recorder's "now" sits in minute 2. */
 const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
+const cborBody = (v: unknown) => new Uint8Array(cborEncode(v));
 const at = (minutes: number, seconds = 0) => new Date(T0 + minutes * MINUTE_MS + seconds * 1000);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -334,7 +335,7 @@ describe('wire details', () => {
     const headers = { 'smithy-protocol': 'rpc-v2-cbor', 'content-type': 'application/cbor', accept: 'application/cbor' };
     const res = await fetch(op('GetMetricStatistics'), {
       method: 'POST', headers,
-      body: cborEncode({ ...latency, StartTime: at(0), EndTime: at(3), Period: 60, Statistics: ['Maximum'] }),
+      body: cborBody({ ...latency, StartTime: at(0), EndTime: at(3), Period: 60, Statistics: ['Maximum'] }),
     });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('smithy-protocol'), 'rpc-v2-cbor');
@@ -344,19 +345,19 @@ describe('wire details', () => {
     const body = cborDecode(raw);
     assert.deepEqual(body.Datapoints.map((p: { Timestamp: Date; Maximum: number }) => [p.Timestamp, p.Maximum]), [[at(0), 100_000], [at(1), 500_000]]);
 
-    const err = await fetch(op('GetMetricStatistics'), { method: 'POST', headers, body: cborEncode({ ...latency, StartTime: at(0), EndTime: at(3), Period: 61, Statistics: ['Sum'] }) });
+    const err = await fetch(op('GetMetricStatistics'), { method: 'POST', headers, body: cborBody({ ...latency, StartTime: at(0), EndTime: at(3), Period: 61, Statistics: ['Sum'] }) });
     assert.equal(err.status, 400);
     assert.equal(err.headers.get('x-amzn-query-error'), 'InvalidParameterValue;Sender');
     const e = cborDecode(Buffer.from(await err.arrayBuffer()));
     assert.equal(e.__type, 'com.amazonaws.cloudwatch#InvalidParameterValueException');
     assert.match(e.message, /multiple of 60/);
 
-    const unknown = await fetch(op('DeleteAlarms'), { method: 'POST', headers, body: cborEncode({}) });
+    const unknown = await fetch(op('DeleteAlarms'), { method: 'POST', headers, body: cborBody({}) });
     assert.equal(cborDecode(Buffer.from(await unknown.arrayBuffer())).__type, 'smithy.framework#UnknownOperationException');
-    const mixed = await fetch(op('ListMetrics'), { method: 'POST', headers: { ...headers, 'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics' }, body: cborEncode({}) });
+    const mixed = await fetch(op('ListMetrics'), { method: 'POST', headers: { ...headers, 'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics' }, body: cborBody({}) });
     assert.equal(mixed.status, 400);
 
-    const put = await fetch(op('PutMetricData'), { method: 'POST', headers, body: cborEncode({ Namespace: 'Custom/Cbor', MetricData: [{ MetricName: 'X', Value: 1 }] }) });
+    const put = await fetch(op('PutMetricData'), { method: 'POST', headers, body: cborBody({ Namespace: 'Custom/Cbor', MetricData: [{ MetricName: 'X', Value: 1 }] }) });
     assert.equal(put.status, 200);
     assert.equal(put.headers.get('content-type'), null, 'an operation without output has no body and no Content-Type');
     assert.equal((await put.arrayBuffer()).byteLength, 0);

@@ -1,16 +1,26 @@
 /**
  * ModelSource → CompiledModel: every tree of a file flattened, in one pass, into a single interleaved node array
- * so that scoring touches no JS objects.
+ * so that scoring touches no JS objects and needs one comparison per tree level.
  *
- * Node layout: NODE_STRIDE int32 words per node, in one ArrayBuffer seen through an Int32Array (`words`) and a
- * Float32Array (`values`):
- *   word 0  split feature index, or -1 for a leaf
- *   word 1  (word offset of the left child << 1) | 1 if missing values go right; the right child is the next node
- *   word 2  float32 threshold (split) or leaf value (leaf; dart leaves are pre-multiplied by their weight_drop,
- *           which is exactly xgboost's float product done once instead of per row)
- *   word 3  categorical split: offset of its bitset in `catBits` ({word count, words...}), else -1
- * Nodes are renumbered breadth-first per tree so the two children of a node are adjacent and the top levels,
- * visited by every row, share cache lines.
+ * Scoring reads feature values from an "extended row" (see predict.ts): the row's numFeature values, then the
+ * negated values of the features that default-left splits use (`negatedFeatures`), then -Infinity (`leafColumn`).
+ *
+ * Node layout: NODE_STRIDE int32 words per node, one ArrayBuffer seen as Int32Array `words` and Float32Array
+ * `values`. The two children of a node are adjacent: `first`, then `second` = first + NODE_STRIDE, where `second`
+ * is always the child missing values go to. A split node is then `x < threshold ? first : second` for all inputs:
+ *   missing goes right (default_left = 0): x = v,  threshold = t, first = left.   NaN < t is false → second ✓
+ *   missing goes left  (default_left = 1): x = -v, threshold = nextUp(-t), first = right; -v < nextUp(-t) ⟺ v >= t
+ *                                          (float32 has nothing between -t and nextUp(-t)), NaN → second = left ✓
+ *   word 0  column of x in the extended row; for a "special" split (categorical, or a non-finite threshold):
+ *           -(feature + 1)
+ *   word 1  word offset of `first`
+ *   word 2  threshold (float32)
+ *   word 3  leaf: the leaf value (float32; dart leaves pre-multiplied by their weight_drop, exactly xgboost's float
+ *           product, once instead of per row). Special split: (bitset offset << 2) | (2 if categorical) | (1 if
+ *           missing goes left).
+ * A leaf points to itself (`first` = itself) with column = leafColumn (-Infinity) and threshold +Infinity, so a row
+ * that reaches it stays there: every tree is walked for exactly its depth, without a leaf test per level.
+ * Nodes are placed breadth-first per tree, so the top levels (visited by every row) share cache lines.
  */
 import { baseScoreToMargin, Transform, transformOf } from './objectives.js';
 import { fail, type BoosterName, type ModelFormat, type ModelSource, type TreeSource } from './source.js';
@@ -18,6 +28,8 @@ import { fail, type BoosterName, type ModelFormat, type ModelSource, type TreeSo
 export const NODE_STRIDE = 4;
 /** Categories at or above 2^24 are invalid in xgboost (they are not exact in float32). */
 export const MAX_CATEGORY = 16777216;
+export const SPECIAL_CATEGORICAL = 2;
+export const SPECIAL_MISSING_LEFT = 1;
 
 export interface CompiledTrees {
   readonly count: number;
@@ -29,7 +41,15 @@ export interface CompiledTrees {
   readonly roots: Int32Array;
   /** Output group of each tree. */
   readonly groups: Int32Array;
-  readonly hasCategorical: boolean;
+  /** Depth of each tree (levels to walk). */
+  readonly depths: Int32Array;
+  /** Features whose negated value follows the row in the extended row. */
+  readonly negatedFeatures: Int32Array;
+  /** Length of an extended row: numFeature + negatedFeatures.length + 1. */
+  readonly extendedWidth: number;
+  /** True when some split is categorical or has a non-finite threshold (slower general kernel). */
+  readonly hasSpecial: boolean;
+  /** Category bitsets of categorical splits: {word count, words...} each. */
   readonly catBits: Uint32Array;
 }
 
@@ -87,7 +107,10 @@ export function compileModel(source: ModelSource, fileName: string): CompiledMod
     OBJECT_OVERHEAD_BYTES +
     baseMargin.byteLength +
     (linear ? linear.byteLength : 0) +
-    (trees ? trees.words.buffer.byteLength + trees.roots.byteLength + trees.groups.byteLength + trees.catBits.byteLength : 0);
+    (trees
+      ? trees.words.buffer.byteLength + trees.roots.byteLength + trees.groups.byteLength + trees.depths.byteLength +
+        trees.negatedFeatures.byteLength + trees.catBits.byteLength
+      : 0);
 
   return {
     fileName,
@@ -106,56 +129,126 @@ export function compileModel(source: ModelSource, fileName: string): CompiledMod
   };
 }
 
+const scratch32 = new Float32Array(1);
+const scratchBits = new Int32Array(scratch32.buffer);
+
+/** The smallest float32 greater than x (x finite or -Infinity). */
+export function nextUpFloat32(x: number): number {
+  scratch32[0] = x;
+  if (x === 0) {
+    scratchBits[0] = 1; // +0 and -0 → smallest positive subnormal
+  } else if (scratch32[0] > 0) {
+    scratchBits[0] += 1;
+  } else {
+    scratchBits[0] -= 1;
+  }
+  return scratch32[0];
+}
+
+/** Split nodes the single-comparison form cannot express: categorical ones, non-finite thresholds. */
+function isSpecialSplit(tree: TreeSource, id: number): boolean {
+  if (tree.splitType && tree.splitType[id] === 1) return true;
+  const t = Math.fround(tree.splitCondition[id]);
+  return !Number.isFinite(t);
+}
+
 function compileTrees(source: ModelSource, groups: number): CompiledTrees {
   const count = source.trees.length;
+  const numFeature = source.numFeature;
   if (source.treeInfo.length !== count) fail(`tree_info has ${source.treeInfo.length} entries for ${count} trees`);
   const weightDrop = source.booster === 'dart' ? (source.weightDrop ?? fail('dart model without weight_drop')) : null;
   if (weightDrop && weightDrop.length !== count) fail(`weight_drop has ${weightDrop.length} entries for ${count} trees`);
 
+  // Pass 1: sizes, and which features default-left splits need negated.
   let totalNodes = 0;
   let catWords = 0;
-  for (const tree of source.trees) {
-    totalNodes += tree.left.length;
+  const negatedColumn = new Int32Array(numFeature).fill(-1);
+  const negated: number[] = [];
+  for (let t = 0; t < count; t++) {
+    const tree = source.trees[t];
+    const n = tree.left.length;
+    totalNodes += n;
     catWords += categoryWords(tree);
+    for (let id = 0; id < n; id++) {
+      if (tree.left[id] === -1 || !tree.defaultLeft[id]) continue;
+      const feature = tree.splitIndex[id];
+      if (!(feature >= 0 && feature < numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${numFeature}`);
+      if (negatedColumn[feature] < 0 && !isSpecialSplit(tree, id)) {
+        negatedColumn[feature] = numFeature + negated.length;
+        negated.push(feature);
+      }
+    }
   }
-  if (totalNodes * NODE_STRIDE * 2 >= 2 ** 31) fail(`model too large (${totalNodes} nodes)`);
+  if (totalNodes * NODE_STRIDE >= 2 ** 31) fail(`model too large (${totalNodes} nodes)`);
+  const leafColumn = numFeature + negated.length;
 
+  // Pass 2: place the nodes.
   const buffer = new ArrayBuffer(totalNodes * NODE_STRIDE * 4);
-  const words = new Int32Array(buffer);
-  const values = new Float32Array(buffer);
-  const catBits = new Uint32Array(catWords);
-  const roots = new Int32Array(count);
-  const treeGroups = new Int32Array(count);
-  const state = { next: 0, catNext: 0, maxDepth: 0, hasCategorical: false };
-  // scratch: BFS queue of source node ids and their depths, sized for the largest tree
+  const ctx: TreeContext = {
+    words: new Int32Array(buffer),
+    values: new Float32Array(buffer),
+    catBits: new Uint32Array(catWords),
+    negatedColumn,
+    leafColumn,
+    numFeature,
+    next: 0,
+    catNext: 0,
+    hasSpecial: false,
+    queue: new Int32Array(0),
+    depth: new Int32Array(0),
+  };
   let largest = 0;
   for (const tree of source.trees) largest = Math.max(largest, tree.left.length);
-  const queue = new Int32Array(largest);
-  const depth = new Int32Array(largest);
+  ctx.queue = new Int32Array(largest);
+  ctx.depth = new Int32Array(largest);
 
+  const roots = new Int32Array(count);
+  const treeGroups = new Int32Array(count);
+  const depths = new Int32Array(count);
+  let maxDepth = 0;
   for (let t = 0; t < count; t++) {
     const group = source.treeInfo[t];
     if (!Number.isInteger(group) || group < 0 || group >= groups) fail(`tree ${t} has output group ${group}, the model has ${groups}`);
     treeGroups[t] = group;
-    roots[t] = state.next * NODE_STRIDE;
-    const weight = weightDrop ? Math.fround(weightDrop[t]) : 1;
-    compileTree(source.trees[t], t, source.numFeature, weightDrop !== null, weight, words, values, catBits, state, queue, depth);
+    roots[t] = ctx.next * NODE_STRIDE;
+    const scale = weightDrop ? Math.fround(weightDrop[t]) : null;
+    depths[t] = compileTree(source.trees[t], t, scale, ctx);
+    if (depths[t] > maxDepth) maxDepth = depths[t];
   }
 
   // Unreachable (deleted) nodes were not copied; trim the buffer to what was used.
-  const used = state.next * NODE_STRIDE;
-  const trimmedBuffer = used === words.length ? buffer : buffer.slice(0, used * 4);
+  const used = ctx.next * NODE_STRIDE;
+  const trimmed = used === ctx.words.length ? buffer : buffer.slice(0, used * 4);
   return {
     count,
-    nodeCount: state.next,
-    maxDepth: state.maxDepth,
-    words: new Int32Array(trimmedBuffer),
-    values: new Float32Array(trimmedBuffer),
+    nodeCount: ctx.next,
+    maxDepth,
+    words: new Int32Array(trimmed),
+    values: new Float32Array(trimmed),
     roots,
     groups: treeGroups,
-    hasCategorical: state.hasCategorical,
-    catBits: state.catNext === catBits.length ? catBits : catBits.slice(0, state.catNext),
+    depths,
+    negatedFeatures: Int32Array.from(negated),
+    extendedWidth: leafColumn + 1,
+    hasSpecial: ctx.hasSpecial,
+    catBits: ctx.catNext === ctx.catBits.length ? ctx.catBits : ctx.catBits.slice(0, ctx.catNext),
   };
+}
+
+interface TreeContext {
+  words: Int32Array;
+  values: Float32Array;
+  catBits: Uint32Array;
+  negatedColumn: Int32Array;
+  leafColumn: number;
+  numFeature: number;
+  /** Next free node slot. */
+  next: number;
+  catNext: number;
+  hasSpecial: boolean;
+  /** BFS scratch: source node id and depth of each placed slot of the current tree. */
+  queue: Int32Array;
+  depth: Int32Array;
 }
 
 /** Bitset words a tree's categorical splits need: per split, 1 length word + ceil((max category + 1) / 32). */
@@ -182,86 +275,89 @@ function categoryWords(tree: TreeSource): number {
   return total;
 }
 
-function compileTree(
-  tree: TreeSource,
-  t: number,
-  numFeature: number,
-  isDart: boolean,
-  weight: number,
-  words: Int32Array,
-  values: Float32Array,
-  catBits: Uint32Array,
-  state: { next: number; catNext: number; maxDepth: number; hasCategorical: boolean },
-  queue: Int32Array,
-  depth: Int32Array,
-): void {
+/** Places one tree breadth-first; returns its depth. */
+function compileTree(tree: TreeSource, t: number, dartScale: number | null, ctx: TreeContext): number {
   const n = tree.left.length;
   const { left, right, splitIndex, splitCondition, defaultLeft, splitType } = tree;
+  const { words, values, queue, depth } = ctx;
 
-  // categorical node id → position in categories_nodes
   let catIndexOf: Map<number, number> | null = null;
   if (tree.categoriesNodes && tree.categoriesNodes.length > 0) {
     catIndexOf = new Map();
     for (let k = 0; k < tree.categoriesNodes.length; k++) catIndexOf.set(tree.categoriesNodes[k], k);
   }
 
-  // BFS: queue[i] is the source id of the node placed at slot (base + i)
-  const base = state.next;
+  const base = ctx.next;
   queue[0] = 0;
   depth[0] = 0;
   let placed = 1;
+  let maxDepth = 0;
   for (let i = 0; i < placed; i++) {
     const id = queue[i];
     const w = (base + i) * NODE_STRIDE;
     const l = left[id];
-    if (depth[i] > state.maxDepth) state.maxDepth = depth[i];
+    if (depth[i] > maxDepth) maxDepth = depth[i];
     if (l === -1) {
-      words[w] = -1;
-      words[w + 1] = 0;
-      // dart: the float product leaf * weight_drop, once, instead of per row
-      values[w + 2] = isDart ? Math.fround(Math.fround(splitCondition[id]) * weight) : splitCondition[id];
-      words[w + 3] = -1;
+      words[w] = ctx.leafColumn; // -Infinity < +Infinity: stay on the leaf
+      words[w + 1] = w;
+      values[w + 2] = Infinity;
+      const leaf = Math.fround(splitCondition[id]);
+      values[w + 3] = dartScale === null ? leaf : Math.fround(leaf * dartScale);
       continue;
     }
     const r = right[id];
     if (!(l > 0 && l < n && r > 0 && r < n)) fail(`tree ${t} node ${id} has invalid children (${l}, ${r})`);
     if (placed + 2 > n) fail(`tree ${t} is not a tree (a node is reachable twice)`);
     const feature = splitIndex[id];
-    if (!(feature >= 0 && feature < numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${numFeature}`);
-    const leftSlot = base + placed;
-    queue[placed] = l;
-    depth[placed] = depth[i] + 1;
-    queue[placed + 1] = r;
-    depth[placed + 1] = depth[i] + 1;
+    if (!(feature >= 0 && feature < ctx.numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${ctx.numFeature}`);
+    const missingLeft = Boolean(defaultLeft[id]);
+    // `second` is the child missing values go to
+    queue[placed] = missingLeft ? r : l;
+    queue[placed + 1] = missingLeft ? l : r;
+    depth[placed] = depth[placed + 1] = depth[i] + 1;
+    words[w + 1] = (base + placed) * NODE_STRIDE;
     placed += 2;
-    const missingGoesRight = defaultLeft[id] ? 0 : 1;
-    words[w] = feature;
-    words[w + 1] = ((leftSlot * NODE_STRIDE) << 1) | missingGoesRight;
-    values[w + 2] = splitCondition[id];
-    words[w + 3] = -1;
-    if (splitType && splitType[id] === 1) {
-      const k = catIndexOf?.get(id);
-      if (k === undefined) fail(`tree ${t} node ${id} is a categorical split without categories`);
-      words[w + 3] = writeBitset(tree, k, catBits, state);
-      state.hasCategorical = true;
+
+    const threshold = Math.fround(splitCondition[id]);
+    if (isSpecialSplit(tree, id)) {
+      ctx.hasSpecial = true;
+      words[w] = -(feature + 1);
+      values[w + 2] = threshold;
+      let info = missingLeft ? SPECIAL_MISSING_LEFT : 0;
+      if (splitType && splitType[id] === 1) {
+        const k = catIndexOf?.get(id);
+        if (k === undefined) fail(`tree ${t} node ${id} is a categorical split without categories`);
+        info |= SPECIAL_CATEGORICAL | (writeBitset(tree, k, ctx) << 2);
+      }
+      words[w + 3] = info;
+    } else if (missingLeft) {
+      words[w] = ctx.negatedColumn[feature];
+      values[w + 2] = nextUpFloat32(-threshold);
+      words[w + 3] = 0;
+    } else {
+      words[w] = feature;
+      values[w + 2] = threshold;
+      words[w + 3] = 0;
     }
   }
-  state.next = base + placed;
+  ctx.next = base + placed;
+  return maxDepth;
 }
 
-function writeBitset(tree: TreeSource, k: number, catBits: Uint32Array, state: { catNext: number }): number {
+function writeBitset(tree: TreeSource, k: number, ctx: TreeContext): number {
   const cats = tree.categories!;
   const begin = tree.categoriesSegments![k];
   const size = tree.categoriesSizes![k];
   let max = -1;
   for (let j = begin; j < begin + size; j++) if (cats[j] > max) max = cats[j];
   const nWords = (max + 1 + 31) >>> 5;
-  const at = state.catNext;
-  catBits[at] = nWords;
+  const at = ctx.catNext;
+  ctx.catBits[at] = nWords;
   for (let j = begin; j < begin + size; j++) {
     const c = cats[j];
-    catBits[at + 1 + (c >>> 5)] |= 1 << (c & 31);
+    ctx.catBits[at + 1 + (c >>> 5)] |= 1 << (c & 31);
   }
-  state.catNext = at + 1 + nWords;
+  ctx.catNext = at + 1 + nWords;
+  if (at >= 2 ** 29) fail('too many categorical splits');
   return at;
 }

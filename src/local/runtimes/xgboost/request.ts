@@ -21,6 +21,7 @@ export interface DecodedRows {
   nCols: number;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 const SUPPORTED_CONTENT_TYPES = 'text/csv, text/libsvm, text/x-libsvm';
 
 /** The media type of a Content-Type header, lower-cased and without parameters. Missing = text/csv. */
@@ -38,7 +39,7 @@ export function decodeRequest(body: Uint8Array, contentType: string | undefined,
   const kind = requestKind(contentType);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    text = utf8.decode(body);
   } catch {
     throw new ModelRequestError(400, 'the request body is not valid UTF-8 text');
   }
@@ -87,36 +88,114 @@ function quote(value: string): string {
   return JSON.stringify(shown).replace(/^"|"$/g, "'");
 }
 
+/** Exact powers of ten in float64 (10^22 is the largest). */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9 || code === 13 || code === 11 || code === 12;
+}
+
+/**
+ * The number in text[start, end), surrounding whitespace ignored; NaN for an empty field, undefined if invalid.
+ * Fast path (Clinger): at most 15 significant digits and a decimal exponent within ±22 make mantissa × 10^e (or
+ * ÷ 10^-e) one correctly rounded float64 operation, i.e. exactly what parsing as float64 gives. Anything else
+ * valid decimal goes to Number(); nan, inf and errors go through parseNumber.
+ */
+export function parseNumberAt(text: string, start: number, end: number): number | undefined {
+  while (start < end && isBlank(text.charCodeAt(start))) start++;
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
+  if (start === end) return NaN;
+  let i = start;
+  let code = text.charCodeAt(i);
+  let negative = false;
+  if (code === 45 /* - */ || code === 43 /* + */) {
+    negative = code === 45;
+    code = text.charCodeAt(++i);
+  }
+  let mantissa = 0;
+  let significant = 0;
+  let exponent = 0;
+  let digits = 0;
+  while (code >= 48 && code <= 57) {
+    if (mantissa !== 0 || code !== 48) {
+      mantissa = mantissa * 10 + (code - 48);
+      significant++;
+    }
+    digits++;
+    code = text.charCodeAt(++i);
+  }
+  if (code === 46 /* . */) {
+    code = text.charCodeAt(++i);
+    while (code >= 48 && code <= 57) {
+      if (mantissa !== 0 || code !== 48) {
+        mantissa = mantissa * 10 + (code - 48);
+        significant++;
+      }
+      exponent--;
+      digits++;
+      code = text.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return parseNumber(text.slice(start, end));
+  if (code === 101 /* e */ || code === 69 /* E */) {
+    code = text.charCodeAt(++i);
+    let expNegative = false;
+    if (code === 45 || code === 43) {
+      expNegative = code === 45;
+      code = text.charCodeAt(++i);
+    }
+    let value = 0;
+    let expDigits = 0;
+    while (code >= 48 && code <= 57 && expDigits < 6) {
+      value = value * 10 + (code - 48);
+      expDigits++;
+      code = text.charCodeAt(++i);
+    }
+    if (expDigits === 0) return undefined;
+    exponent += expNegative ? -value : value;
+  }
+  if (i !== end) return parseNumber(text.slice(start, end));
+  // valid decimal syntax (which Number() accepts as is) beyond the exact fast path
+  if (significant > 15 || exponent > 22 || exponent < -22) return Number(text.slice(start, end));
+  const magnitude = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+  return negative ? -magnitude : magnitude;
+}
+
 function decodeCsv(text: string, numFeatures: number): DecodedRows {
-  const lines = text.split('\n');
-  const delimiter = sniffDelimiter(lines[0]);
-  const nRows = lines.length;
+  const firstNewline = text.indexOf('\n');
+  const delimiter = sniffDelimiter(firstNewline < 0 ? text : text.slice(0, firstNewline));
+  const delimiterCode = delimiter.charCodeAt(0);
+  let nRows = 1;
+  for (let at = firstNewline; at >= 0; at = text.indexOf('\n', at + 1)) nRows++;
   const rows = new Float32Array(nRows * numFeatures);
+  let lineStart = 0;
   for (let r = 0; r < nRows; r++) {
-    let line = lines[r];
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const fields = line.split(delimiter);
-    if (fields.length !== numFeatures) {
-      const what = line.trim() === '' ? 'is empty' : `has ${fields.length} value${fields.length === 1 ? '' : 's'}`;
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    const nextLine = lineEnd + 1;
+    if (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+    const base = r * numFeatures;
+    let column = 0;
+    let fieldStart = lineStart;
+    for (;;) {
+      let fieldEnd = fieldStart;
+      while (fieldEnd < lineEnd && text.charCodeAt(fieldEnd) !== delimiterCode) fieldEnd++;
+      if (column < numFeatures) {
+        const value = parseNumberAt(text, fieldStart, fieldEnd);
+        if (value === undefined) {
+          throw new ModelRequestError(400, `row ${r + 1}, column ${column + 1}: ${quote(text.slice(fieldStart, fieldEnd).trim())} is not a number`);
+        }
+        rows[base + column] = value;
+      }
+      column++;
+      if (fieldEnd >= lineEnd) break;
+      fieldStart = fieldEnd + 1;
+    }
+    if (column !== numFeatures) {
+      const what = text.slice(lineStart, lineEnd).trim() === '' ? 'is empty' : `has ${column} value${column === 1 ? '' : 's'}`;
       throw new ModelRequestError(400, `row ${r + 1} ${what}; the model expects ${numFeatures} features per row (delimiter ${quote(delimiter)}, no header)`);
     }
-    const base = r * numFeatures;
-    for (let c = 0; c < numFeatures; c++) {
-      const field = fields[c];
-      if (field.length === 0) {
-        rows[base + c] = NaN;
-        continue;
-      }
-      const value = parseNumber(field);
-      if (value === undefined) {
-        if (field.trim() === '') {
-          rows[base + c] = NaN;
-          continue;
-        }
-        throw new ModelRequestError(400, `row ${r + 1}, column ${c + 1}: ${quote(field.trim())} is not a number`);
-      }
-      rows[base + c] = value;
-    }
+    lineStart = nextLine;
   }
   return { rows, nRows, nCols: numFeatures };
 }
@@ -143,8 +222,8 @@ function decodeLibsvm(text: string, numFeatures: number): DecodedRows {
       if (index >= numFeatures) {
         throw new ModelRequestError(400, `${where}: feature index ${index} is out of range; the model has ${numFeatures} features (0-based indices 0..${numFeatures - 1})`);
       }
-      const value = valueText.includes(':') ? undefined : parseNumber(valueText);
-      if (value === undefined || valueText.trim() === '') throw new ModelRequestError(400, `${where}: ${quote(valueText)} is not a number`);
+      const value = valueText.includes(':') || valueText.trim() === '' ? undefined : parseNumberAt(valueText, 0, valueText.length);
+      if (value === undefined) throw new ModelRequestError(400, `${where}: ${quote(valueText)} is not a number`);
       if (seen[index] === r) throw new ModelRequestError(400, `${where}: feature index ${index} appears twice in the row`);
       seen[index] = r;
       rows[base + index] = value;

@@ -48,11 +48,12 @@ export class XGBoostModel implements LoadedModel {
     return sum;
   }
 
-  invoke(body: Uint8Array, contentType: string | undefined, accept: string | undefined): { body: Uint8Array; contentType: string } {
+  /** LoadedModel.invoke, plus the number of rows scored. */
+  invoke(body: Uint8Array, contentType: string | undefined, accept: string | undefined): { body: Uint8Array; contentType: string; rows: number } {
     requestKind(contentType); // 415 before any other work
     responseKind(accept); // 406 likewise
     const { rows, nRows } = decodeRequest(body, contentType, this.numFeature);
-    return encodeResponse(this.predictRows(rows, nRows), nRows, this.outputsPerRow, accept);
+    return { ...encodeResponse(this.predictRows(rows, nRows), nRows, this.outputsPerRow, accept), rows: nRows };
   }
 
   describe(): ModelDescription {
@@ -97,13 +98,16 @@ export async function loadModelDir(dir: string): Promise<XGBoostModel> {
     throw new ModelLoadError(dir, `cannot read the folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const files: string[] = [];
+  const folders: string[] = [];
   for (const name of entries.sort(naturalCompare)) {
-    if (!isModelFileName(name)) continue;
     const info = await stat(path.join(dir, name)).catch(() => undefined);
-    if (info?.isFile()) files.push(name);
+    if (info?.isDirectory()) folders.push(`${name}/`);
+    else if (info?.isFile() && isModelFileName(name)) files.push(name);
   }
   if (files.length === 0) {
-    throw new ModelLoadError(dir, 'no model file found at the top of the folder (expected e.g. xgboost-model, xgboost-model.json or xgboost-model.ubj)');
+    // SageMaker extracts the archive as is and the container only looks at the top: a nested model is not found
+    const nested = folders.length ? `; it has ${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', …' : ''}, but model files must be at the top of the artifact (mme package puts them there)` : '';
+    throw new ModelLoadError(dir, `no model file found at the top of the folder (expected e.g. xgboost-model, xgboost-model.json or xgboost-model.ubj)${nested}`);
   }
   const models: CompiledModel[] = [];
   for (const name of files) models.push(loadModelBytes(await readFile(path.join(dir, name)), name));

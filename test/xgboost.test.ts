@@ -342,6 +342,9 @@ describe('loading errors name the file and the reason', () => {
     const dir = tempDir();
     copyFileSync(path.join(FIXTURES, caseNamed('dart').files.ubj), path.join(dir, 'model.json')); // misleading name
     assert.equal(loadModelBytes(readFileSync(path.join(dir, 'model.json')), 'model.json').format, 'ubj');
+    // a byte order mark and leading whitespace before a JSON document
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('\n  '), bytesOf(caseNamed('dart').files.json)]);
+    assert.equal(loadModelBytes(withBom, 'bom.json').format, 'json');
   });
 
   it('loadDir skips obvious non-model files and rejects a folder without models', async () => {

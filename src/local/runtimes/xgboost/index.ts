@@ -7,12 +7,15 @@
  *                                                         several files (k-fold) are averaged like the container
  *   model.invoke(body, contentType, accept) → { body, contentType }   one InvokeEndpoint request
  *   model.describe(), model.footprintBytes
+ *   loadModelDir(dir), loadModelFile(file) → XGBoostModel   the same LoadedModel, plus predictRows(rows, nRows)
+ *                                                        and the row count in invoke()'s result (for mme predict)
  *
  * Lower level:
  *   loadModelBytes(bytes, fileName)  → CompiledModel    JSON, UBJSON or legacy binary, detected from the bytes;
  *                                                        throws ModelLoadError("<file>: <reason>")
  *   predict(model, rows, nRows, nCols) → Float32Array   rows: row-major float32, NaN = missing;
  *                                                        returns model.outputsPerRow values per row
+ *   predictMargins(model, rows, nRows) → Float32Array   margins before the objective's transform
  *   decodeRequest(body, contentType, numFeatures) → { rows, nRows, nCols }   text/csv, text/libsvm, text/x-libsvm
  *   encodeResponse(predictions, nRows, outputsPerRow, accept) → { body, contentType }  text/csv, application/json
  *

@@ -9,6 +9,7 @@ import { fail } from './source.js';
 const TOKEN = /-?Infinity|NaN/g;
 
 export function parseTolerantJson(text: string): unknown {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte order mark
   const prepared = text.indexOf('NaN') < 0 && text.indexOf('Infinity') < 0 ? text : quoteBareTokens(text);
   try {
     return JSON.parse(prepared);

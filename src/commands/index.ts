@@ -2,6 +2,7 @@ import type { CommandSpec } from './command.js';
 import config from './config.js';
 import fleets from './fleets.js';
 import invoke from './invoke.js';
+import local from './local.js';
 import ls from './ls.js';
 import packageCommand from './package.js';
 import predict from './predict.js';
@@ -10,4 +11,4 @@ import rm from './rm.js';
 import stats from './stats.js';
 
 /** Every command, in the order `mme --help` lists them. Modules here stay light: heavy imports happen in handlers. */
-export const commands: CommandSpec[] = [packageCommand, predict, push, ls, rm, invoke, stats, config, fleets];
+export const commands: CommandSpec[] = [packageCommand, predict, push, ls, rm, invoke, stats, config, fleets, local];

@@ -80,17 +80,21 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal?: Abor
     let inflated = 0;
     let failed = false;
     const writes: Promise<void>[] = [];
+    const open = new Set<fs.WriteStream>();
     const made = new Set<string>(['']);
 
     const input = fs.createReadStream(file, { highWaterMark: 1024 * 1024 });
     const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
-    const parser = new Parser({ strict: true, filter: (_p, entry) => admit(entry as ReadEntry) });
+    // The inflated stream must be plain tar: tar's own sniffing for a further compression layer stays off.
+    const parser = new Parser({ strict: true, brotli: false, zstd: false, filter: (_p, entry) => admit(entry as ReadEntry) });
 
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
       input.destroy();
       gunzip.destroy();
+      // A file whose data will never come must not be waited for.
+      for (const out of open) out.destroy();
       const e = err instanceof ArtifactError ? err : new ArtifactError(describe(err));
       // Let already started writes settle before the caller removes the folder.
       Promise.allSettled(writes).then(() => reject(e));
@@ -141,12 +145,17 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal?: Abor
         mkdirs(dest, dir, made).then(
           () =>
             new Promise<void>((done, bad) => {
+              if (failed) return done();
               const out = fs.createWriteStream(target, { flags: 'wx', mode: 0o644 });
+              open.add(out);
               out.on('error', (err: NodeJS.ErrnoException) => {
                 bad(err.code === 'EEXIST' ? new ArtifactError(`entry "${printable(entry.path)}" appears twice in the archive`) : err);
                 entry.resume();
               });
-              out.on('close', () => done());
+              out.on('close', () => {
+                open.delete(out);
+                done();
+              });
               entry.pipe(out);
             }),
         ).catch((err) => fail(err)),
@@ -169,6 +178,9 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal?: Abor
     const inflatedLimit = limits.maxBytes + limits.maxEntries * SLACK_PER_ENTRY + SLACK;
     gunzip.on('data', (chunk: Buffer) => {
       if (failed) return;
+      if (inflated === 0 && chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
+        return fail(new ArtifactError('the artifact is gzip-compressed twice (a .tar.gz of a .tar.gz?); an MME artifact is one gzip layer over a tar'));
+      }
       inflated += chunk.length;
       if (inflated > inflatedLimit) return fail(new ArtifactError(`the archive inflates to more than ${inflatedLimit} bytes`));
       if (!parser.write(chunk)) {

@@ -1,0 +1,273 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { clientSettings, isLoopback } from '../aws/clients.js';
+import type { Context } from '../commands/command.js';
+import { requireSetting } from '../config/load.js';
+import { describeOrigin } from '../config/validate.js';
+import { MmeError, ExitCode, usageError } from '../output/errors.js';
+import { formatBytes, parseBytes } from '../output/format.js';
+import { openStore } from '../store/index.js';
+import { ModelCache, type CacheEvent } from './cache.js';
+import { handleMetricsRequest, MetricsRecorder } from './metrics/index.js';
+import { ScoringPool } from './pool.js';
+import { loadModelDir } from './runtime.js';
+import { checkTargetModel, createEndpointServer } from './server.js';
+
+export const DEFAULT_ENDPOINT_NAME = 'local-mme';
+const DEFAULT_PORT = 8080;
+const LOCATOR = 'endpoint.json';
+/** Bodies at least this large are scored on a worker thread (a few hundred CSV rows). */
+const WORKER_THRESHOLD = 64 * 1024;
+/** How long in-flight requests may take to finish after Ctrl-C / SIGTERM. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
+/** What `mme local --json` prints (one line) once it accepts requests; also the locator file's content. */
+export interface LocalEndpointInfo {
+  url: string;
+  host: string;
+  port: number;
+  pid: number;
+  endpointName: string;
+  variant: string;
+  prefix: string;
+  cacheDir: string;
+  memoryBudget: number;
+  diskBudget: number;
+  startedAt: string;
+}
+
+interface Options {
+  port?: string;
+  host: string;
+  memory: string;
+  disk: string;
+  cacheDir?: string;
+  modelsPreload?: string;
+  waitLimit: string;
+  workers?: string;
+}
+
+/** Runs `mme local` until ctx.signal is aborted (Ctrl-C / SIGTERM), then stops cleanly. */
+export async function startLocalEndpoint(ctx: Context, raw: Record<string, unknown>): Promise<void> {
+  const opts = raw as unknown as Options;
+  const config = ctx.config();
+  const s = config.settings;
+  const prefix = requireSetting(config, 'prefix');
+  const endpointName = s.endpointName.value ?? DEFAULT_ENDPOINT_NAME;
+  const variant = s.variant.value ?? 'AllTraffic';
+  const memoryBudget = size(opts.memory, '--memory');
+  const diskBudget = size(opts.disk, '--disk');
+  const waitLimitMs = duration(opts.waitLimit, '--wait-limit');
+  const host = opts.host;
+  const port = opts.port !== undefined ? portNumber(opts.port) : fleetPort(s.endpointUrl.value) ?? DEFAULT_PORT;
+  const workers = opts.workers !== undefined ? count(opts.workers, '--workers') : Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  const preload = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  for (const name of preload) {
+    const problem = checkTargetModel(name);
+    if (problem) throw usageError(`--models-preload: "${name}" is not a valid model name.`, 'Give names relative to the prefix, e.g. m1.tar.gz,v2/m2.tar.gz.');
+  }
+  const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir(endpointName));
+  await claimCacheDir(cacheDir);
+
+  // The fleet's endpointUrl usually points at this very server: the store must not send S3 calls here.
+  const storeSettings = clientSettings(config);
+  if (storeSettings.endpointUrl && pointsAtUs(storeSettings.endpointUrl, host, port)) {
+    storeSettings.endpointUrl = process.env.AWS_ENDPOINT_URL_S3;
+    process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ??= 'true';
+  }
+  const store = await openStore(prefix, storeSettings);
+
+  const metrics = new MetricsRecorder({ endpointName, variantName: variant });
+  const pool = workers > 0 ? new ScoringPool(workers) : undefined;
+  const stamp = () => new Date().toISOString().slice(11, 19);
+  const cache = new ModelCache({
+    store,
+    cacheDir,
+    memoryBudget,
+    diskBudget,
+    loadModel: loadModelDir,
+    record: (metric, value) => metrics.record(metric, value),
+    onUnload: (dir) => pool?.drop(dir),
+    onEvent: (e) => ctx.out.info(`[${stamp()}] ${describeEvent(e)}`),
+  });
+  await cache.init();
+  metrics.watch(() => cache.stats());
+
+  const endpoint = createEndpointServer({
+    endpointName,
+    variant,
+    region: s.region.value ?? 'us-east-1',
+    cache,
+    waitLimitMs,
+    workerThreshold: WORKER_THRESHOLD,
+    pool,
+    record: (metric, value) => metrics.record(metric, value),
+    extraHandler: (req, res, body) => handleMetricsRequest(metrics, req, res, body),
+    log: (message) => ctx.out.warn(message),
+  });
+  const { server } = endpoint;
+
+  const shutdown = async () => {
+    metrics.stop();
+    await cache.close();
+    await pool?.close();
+    await fsp.rm(path.join(cacheDir, LOCATOR), { force: true });
+  };
+
+  try {
+    await listen(server, port, host);
+  } catch (err) {
+    await shutdown();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new MmeError(`port ${port} on ${host} is already in use.`, ExitCode.failed, 'Stop what uses it, or pass --port 0 for a free port (or another --port).');
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw usageError(`--host ${host} is not an address of this machine.`, 'Use 127.0.0.1 (the default) or 0.0.0.0.');
+    if (code === 'EACCES') throw usageError(`not allowed to listen on port ${port}.`, 'Ports below 1024 need privileges: pick another --port.');
+    throw err;
+  }
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const info: LocalEndpointInfo = {
+    url, host, port: actualPort, pid: process.pid, endpointName, variant, prefix, cacheDir, memoryBudget, diskBudget, startedAt: new Date().toISOString(),
+  };
+
+  for (const name of preload) {
+    try {
+      await cache.load(name);
+    } catch (err) {
+      ctx.out.warn(`--models-preload: ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  await fsp.writeFile(path.join(cacheDir, LOCATOR), JSON.stringify(info, null, 2) + '\n');
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    ctx.out.warn(`listening on ${host}: anyone who can reach this machine can call the endpoint and its management API (there is no authentication).`);
+  }
+  announce(ctx, info, s.endpointUrl.value === url ? describeOrigin(s.endpointUrl.origin, 'endpointUrl') : undefined);
+
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const busy = endpoint.inFlight();
+  ctx.out.info(busy ? `stopping: letting ${busy} request(s) in flight finish (Ctrl-C again to stop now)…` : 'stopping…');
+  await endpoint.stop(SHUTDOWN_GRACE_MS);
+  await shutdown();
+  ctx.out.info('mme local stopped.');
+}
+
+function announce(ctx: Context, info: LocalEndpointInfo, configuredAt: string | undefined): void {
+  const lines = [
+    `mme local: endpoint ${info.endpointName} (variant ${info.variant}) listening on ${info.url}`,
+    `  models from ${info.prefix}; memory budget ${formatBytes(info.memoryBudget)}, disk budget ${formatBytes(info.diskBudget)}, cache ${info.cacheDir}`,
+    configuredAt
+      ? `  the fleet already points here (endpointUrl from ${configuredAt}): mme invoke, mme stats, … work as they are`
+      : `  point the CLI at it: --endpoint-url ${info.url} (or AWS_ENDPOINT_URL=${info.url}, or "endpointUrl" in the fleet)`,
+    `  models in memory: curl ${info.url}/models · Prometheus: ${info.url}/metrics · Ctrl-C stops`,
+  ];
+  ctx.out.info(lines.join('\n'));
+  if (ctx.out.json) {
+    // One line, written last, once requests are accepted: a script reads the port from it and goes on.
+    ctx.out.raw(JSON.stringify({ status: 'success', result: info }) + '\n');
+  }
+}
+
+function describeEvent(e: CacheEvent): string {
+  switch (e.type) {
+    case 'loaded': {
+      const steps = e.downloadMs !== undefined ? `download+extract ${ms(e.downloadMs)}, load ${ms(e.loadMs)}` : `load from disk ${ms(e.loadMs)}`;
+      return `loaded ${e.name} (${formatBytes(e.footprint)} in memory, ${formatBytes(e.diskBytes)} on disk; ${steps})`;
+    }
+    case 'unloaded':
+      return `unloaded ${e.name} (${e.reason === 'memory' ? 'least recently used; memory budget' : e.reason === 'disk' ? 'deleted from disk; disk budget' : 'DELETE /models'})`;
+    case 'deleted':
+      return `deleted ${e.name} from the disk cache (${formatBytes(e.diskBytes)})`;
+    case 'failed':
+      return `failed to load ${e.name}: ${e.message}`;
+  }
+}
+
+const ms = (n: number) => `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
+
+function listen(server: import('node:http').Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function defaultCacheDir(endpointName: string): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'mme', 'local', endpointName);
+}
+
+/** One server per cache folder: a second one would delete the first one's models. */
+async function claimCacheDir(dir: string): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true });
+  const locator = path.join(dir, LOCATOR);
+  let other: Partial<LocalEndpointInfo> | undefined;
+  try {
+    other = JSON.parse(fs.readFileSync(locator, 'utf8')) as Partial<LocalEndpointInfo>;
+  } catch {
+    return;
+  }
+  if (typeof other.pid === 'number' && other.pid !== process.pid && alive(other.pid)) {
+    throw usageError(
+      `the cache folder ${dir} is in use by another mme local (pid ${other.pid}, ${other.url ?? 'unknown URL'}).`,
+      'Stop it, or give this one its own --cache-dir (or --endpoint-name).',
+    );
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function pointsAtUs(url: string, host: string, port: number): boolean {
+  if (!isLoopback(url) && !url.includes(`//${host}:`)) return false;
+  const u = new URL(url);
+  return Number(u.port || (u.protocol === 'https:' ? 443 : 80)) === port;
+}
+
+/** The fleet's endpointUrl port, when that URL is this machine: `mme local` then serves where the fleet looks. */
+function fleetPort(endpointUrl: string | undefined): number | undefined {
+  if (!endpointUrl || !isLoopback(endpointUrl)) return undefined;
+  const u = new URL(endpointUrl);
+  if (u.protocol !== 'http:') return undefined;
+  return u.port ? Number(u.port) : 80;
+}
+
+function size(text: string, flag: string): number {
+  const n = parseBytes(text);
+  if (n === undefined || n <= 0) throw usageError(`${flag} "${text}" is not a size.`, `Use e.g. ${flag} 512MiB or ${flag} 2GiB.`);
+  return n;
+}
+
+function duration(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
+  const n = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm']) : NaN;
+  if (!(n > 0) || n > 3_600_000) throw usageError(`${flag} "${text}" is not a duration between 1 ms and 1 hour.`, `Use e.g. ${flag} 60s, ${flag} 500ms or ${flag} 2m.`);
+  return n;
+}
+
+function portNumber(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > 65535) throw usageError(`--port "${text}" is not a port number.`, 'Use 0..65535, e.g. --port 8080 (0 picks a free port).');
+  return n;
+}
+
+function count(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > 64) throw usageError(`${flag} "${text}" is not a number of threads.`, `Use 0..64, e.g. ${flag} 2.`);
+  return n;
+}

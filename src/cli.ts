@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<void> {
     out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), debug: Boolean(opts.debug), color: opts.color !== false });
     // Config (and zod) load only once a command runs: `mme --help` and `--version` stay fast.
     const { makeContext } = await import('./commands/context.js');
-    const ctx = makeContext(out, opts as GlobalFlags, controller.signal);
+    const ctx = await makeContext(out, opts as GlobalFlags, controller.signal);
     const interrupt = () => {
       if (controller.signal.aborted) process.exit(ExitCode.interrupted);
       controller.abort();

@@ -3,10 +3,21 @@ import { usageError } from '../output/errors.js';
 import type { Output } from '../output/output.js';
 import type { Context } from './command.js';
 
-export function makeContext(out: Output, flags: GlobalFlags, signal: AbortSignal): Context {
+export async function makeContext(out: Output, flags: GlobalFlags, signal: AbortSignal): Promise<Context> {
   let loaded: LoadedConfigFile | undefined;
   let resolved: ResolvedConfig | undefined;
-  const configFile = () => (loaded ??= readConfigFile(findConfigFile(flags, process.env, process.cwd())));
+  // Finding the file is cheap; its errors (a --config that does not exist) surface when a command asks for config.
+  let found: { path?: string; error?: unknown };
+  try {
+    found = { path: findConfigFile(flags, process.env, process.cwd()) };
+  } catch (error) {
+    found = { error };
+  }
+  const schema = found.path ? (await import('../config/schema.js')).configFileSchema : undefined;
+  const configFile = () => {
+    if (found.error) throw found.error;
+    return (loaded ??= readConfigFile(found.path, schema));
+  };
   return {
     out,
     flags,

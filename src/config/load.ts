@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { usageError } from '../output/errors.js';
-import { configFileSchema, type ConfigFile } from './schema.js';
+import type { ConfigFile, configFileSchema } from './schema.js';
 import { settingKeys, settingSources, type SettingKey } from './settings.js';
 import { checkEndpointName, checkEndpointUrl, describeOrigin, normalisePrefix, type Origin } from './validate.js';
 
@@ -58,8 +58,11 @@ export function findConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv, cwd: 
   return fs.existsSync(user) ? user : undefined;
 }
 
-export function readConfigFile(p: string | undefined): LoadedConfigFile {
-  if (!p) return { path: undefined, file: { fleets: {} } };
+/** The zod schema, passed in by the caller that imported it: zod costs start-up time, so only a file pays for it. */
+export type ConfigSchema = typeof configFileSchema;
+
+export function readConfigFile(p: string | undefined, schema?: ConfigSchema): LoadedConfigFile {
+  if (!p || !schema) return { path: undefined, file: { fleets: {} } };
   let text: string;
   try {
     text = fs.readFileSync(p, 'utf8');
@@ -72,7 +75,7 @@ export function readConfigFile(p: string | undefined): LoadedConfigFile {
   } catch (e) {
     throw usageError(`${p} is not valid JSON: ${(e as Error).message}.`, 'Expected e.g. {"defaultFleet":"tail","fleets":{"tail":{"prefix":"s3://my-bucket/models/"}}}.');
   }
-  const parsed = configFileSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = issue.path.join('.') || '(top level)';

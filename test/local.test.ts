@@ -487,6 +487,17 @@ describe('mme local: metrics agree with the requests made', () => {
       assert.equal(await prom(local.url, 'mme_local_invocation_4xx_errors_total'), 3);
       assert.equal(await prom(local.url, 'mme_local_model_cache_hits_total'), 5);
       assert.equal(await prom(local.url, 'mme_local_model_cache_lookups_total'), 7);
+
+      // `mme stats` reads the same numbers through the CloudWatch API, with only the endpoint URL changed.
+      const minute = (offset: number) => new Date(Math.floor(Date.now() / 60_000) * 60_000 + offset * 60_000).toISOString().slice(0, 16) + 'Z';
+      const r = await mme(['stats', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--start', minute(-30), '--end', minute(2), '--json'], { cwd: work });
+      assert.equal(r.code, 0, r.stderr);
+      const summary = r.json.result.fleets[0].summary;
+      assert.equal(summary.invocations, 8);
+      assert.equal(summary.requests, 7);
+      assert.ok(Math.abs(summary['cache-hit'] - 5 / 7) < 1e-9, String(summary['cache-hit']));
+      assert.equal(summary['errors-4xx'], 3);
+      assert.equal(summary['errors-5xx'], 0);
     } finally {
       sdk.destroy();
       await local.stop();

@@ -196,7 +196,8 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       return loadFailed(res, err, started);
     }
     clearTimeout(timer);
-    record('ModelLoadingWaitTime', Math.round((performance.now() - waitStart) * 1000));
+    const waitMs = performance.now() - waitStart;
+    record('ModelLoadingWaitTime', Math.round(waitMs * 1000));
     if (entry === 'timeout') {
       loading.catch(noop); // the load goes on; its failure is reported to the next request
       awsError(res, 429, 'ModelNotReadyException', `Model ${target} is still being downloaded or loaded (waited ${Math.round(options.waitLimitMs / 1000)} s); retry the request.`);
@@ -208,7 +209,8 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     }
     entry.hits++;
     entry.lastUsedAt = Date.now();
-    score(res, entry, body, contentType, accept, attributes, started, 0);
+    // OverheadLatency leaves out the load wait: ModelLoadingWaitTime reports it.
+    score(res, entry, body, contentType, accept, attributes, started + waitMs, 0);
   }
 
   function loadFailed(res: ServerResponse, err: unknown, started: number): void {

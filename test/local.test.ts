@@ -325,6 +325,15 @@ describe('mme local: one endpoint, many models', () => {
 
     err = await invokeError(sdk, 'reg.tar.gz', Buffer.alloc(6_291_457, 0x31));
     assert.equal(err.$metadata.httpStatusCode, 413);
+    // Without a Content-Length (chunked), the limit is counted as the body arrives.
+    const chunks = (async function* () {
+      for (let i = 0; i < 7; i++) yield Buffer.alloc(1024 * 1024, 0x31);
+    })();
+    const chunked = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, {
+      method: 'POST', headers: { 'x-amzn-sagemaker-target-model': 'reg.tar.gz', 'content-type': 'text/csv' }, body: chunks as any, duplex: 'half',
+    } as RequestInit);
+    assert.equal(chunked.status, 413);
+    assert.match(await chunked.text(), /6291456/);
     // Exactly at the limit is accepted by the endpoint (the model then judges the content).
     err = await invokeError(sdk, 'reg.tar.gz', Buffer.alloc(6_291_456, 0x31));
     assert.equal(err.name, 'ModelError');

@@ -14,6 +14,8 @@ import { ModelLoadError, ModelRequestError } from './runtimes/types.js';
 
 /** SageMaker's payload limit, for requests and responses. */
 export const MAX_PAYLOAD = 6_291_456;
+/** A body over the limit is read and dropped up to this size before the 413 (so the client reads it); beyond, cut. */
+const MAX_DISCARD = 64 * 1024 * 1024;
 /** Management calls carry small JSON documents. */
 const MAX_MANAGEMENT_BODY = 1024 * 1024;
 const ACCOUNT = '000000000000';
@@ -147,11 +149,25 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   }
 
   function tooLarge(req: IncomingMessage, res: ServerResponse, name: string, started: number): void {
-    // As SageMaker: a bare 413 (no modelled error type). The rest of the body is not read: the connection closes.
-    const text = JSON.stringify({ message: `HTTP content length exceeded ${MAX_PAYLOAD} bytes.` });
-    res.writeHead(413, ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(text)), 'Connection', 'close', 'x-amzn-RequestId', requestIdBase + ++requestSeq]);
-    res.end(text, () => req.socket.destroySoon());
-    if (name === endpointName) finishMetrics(started, 413, -1, -1);
+    // As SageMaker: a bare 413 (no modelled error type), then the connection closes. A client still sending would
+    // see a reset instead of the answer, so the rest of a merely large body is read and dropped first; a huge one
+    // is cut off at once.
+    const send = () => {
+      if (res.headersSent) return;
+      const text = JSON.stringify({ message: `HTTP content length exceeded ${MAX_PAYLOAD} bytes.` });
+      res.writeHead(413, ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(text)), 'Connection', 'close', 'x-amzn-RequestId', requestIdBase + ++requestSeq]);
+      res.end(text, () => req.socket.destroySoon());
+      if (name === endpointName) finishMetrics(started, 413, -1, -1);
+    };
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > MAX_DISCARD || req.readableEnded) return send();
+    let dropped = 0;
+    req.removeAllListeners('data');
+    req.on('data', (chunk: Buffer) => {
+      if ((dropped += chunk.length) > MAX_DISCARD) send();
+    });
+    req.on('end', send);
+    req.resume();
   }
 
   function answer(req: IncomingMessage, res: ServerResponse, name: string, body: Buffer, started: number): void {
@@ -160,9 +176,13 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     }
     const h = req.headers;
     const target = h['x-amzn-sagemaker-target-model'] as string | undefined;
-    const problem = target === undefined
-      ? `Endpoint ${endpointName} is a multi-model endpoint: the request must name a target model (header X-Amzn-SageMaker-Target-Model, TargetModel in the SDKs).`
-      : checkTargetModel(target);
+    // A loaded model's name was checked when it was first asked for: the warm path skips the check.
+    const entry = target === undefined ? undefined : cache.hit(target);
+    const problem = entry !== undefined
+      ? undefined
+      : target === undefined
+        ? `Endpoint ${endpointName} is a multi-model endpoint: the request must name a target model (header X-Amzn-SageMaker-Target-Model, TargetModel in the SDKs).`
+        : checkTargetModel(target);
     if (problem) {
       awsError(res, 400, 'ValidationError', problem);
       return finishMetrics(started, 400, -1, -1);
@@ -177,7 +197,6 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       awsError(res, 400, 'ValidationError', "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024 and contain only ASCII characters");
       return finishMetrics(started, 400, -1, -1);
     }
-    const entry = cache.hit(target!);
     if (entry !== undefined) return score(res, entry, body, h['content-type'], h.accept, attributes, started, 1);
     void cold(res, target!, body, h['content-type'], h.accept, attributes, started);
   }
@@ -253,6 +272,7 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       (err: WorkerScoringError) => {
         if (err.kind === 'request') return scoringFailed(res, new ModelRequestError(err.status as 400, err.message), started, hit, performance.now() - t);
         // The worker could not get the model (its folder went with a disk eviction) or broke: score here instead.
+        if (err.kind === 'internal') log(`scoring thread failed (${err.message}); scored on the main thread instead`);
         const t2 = performance.now();
         let out: Scored;
         try {

@@ -399,6 +399,7 @@ describe('mme local: one endpoint, many models', () => {
       'broken-model.tar.gz': hostileTarGz([{ path: 'xgboost-model.json', data: fs.readFileSync(path.join(FIXTURES, 'errors/truncated.json')) }]),
       'pickled.tar.gz': hostileTarGz([{ path: 'xgboost-model', data: fs.readFileSync(path.join(FIXTURES, 'errors/pickled/xgboost-model')) }]),
       'empty.tar.gz': hostileTarGz([{ path: 'code', type: 'Directory' }]),
+      'crowded.tar.gz': hostileTarGz(Array.from({ length: 10_001 }, (_, i) => ({ path: `d${i}/`, type: 'Directory' }))),
     };
     // Written straight into the prefix, as `aws s3 cp` would (mme push refuses most of these).
     for (const [name, bytes] of Object.entries(hostile)) fs.writeFileSync(path.join(prefixDir, name), bytes);
@@ -416,6 +417,7 @@ describe('mme local: one endpoint, many models', () => {
       'broken-model.tar.gz': /xgboost-model\.json/,
       'pickled.tar.gz': /pickle/,
       'empty.tar.gz': /no files|no model file/,
+      'crowded.tar.gz': /more than 10000 entries/,
     };
     const results = await Promise.all(Object.keys(hostile).map(async (name) => [name, await invokeError(sdk, name, denseRows[0])] as const));
     for (const [name, err] of results) {
@@ -719,6 +721,15 @@ describe('mme local: bad input is one clear line and a documented exit code', ()
       assertUsageLine(r, code, pattern);
     });
   }
+
+  test('a --cache-dir that holds other files is refused (it would be emptied)', async () => {
+    const dir = path.join(work, 'precious');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'thesis.tex'), 'years of work');
+    const r = await mme(['local', '--prefix', `file://${prefixDir}/`, '--cache-dir', dir, '--port', '0'], { cwd: work });
+    assertUsageLine(r, 2, /is not empty and is not an mme local cache/);
+    assert.equal(fs.readFileSync(path.join(dir, 'thesis.tex'), 'utf8'), 'years of work');
+  });
 
   test('no prefix configured', async () => {
     const r = await mme(['local'], { cwd: work });

@@ -19,6 +19,7 @@ import { checkTargetModel, createEndpointServer } from './server.js';
 export const DEFAULT_ENDPOINT_NAME = 'local-mme';
 const DEFAULT_PORT = 8080;
 const LOCATOR = 'endpoint.json';
+const MARKER = '.mme-local-cache';
 /** Bodies at least this large are scored on a worker thread (a few hundred CSV rows). */
 const WORKER_THRESHOLD = 64 * 1024;
 /** How long in-flight requests may take to finish after Ctrl-C / SIGTERM. */
@@ -206,9 +207,17 @@ function defaultCacheDir(endpointName: string): string {
   return path.join(base, 'mme', 'local', endpointName);
 }
 
-/** One server per cache folder: a second one would delete the first one's models. */
+/**
+ * A cache folder is emptied at start, so it must be one of ours (marked) or empty: `--cache-dir ~` must never lose
+ * anything. And one server per folder: a second one would delete the first one's models.
+ */
 async function claimCacheDir(dir: string): Promise<void> {
   await fsp.mkdir(dir, { recursive: true });
+  const entries = await fsp.readdir(dir);
+  if (entries.length && !entries.includes(MARKER)) {
+    throw usageError(`--cache-dir ${dir} is not empty and is not an mme local cache (it would be emptied).`, 'Give a new or empty folder, or leave --cache-dir out.');
+  }
+  await fsp.writeFile(path.join(dir, MARKER), 'mme local model cache: its models/ and downloads/ folders are emptied at every start.\n');
   const locator = path.join(dir, LOCATOR);
   let other: Partial<LocalEndpointInfo> | undefined;
   try {

@@ -16,10 +16,16 @@ export function timeCommand(cmd: string, args: string[], runs = 5, env: NodeJS.P
 export interface Row {
   name: string;
   ours: number;
+  /** NaN when there is nothing to compare with (printed as "—"). */
   reference: number;
   referenceName: string;
-  goal: number;
+  /** Bound on the ratio ours/reference (or on `ours` itself with goalOn: 'value'); omit for an informative row. */
+  goal?: number;
   unit?: string;
+  /** Throughput-like rows: the goal is a lower bound (>=) instead of an upper bound. */
+  higherIsBetter?: boolean;
+  /** 'value': the goal bounds our own number, in `unit` (e.g. p99 < 5 ms); default 'ratio'. */
+  goalOn?: 'ratio' | 'value';
 }
 
 /** Prints one benchmark table: our time, the reference tool's, the ratio and whether it meets the goal. */
@@ -28,7 +34,17 @@ export function printTable(rows: Row[]): void {
   for (const r of rows) {
     const ratio = r.ours / r.reference;
     const unit = r.unit ?? 'ms';
-    lines.push(`| ${r.name} | ${r.ours.toFixed(1)} ${unit} | ${r.reference.toFixed(1)} ${unit} (${r.referenceName}) | ${ratio.toFixed(2)} | <= ${r.goal} | ${ratio <= r.goal ? 'yes' : 'NO'} |`);
+    const reference = Number.isNaN(r.reference) ? `— (${r.referenceName})` : `${r.reference.toFixed(1)} ${unit} (${r.referenceName})`;
+    let goal = '—';
+    let met = '—';
+    if (r.goal !== undefined) {
+      const measured = r.goalOn === 'value' ? r.ours : ratio;
+      const ok = r.higherIsBetter ? measured >= r.goal : r.goalOn === 'value' ? measured < r.goal : measured <= r.goal;
+      const bound = r.higherIsBetter ? '>=' : r.goalOn === 'value' ? '<' : '<=';
+      goal = `${bound} ${r.goal}${r.goalOn === 'value' ? ` ${unit}` : r.higherIsBetter ? '×' : ''}`;
+      met = ok ? 'yes' : 'NO';
+    }
+    lines.push(`| ${r.name} | ${r.ours.toFixed(1)} ${unit} | ${reference} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : '—'} | ${goal} | ${met} |`);
   }
   console.log(lines.join('\n'));
 }

@@ -634,6 +634,22 @@ describe('mme local: slow loads and shutdown', () => {
     }
   });
 
+  test('a load that outlasts --load-limit fails with ModelError and leaves nothing behind', async () => {
+    const prefix = path.join(work, 'slow');
+    const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache-late'), '--load-limit', '5ms'], work);
+    const sdk = runtime(local.url);
+    try {
+      const err = await invokeError(sdk, 'padded.tar.gz', denseRows[0]);
+      assert.equal(err.name, 'ModelError');
+      assert.equal(err.OriginalStatusCode, 500);
+      assert.match(err.OriginalMessage, /did not finish loading within 5 ms/);
+      assert.deepEqual((await models(local.url)).models, []);
+    } finally {
+      sdk.destroy();
+      await local.stop();
+    }
+  });
+
   test('SIGTERM stops accepting, lets the request in flight finish, then exits 0 and removes its locator', async () => {
     const cache = path.join(work, 'cache-stop');
     const local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', cache, '--models-preload', 'reg.tar.gz'], work);
@@ -712,6 +728,7 @@ describe('mme local: bad input is one clear line and a documented exit code', ()
     [['--disk', '0'], 2, /--disk "0" is not a size/],
     [['--port', '70000'], 2, /--port "70000" is not a port number/],
     [['--wait-limit', 'soon'], 2, /--wait-limit "soon" is not a duration/],
+    [['--load-limit', '2h'], 2, /--load-limit "2h" is not a duration/],
     [['--models-preload', '../x.tar.gz'], 2, /--models-preload: "\.\.\/x\.tar\.gz" is not a valid model name/],
     [['--workers', 'many'], 2, /--workers "many"/],
   ];

@@ -12,6 +12,7 @@ export default defineCommand({
       .option('--cache-dir <dir>', 'where downloaded models are extracted (default: ~/.cache/mme/local/<endpoint name>)')
       .option('--models-preload <names>', 'comma-separated models to load before accepting traffic')
       .option('--wait-limit <duration>', 'how long a request waits for a cold model before ModelNotReadyException (429)', '60s')
+      .option('--load-limit <duration>', 'how long a model may take to download, extract and load before its load fails', '360s')
       .option('--workers <n>', 'scoring threads for large requests (0: score everything on the main thread)'),
   examples: [
     'mme local --prefix file://./models/',

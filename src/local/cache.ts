@@ -74,6 +74,8 @@ export interface ModelCacheOptions {
   onUnload?(dir: string): void;
   onEvent?(event: CacheEvent): void;
   maxEntries?: number;
+  /** A load (download, extract, load) that takes longer fails; SageMaker gives up after 360 s. */
+  loadTimeoutMs?: number;
 }
 
 export interface ModelInfo {
@@ -98,6 +100,7 @@ export interface CacheStats {
 }
 
 const micros = (ms: number) => Math.round(ms * 1000);
+const DEFAULT_LOAD_TIMEOUT_MS = 360_000;
 
 export class ModelCache {
   readonly memoryBudget: number;
@@ -196,15 +199,31 @@ export class ModelCache {
   }
 
   private async bringIn(e: CachedModel): Promise<CachedModel> {
+    const limitMs = this.options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(limitMs);
+    const signal = AbortSignal.any([this.abort.signal, deadline]);
+    const late = () => new ModelLoadFailure(500, `Model ${e.name} did not finish loading within ${limitMs < 1000 ? `${limitMs} ms` : `${Math.round(limitMs / 1000)} s`}.`);
     try {
       let downloadMs: number | undefined;
-      if (!e.dir) downloadMs = await this.fetch(e);
+      if (!e.dir) {
+        try {
+          downloadMs = await this.fetch(e, signal);
+        } catch (err) {
+          throw deadline.aborted ? late() : err;
+        }
+      }
       const dir = e.dir!;
       const started = performance.now();
       let model: LoadedModel;
       try {
         model = await this.options.loadModel(dir);
+        // The runtime's load cannot be interrupted; a result that comes too late is dropped.
+        if (deadline.aborted) throw late();
       } catch (err) {
+        if (err instanceof ModelLoadFailure) {
+          await this.deleteFromDisk(e);
+          throw err;
+        }
         // A broken model leaves nothing behind: the next request retries from the prefix (a fixed upload is seen).
         await this.deleteFromDisk(e);
         throw new ModelLoadFailure(500, `Failed to load model ${e.name}: ${(err as Error).message}`);
@@ -235,26 +254,28 @@ export class ModelCache {
   }
 
   /** Download and extract to the disk cache; returns the time taken (ModelDownloadingTime covers both). */
-  private async fetch(e: CachedModel): Promise<number> {
+  private async fetch(e: CachedModel, signal: AbortSignal): Promise<number> {
     const { store } = this.options;
     const key = `${String(++this.dirSeq).padStart(6, '0')}-${e.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80)}`;
     const tarball = path.join(this.downloadsDir, `${key}.tar.gz`);
     const dir = path.join(this.modelsDir, key);
     const started = performance.now();
     try {
-      await store.download(e.name, tarball, this.abort.signal);
+      await store.download(e.name, tarball, signal);
     } catch (err) {
       await fsp.rm(tarball, { force: true });
       const found = await store.head(e.name).catch(() => null);
       if (found === undefined) throw new ModelAbsentError(e.name, store.url);
+      if (signal.aborted) throw err;
       throw new StoreFailure(`Could not download ${e.name} from ${store.url}: ${(err as Error).message}`);
     }
     try {
-      const { bytes } = await extractArtifact(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, this.abort.signal);
+      const { bytes } = await extractArtifact(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, signal);
       e.dir = dir;
       e.diskBytes = bytes;
       this.diskUsed += bytes;
     } catch (err) {
+      if (signal.aborted) throw err;
       if (err instanceof ArtifactError) throw new ModelLoadFailure(500, `Failed to extract model ${e.name}: ${err.message}`);
       throw err;
     } finally {

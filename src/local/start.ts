@@ -48,6 +48,7 @@ interface Options {
   cacheDir?: string;
   modelsPreload?: string;
   waitLimit: string;
+  loadLimit: string;
   workers?: string;
 }
 
@@ -62,6 +63,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   const memoryBudget = size(opts.memory, '--memory');
   const diskBudget = size(opts.disk, '--disk');
   const waitLimitMs = duration(opts.waitLimit, '--wait-limit');
+  const loadLimitMs = duration(opts.loadLimit, '--load-limit');
   const host = opts.host;
   const port = opts.port !== undefined ? portNumber(opts.port) : fleetPort(s.endpointUrl.value) ?? DEFAULT_PORT;
   const workers = opts.workers !== undefined ? count(opts.workers, '--workers') : Math.max(1, Math.min(4, os.availableParallelism() - 1));
@@ -90,6 +92,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
     memoryBudget,
     diskBudget,
     loadModel: loadModelDir,
+    loadTimeoutMs: loadLimitMs,
     record: (metric, value) => metrics.record(metric, value),
     onUnload: (dir) => pool?.drop(dir),
     onEvent: (e) => ctx.out.info(`[${stamp()}] ${describeEvent(e)}`),

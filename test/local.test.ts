@@ -612,14 +612,17 @@ describe('mme local: memory and disk budgets', () => {
 // ---- slow loads and shutdown -----------------------------------------------------------------------------------
 
 describe('mme local: slow loads and shutdown', () => {
-  test('a load that outlasts --wait-limit answers ModelNotReadyException (429) and goes on loading', async () => {
-    // A model with 16 MiB of incompressible padding in code/ (ignored by the runtime) takes well over 1 ms to unpack.
+  before(async () => {
+    // A model with 16 MiB of incompressible padding in code/ (ignored by the runtime) takes well over 5 ms to unpack.
     const src = path.join(work, 'padded');
     fs.mkdirSync(path.join(src, 'code'), { recursive: true });
     fs.copyFileSync(path.join(FIXTURES, 'models/reg_squarederror/xgboost-model.json'), path.join(src, 'xgboost-model.json'));
     fs.writeFileSync(path.join(src, 'code', 'padding.bin'), crypto.randomBytes(16 * 1024 * 1024));
+    await push(path.join(work, 'slow'), [[await pkg(src, 'padded.tar.gz'), 'padded.tar.gz']]);
+  });
+
+  test('a load that outlasts --wait-limit answers ModelNotReadyException (429) and goes on loading', async () => {
     const prefix = path.join(work, 'slow');
-    await push(prefix, [[await pkg(src, 'padded.tar.gz'), 'padded.tar.gz']]);
     const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache-slow'), '--wait-limit', '1ms'], work);
     const sdk = runtime(local.url);
     try {

@@ -17,7 +17,8 @@ export default defineCommand({
   examples: [
     'mme local --prefix file://./models/',
     'mme local --fleet dev --memory 512MiB --models-preload m1.tar.gz,m2.tar.gz',
-    'mme invoke --endpoint-url http://127.0.0.1:8080 --target m1.tar.gz --body "1,2,3"',
+    'mme local --prefix s3://my-bucket/models/ --region eu-west-1 --port 0 --json',
+    'mme invoke --endpoint-url http://127.0.0.1:8080 --endpoint-name local-mme --target m1.tar.gz --body "1,2,3"',
     'curl -s http://127.0.0.1:8080/models',
   ],
   async run(ctx, _args, opts) {

@@ -19,6 +19,8 @@
  * score), each time under a new name, median of COLD_RUNS; GET /models/{name} splits it into download+extract and
  * load. Reference: python copies the same artifact, extracts it with tarfile, loads it with xgboost and scores one row
  * (one helper process, its runs alternating with ours).
+ * Mixed (informative; the reference serves one model and has no equivalent): warm traffic on mme local while new
+ * 20 MB models are called a second apart: what a cold start costs the other models' callers, and itself, on an MME.
  *
  * Goals (issue 5): warm ≥ 5,000 requests/s and p99 < 5 ms on 2 cores; ≥ 3× the reference's throughput; cold start
  * of the 20 MB artifact < 300 ms.
@@ -43,6 +45,8 @@ const CONNECTIONS = positive(process.env.MME_BENCH_CONNECTIONS, 10);
 const ROUNDS = 2;
 const WARMUP_SECONDS = 2;
 const COLD_RUNS = 5;
+/** Cold loads of the 20 MB artifact made while warm traffic runs (the MME case: other models keep being called). */
+const BUSY_COLD_LOADS = 3;
 const N_FEATURES = 50;
 const N_ROWS = 256;
 const ENDPOINT = 'local-mme';
@@ -327,6 +331,7 @@ interface AutocannonResult {
   timeouts: number;
 }
 interface AutocannonInstance {
+  stop(): void;
   on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
 }
 type Autocannon = (opts: Record<string, unknown>, done: (err: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
@@ -349,8 +354,8 @@ interface Tally {
 
 const newTally = (): Tally => ({ requests: 0, seconds: 0, failed: 0, latencies: [], serverCpuMs: 0, clientCpuMs: 0 });
 
-/** Keep-alive load for `seconds` on one server; adds to `tally` unless it is a warm-up. */
-function load(target: Target, rows: Buffer[], seconds: number, tally?: Tally): Promise<void> {
+/** Keep-alive load for `seconds` (or until `until` settles) on one server; adds to `tally` unless it is a warm-up. */
+function load(target: Target, rows: Buffer[], seconds: number, tally?: Tally, until?: Promise<unknown>): Promise<void> {
   let next = 0;
   const cpu0 = treeCpuMs(target.server.child.pid!);
   const client0 = process.cpuUsage();
@@ -380,6 +385,7 @@ function load(target: Target, rows: Buffer[], seconds: number, tally?: Tally): P
         resolve();
       },
     );
+    until?.finally(() => instance.stop());
     instance.on('response', (_client, status, _bytes, ms) => {
       if (status !== 200) return;
       ok++;
@@ -448,6 +454,8 @@ async function main(): Promise<void> {
         coldNames[kind].push(name);
       }
     }
+    const busyNames = Array.from({ length: BUSY_COLD_LOADS }, (_, i) => `busy-copy-${i + 1}.tar.gz`);
+    for (const name of busyNames) copyFileSync(artifacts.cold.path, path.join(prefix, name));
     const rows = makeRows();
 
     // servers
@@ -509,8 +517,25 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < targets.length; i++) await load(targets[i], rows, SECONDS / ROUNDS, tallies[i]);
     }
+
+    // mixed: warm traffic on mme local while new 20 MB models are called, one after another, a second apart
+    const busyCold: number[] = [];
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const coldWhileBusy = (async () => {
+      for (const name of busyNames) {
+        await sleep(1000);
+        const started = performance.now();
+        const r = await post(local.url + targets[0].path, { ...csv, 'X-Amzn-SageMaker-Target-Model': name }, rows[0]);
+        if (r.status !== 200) throw new Error(`cold invocation of ${name} under load failed: ${r.status} ${r.text}`);
+        busyCold.push(performance.now() - started);
+      }
+      await sleep(1000);
+    })();
+    const mixedTally = newTally();
+    await Promise.all([load(targets[0], rows, 60, mixedTally, coldWhileBusy.catch(() => undefined)), coldWhileBusy]);
     console.log(`load average after ${loadAvg()}`);
     const [ours, ref] = tallies.map(summarise);
+    const mixed = summarise(mixedTally);
     for (const [name, s] of [[local.name, ours], [reference.name, ref]] as const) {
       console.log(
         `  ${name}: ${s.requests} requests in ${s.seconds.toFixed(1)} s = ${s.rps.toFixed(0)}/s; latency p50 ${s.p50.toFixed(2)} ms, p90 ${s.p90.toFixed(2)} ms, ` +
@@ -527,10 +552,21 @@ async function main(): Promise<void> {
         `${mb(artifacts.warm.size)} artifact ${coldW.first.toFixed(0)} ms (download+extract ${coldW.download.toFixed(0)} ms, load ${coldW.load.toFixed(0)} ms); ` +
         `python, alternating: ${coldC.reference.toFixed(0)} ms and ${coldW.reference.toFixed(0)} ms`,
     );
+    const slow = mixedTally.latencies.filter((ms) => ms > 50).length;
+    console.log(
+      `  warm traffic while ${BUSY_COLD_LOADS} new ${mb(artifacts.cold.size)} models load: ${mixed.requests} requests in ${mixed.seconds.toFixed(1)} s = ${mixed.rps.toFixed(0)}/s; ` +
+        `p50 ${mixed.p50.toFixed(2)} ms, p99 ${mixed.p99.toFixed(2)} ms, max ${mixed.max.toFixed(1)} ms, ${slow} over 50 ms; ` +
+        `those cold starts took ${busyCold.map((x) => x.toFixed(0)).join(' and ')} ms (idle: ${coldC.first.toFixed(0)} ms)`,
+    );
     // On a busy machine every runnable thread gets a share of the cores: the reference's workers get one each,
-    // while mme local answers small requests on one event loop. Its CPU per request says more than its rate then.
-    if (os.loadavg()[0] > CORES) {
-      console.log(`  note: load average above ${CORES} (other work is running): requests/s and p99 reflect the CPU share each server got; compare the CPU per request too`);
+    // while mme local answers small requests on one event loop (one core at most). Both always had requests waiting,
+    // so whatever they did not use went to other processes; CPU per request moves much less than requests/s.
+    if (os.loadavg()[0] > CORES || ours.serverCores < 0.9) {
+      console.log(
+        `  note: other work is running (load average ${loadAvg()}): mme local's event loop got ${ours.serverCores.toFixed(2)} of the 1 core it can use, ` +
+          `the reference's ${CORES} workers ${ref.serverCores.toFixed(2)} of ${CORES}; at ${ours.cpuUsPerRequest.toFixed(0)} µs of CPU per request a whole core ` +
+          `would carry about ${(1e6 / ours.cpuUsPerRequest).toFixed(0)} requests/s`,
+      );
     }
 
     const refName = `gunicorn ×${CORES} + Flask + xgboost`;
@@ -542,10 +578,13 @@ async function main(): Promise<void> {
       { name: 'server CPU per request', ours: ours.cpuUsPerRequest, reference: ref.cpuUsPerRequest, referenceName: refName, unit: 'us' },
       { name: `cold start, ${mb(artifacts.cold.size)} artifact`, ours: coldC.first, reference: coldC.reference, referenceName: 'python copy+tarfile+Booster+predict', goal: 300, goalOn: 'value' },
       { name: `cold start, ${mb(artifacts.warm.size)} artifact`, ours: coldW.first, reference: coldW.reference, referenceName: 'python copy+tarfile+Booster+predict' },
+      { name: `cold start, ${mb(artifacts.cold.size)}, under warm traffic`, ours: median(busyCold), reference: NaN, referenceName: 'single-model server' },
+      { name: 'warm p99 while models load', ours: mixed.p99, reference: NaN, referenceName: 'single-model server' },
+      { name: 'warm max while models load', ours: mixed.max, reference: NaN, referenceName: 'single-model server' },
     ];
     printTable(table);
-    if (ours.failed || ref.failed) {
-      console.log(`ERROR: failed requests under load (mme ${ours.failed}, reference ${ref.failed})`);
+    if (ours.failed || ref.failed || mixed.failed) {
+      console.log(`ERROR: failed requests under load (mme ${ours.failed + mixed.failed}, reference ${ref.failed})`);
       process.exitCode = 1;
     }
   } finally {

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
+import type { Dirent } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { MmeError } from '../output/errors.js';
 import { TEMP_MARK, writeAtomically } from './atomic.js';
 import { wouldOverwrite } from './overwrite.js';
@@ -22,7 +21,7 @@ export class FileStore implements Store {
   }
 
   async list(): Promise<ModelObject[]> {
-    let entries: fs.Dirent[];
+    let entries: Dirent[];
     try {
       entries = await fsp.readdir(this.root, { withFileTypes: true, recursive: true });
     } catch (err) {
@@ -53,11 +52,10 @@ export class FileStore implements Store {
     try {
       await writeAtomically(
         target,
-        (tmp) => {
-          const source = fs.createReadStream(localPath);
-          let sent = 0;
-          source.on('data', (chunk) => options.onProgress?.((sent += chunk.length)));
-          return pipeline(source, fs.createWriteStream(tmp), { signal: options.signal });
+        async (tmp) => {
+          options.signal?.throwIfAborted();
+          await fsp.copyFile(localPath, tmp);
+          options.onProgress?.((await fsp.stat(tmp)).size);
         },
         !options.overwrite,
       );
@@ -85,7 +83,9 @@ export class FileStore implements Store {
     const source = this.pathOf(name);
     const found = await this.head(name);
     if (!found) throw new MmeError(`${name} does not exist under ${this.url}.`, 3);
-    await writeAtomically(localPath, (tmp) => pipeline(fs.createReadStream(source), fs.createWriteStream(tmp), { signal }));
+    signal?.throwIfAborted();
+    // copyFile lets the kernel copy (or reflink) the bytes: several times faster than streaming them through JS.
+    await writeAtomically(localPath, (tmp) => fsp.copyFile(source, tmp));
     return found;
   }
 }

@@ -47,7 +47,7 @@ export default defineCommand({
       if (info.isDirectory()) {
         kind = 'folder';
         loaded = await xgboost.loadModelDir(model);
-      } else if (await isGzip(fs, model)) {
+      } else if (await (await import('../artifacts/package.js')).isGzip(model)) {
         kind = 'artifact';
         // Extracted as the endpoint would (safe paths only, no links, size limits) into a private temp folder.
         const { extractArtifact, ArtifactError, DEFAULT_MAX_ENTRIES } = await import('../local/extract.js');
@@ -104,16 +104,6 @@ export default defineCommand({
     ctx.out.info(summary);
   },
 });
-
-async function isGzip(fs: typeof import('node:fs/promises'), file: string): Promise<boolean> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
 
 /** A load failure named as the user knows the file: the path passed, or the file inside the artifact or folder. */
 function loadFailure(

@@ -104,23 +104,12 @@ export function contentTypeFor(flag: string | undefined, bodyFile: string | unde
   return 'text/csv';
 }
 
-export interface RequestFlags {
-  endpointName: string;
-  targetModel: string;
-  body: Uint8Array;
-  contentType: string;
-  accept?: string;
-  customAttributes?: string;
-  targetVariant?: string;
-  inferenceId?: string;
-}
-
 /**
  * Checks every header against the sagemaker-runtime API model before anything is sent, so that a mistake costs a
  * usage error here rather than a round trip and a ValidationError there. The endpoint name was checked when the
  * configuration was resolved (config/validate.ts); TargetModel uses the one validator the CLI has for model names.
  */
-export function buildRequest(f: RequestFlags): InvokeRequest {
+export function buildRequest(f: InvokeRequest): InvokeRequest {
   checkModelName(f.targetModel, '--target');
   checkHeader('--content-type', f.contentType, 1024, ASCII, 'e.g. "text/csv" or "application/json"');
   if (f.accept !== undefined) checkHeader('--accept', f.accept, 1024, ASCII, 'e.g. "application/json"');

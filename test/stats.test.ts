@@ -329,11 +329,16 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     assert.match(table.stderr, /^head: diagnosis: no thrashing/m);
   });
 
-  test('--since, and an endpoint without data', async () => {
+  test('--since (ending now or at --end), and an endpoint without data', async () => {
     const r = await stats(['--fleet', 'head', '--since', '1h', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.result.window.seconds, 3600);
     assert.equal(r.json.result.fleets[0].summary.requests, 100);
+    // --since with --end: the same window as --start/--end.
+    const ending = await stats(['--end', END, '--since', '10m', '--json']);
+    assert.equal(ending.code, 0, ending.stderr);
+    assert.equal(ending.json.result.window.start, START.replace('.000Z', 'Z'));
+    assert.deepEqual(ending.json.result.fleets[0].summary, TAIL);
     const ghost = await stats(['--endpoint-name', 'ghost-mme', ...WINDOW, '--json', '--fail-if', 'cache-hit<0.9']);
     assert.equal(ghost.code, 0, ghost.stderr);
     const f = ghost.json.result.fleets[0];

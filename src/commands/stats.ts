@@ -1,8 +1,19 @@
 import { Option } from 'commander';
+import { METRICS, type Kind } from '../metrics/catalog.js';
 import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { defineCommand } from './command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const names = (...kinds: Kind[]) => METRICS.filter((m) => kinds.includes(m.kind)).map((m) => m.name).join(' ');
+const conditionHelp = `
+--fail-if NAME OP NUMBER[UNIT], OP one of < <= > >= == !=, over the summary of each fleet:
+  durations, unit us, ms or s required: ${names('duration')}
+  ratio, 0.9 or 90%:                    ${names('ratio')}
+  percentages, 85 or 85%:               ${names('percent')}
+  counts, plain numbers:                ${names('count', 'models')}
+A metric without data is not checked (said on stderr). Exit codes: 0 ok, 1 AWS or network failure, 2 bad input,
+4 a --fail-if condition holds (one stderr line each; the data is printed all the same).`;
 
 export default defineCommand({
   name: 'stats',
@@ -16,7 +27,8 @@ export default defineCommand({
       .option('--series', 'one row per period instead of one summary over the window')
       .option('--all-fleets', 'every fleet of the config file that has an endpointName, by name')
       .addOption(new Option('--output <format>', 'output format (--json is --output json)').choices(['table', 'json', 'csv', 'prom']))
-      .option('--fail-if <condition>', "exit 4 when a condition holds, e.g. 'cache-hit<0.9', 'load-wait-p99>500ms', 'unloads>100' (repeatable)", collect),
+      .option('--fail-if <condition>', "exit 4 when a condition holds, e.g. 'cache-hit<0.9', 'load-wait-p99>500ms', 'unloads>100' (repeatable)", collect)
+      .addHelpText('after', conditionHelp),
   examples: [
     'mme stats',
     'mme stats --since 24h --fleet tail',

@@ -71,7 +71,8 @@ export class Output {
 
   /** A spinner on a terminal, nothing otherwise. ora is imported only when it will be seen. */
   async progress(text: string): Promise<Progress> {
-    if (this.quiet || this.json || !this.stderrIsTTY || process.env.NO_COLOR || process.env.CI) {
+    // A terminal that reports no width (some `script` and CI pseudo-terminals) makes ora redraw forever.
+    if (this.quiet || this.json || !this.stderrIsTTY || !process.stderr.columns || process.env.NO_COLOR || process.env.CI) {
       return { update() {}, stop() {} };
     }
     const { default: ora } = await import('ora');

@@ -2,11 +2,12 @@
 // mme), then the built binary is run and its numbers are checked against arithmetic done here on the seeds.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { mme, tempDir, type RunResult } from './helpers/cli.js';
+import { CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { baseEnv, MME, mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
 import { skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
 
 async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -399,5 +400,70 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     const r = await stats([...WINDOW, '--endpoint-url', 'http://127.0.0.1:9'], { AWS_MAX_ATTEMPTS: '1' });
     assert.equal(r.code, 1);
     assertOneLine(r, /cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+// moto cannot compute percentiles; `mme local` can. Real traffic through it (SDK InvokeEndpoint), then mme stats'
+// numbers, p99 included, must equal what GetMetricStatistics gives for the same window from the same server.
+describe('mme stats against mme local (percentiles)', () => {
+  let local: ChildProcess | undefined;
+  after(() => void local?.kill('SIGTERM'));
+
+  test('p99 and the rest match GetMetricStatistics', async () => {
+    const work = tempDir('mme-stats-local-');
+    const models = path.join(work, 'models');
+    fs.mkdirSync(models);
+    const fixtures = path.join(ROOT, 'test', 'fixtures', 'xgboost');
+    const packed = await mme(['package', path.join(fixtures, 'models', 'binary_logistic'), path.join(fixtures, 'models', 'count_poisson')], { cwd: models });
+    assert.equal(packed.code, 0, packed.stderr);
+    const endpoint = 'stats-local-mme';
+    local = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', `file://${models}/`, '--endpoint-name', endpoint, '--cache-dir', path.join(work, 'cache')], { env: baseEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      local!.stdout!.on('data', (c) => {
+        out += c;
+        if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))).result.url);
+      });
+      local!.once('exit', (code) => reject(new Error(`mme local exited with ${code}`)));
+    });
+    const rt = new SageMakerRuntimeClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    const row = fs.readFileSync(path.join(fixtures, 'data', 'dense.csv'), 'utf8').split('\n')[1];
+    const n = 12;
+    for (let i = 0; i < n; i++) {
+      await rt.send(new InvokeEndpointCommand({ EndpointName: endpoint, TargetModel: i % 2 ? 'count_poisson.tar.gz' : 'binary_logistic.tar.gz', ContentType: 'text/csv', Body: row }));
+    }
+    // The current minute is still being written: a window that ends in the future takes it in.
+    const now = Math.floor(Date.now() / MIN) * MIN;
+    const start = new Date(now - 2 * MIN);
+    const end = new Date(now + 2 * MIN);
+    const r = await mme(['stats', '--endpoint-name', endpoint, '--endpoint-url', url, '--start', start.toISOString(), '--end', end.toISOString(), '--json'], { cwd: work });
+    assert.equal(r.code, 0, r.stderr);
+    const res = r.json.result;
+    assert.deepEqual(res.warnings, []);
+    const s = res.fleets[0].summary;
+    assert.equal(s.requests, n);
+    assert.equal(s.invocations, n);
+
+    const cw = new CloudWatchClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const stat = async (metric: string, statistic: string) => {
+      const percentile = statistic.startsWith('p');
+      const out = await cw.send(new GetMetricStatisticsCommand({
+        Namespace: 'AWS/SageMaker', MetricName: metric, StartTime: start, EndTime: end, Period: 240,
+        Dimensions: [{ Name: 'EndpointName', Value: endpoint }, { Name: 'VariantName', Value: 'AllTraffic' }],
+        ...(percentile ? { ExtendedStatistics: [statistic] } : { Statistics: [statistic as 'Average'] }),
+      }));
+      assert.equal(out.Datapoints?.length, 1, `${metric} ${statistic}`);
+      const d = out.Datapoints![0] as Record<string, any>;
+      return percentile ? d.ExtendedStatistics[statistic] : d[statistic];
+    };
+    const close = (a: number, b: number) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${a} != ${b}`);
+    assert.equal(typeof s['latency-p99'], 'number');
+    assert.equal(typeof s['load-wait-p99'], 'number');
+    close(s['latency-p99'], (await stat('ModelLatency', 'p99')) / 1000);
+    close(s['overhead-p99'], (await stat('OverheadLatency', 'p99')) / 1000);
+    close(s['load-wait-p99'], (await stat('ModelLoadingWaitTime', 'p99')) / 1000);
+    close(s['latency-avg'], (await stat('ModelLatency', 'Average')) / 1000);
+    close(s['cache-hit'], await stat('ModelCacheHit', 'Average'));
+    assert.ok(s['load-wait-p99'] <= s['load-wait-max'] && s['latency-p99'] >= s['latency-avg'] * 0.5);
   });
 });

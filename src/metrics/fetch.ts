@@ -38,13 +38,14 @@ export async function fetchMetrics(groups: RequestGroup[], targets: Target[], wi
     try {
       await runBatch(group, batch, targets, window, signal, result, percentiles);
     } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (!percentiles || !(err instanceof PercentilesFailed || (status !== undefined && status >= 500))) {
-        throw explainAwsError(err, group.client.endpointUrl);
-      }
+      // The same queries without the percentile went through in their own request, so a server error or a
+      // validation error (400) here means the server does not do percentiles: degrade to "no data", say so.
+      const status = err instanceof PercentilesFailed ? err.status : (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (!percentiles || status === undefined || !(status >= 500 || status === 400)) throw explainAwsError(err, group.client.endpointUrl);
       for (const q of batch) result.unavailable.add(q.id);
+      const why = status === 400 ? `${(err as Error).name}: ${(err as Error).message}` : `HTTP ${status}`;
       result.warnings.push(
-        `${group.client.endpointUrl} could not compute percentile statistics (GetMetricData failed with HTTP ${status ?? (err as PercentilesFailed).status}); ` +
+        `${group.client.endpointUrl} could not compute percentile statistics (GetMetricData failed: ${why}); ` +
           'p99 values are shown as no data. AWS CloudWatch supports them.',
       );
     }

@@ -23,7 +23,7 @@ export default defineCommand({
       .option('--since <duration>', 'window ending now (or at --end): 90m, 3h, 2d, 1w (default 3h)')
       .option('--start <time>', 'window start: ISO 8601 with a zone (2026-11-22T01:00Z), a date, or "now"')
       .option('--end <time>', 'window end (default now)')
-      .option('--period <seconds>', 'row length for --series, a multiple of 60 (default 60)')
+      .option('--period <seconds>', 'row length for --series: seconds, a multiple of 60, or 5m, 1h (default 60; 300 for data over 15 days old, 3600 over 63)')
       .option('--series', 'one row per period instead of one summary over the window')
       .option('--all-fleets', 'every fleet of the config file that has an endpointName, by name')
       .addOption(new Option('--output <format>', 'output format (--json is --output json)').choices(['table', 'json', 'csv', 'prom']))

@@ -106,13 +106,14 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
     throw usageError(`the window ${iso(start)} to ${iso(end)} is shorter than CloudWatch's ${describeSeconds(resolution)} resolution for data that old.`, 'Widen it, e.g. --since 15m.');
   }
 
-  const period = parsePeriod(flags.period ?? '60');
+  // Without --period a row is CloudWatch's own resolution for data that old (one minute for the last 15 days).
+  const period = flags.period === undefined ? resolution : parsePeriod(flags.period);
   if (period % resolution !== 0) {
     throw usageError(`--period ${flags.period}: data starting ${Math.floor(ageDays)} days ago is kept at ${resolution} s resolution.`, `Use a multiple of ${resolution}, e.g. --period ${resolution}.`);
   }
   const periods = Math.ceil(seconds / period);
   if (flags.series && periods > MAX_PERIODS) {
-    const fit = Math.ceil(seconds / MAX_PERIODS / 60) * 60;
+    const fit = Math.ceil(seconds / MAX_PERIODS / resolution) * resolution;
     throw usageError(
       `too many datapoints: a ${describeSeconds(seconds)} window with --period ${period} gives ${periods} rows per fleet (at most ${MAX_PERIODS}).`,
       `Use --period ${fit} or more, or a shorter window.`,

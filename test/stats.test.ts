@@ -330,6 +330,18 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     assert.match(table.stderr, /^head: diagnosis: no thrashing/m);
   });
 
+  test('more than 500 queries: split into requests of at most 500, results merged in fleet order', async () => {
+    const many = path.join(dir, 'many.json');
+    const names = Array.from({ length: 22 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+    fs.writeFileSync(many, JSON.stringify({ fleets: Object.fromEntries(names.map((n) => [n, { endpointName: 'fraud-head-mme', endpointUrl: moto.url }])) }));
+    const r = await stats(['--config', many, '--all-fleets', ...WINDOW, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    // 22 x 23 = 506 plain queries in two requests, 66 percentile queries in a third.
+    assert.deepEqual(r.json.result.cloudwatch, { requests: 3, queries: 572 });
+    assert.deepEqual(r.json.result.fleets.map((f: { fleet: string }) => f.fleet), names);
+    for (const f of r.json.result.fleets) assert.deepEqual([f.summary.requests, f.summary['cache-hit'], f.summary['latency-avg']], [100, 1, 3]);
+  });
+
   test('--since (ending now or at --end), and an endpoint without data', async () => {
     const r = await stats(['--fleet', 'head', '--since', '1h', '--json']);
     assert.equal(r.code, 0, r.stderr);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Store } from '../store/index.js';
 import type { LoadedModel } from './runtimes/types.js';
-import { ArtifactError, DEFAULT_MAX_ENTRIES, extractArtifact } from './extract.js';
+import { ArtifactError, DEFAULT_MAX_ENTRIES, type ExtractLimits } from './extract.js';
 
 /**
  * The model cache of one local MME instance, with SageMaker's two tiers:
@@ -63,15 +63,37 @@ export type CacheEvent =
   | { type: 'deleted'; name: string; diskBytes: number }
   | { type: 'failed'; name: string; message: string };
 
+/** What {@link ModelLoader.unpackAndLoad} reports once an artifact is unpacked. */
+export interface Unpacked {
+  files: number;
+  bytes: number;
+  /** Time spent unpacking, for ModelDownloadingTime (the rest of the call is loading). */
+  unpackMs: number;
+  /** The model, or why it could not be loaded (ModelLoadError); the unpacked folder stays either way. */
+  model: Promise<LoadedModel>;
+}
+
+/** Unpacks and loads models: the cold path, which the endpoint runs on loading threads (LoadingPool). */
+export interface ModelLoader {
+  /**
+   * Unpacks a downloaded artifact into `dir` (which must not exist yet) and loads its model from the unpacked bytes.
+   * Rejects when it could not be unpacked (ArtifactError for a bad artifact, or when `signal` aborts); `dir` is then
+   * gone.
+   */
+  unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal: AbortSignal): Promise<Unpacked>;
+  /** Loads the model of an unpacked folder (one that was unloaded from memory and kept on disk). */
+  loadDir(dir: string): Promise<LoadedModel>;
+}
+
 export interface ModelCacheOptions {
   store: Store;
   cacheDir: string;
   memoryBudget: number;
   diskBudget: number;
-  loadModel(dir: string): Promise<LoadedModel>;
+  loader: ModelLoader;
   record?: MetricSink;
-  /** Called when a model leaves memory, so copies elsewhere (scoring workers) can be dropped. */
-  onUnload?(dir: string): void;
+  /** Called when a model leaves memory, so that other holders of it (scoring threads) can let it go. */
+  onUnload?(model: LoadedModel): void;
   onEvent?(event: CacheEvent): void;
   maxEntries?: number;
   /** A load (download, extract, load) that takes longer fails; SageMaker gives up after 360 s. */
@@ -205,18 +227,21 @@ export class ModelCache {
     const late = () => new ModelLoadFailure(500, `Model ${e.name} did not finish loading within ${limitMs < 1000 ? `${limitMs} ms` : `${Math.round(limitMs / 1000)} s`}.`);
     try {
       let downloadMs: number | undefined;
+      let loading: Promise<LoadedModel>;
+      let started: number;
       if (!e.dir) {
         try {
-          downloadMs = await this.fetch(e, signal);
+          ({ ms: downloadMs, model: loading, loadStarted: started } = await this.fetch(e, signal));
         } catch (err) {
           throw deadline.aborted ? late() : err;
         }
+      } else {
+        started = performance.now();
+        loading = this.options.loader.loadDir(e.dir);
       }
-      const dir = e.dir!;
-      const started = performance.now();
       let model: LoadedModel;
       try {
-        model = await this.options.loadModel(dir);
+        model = await loading;
         // The runtime's load cannot be interrupted; a result that comes too late is dropped.
         if (deadline.aborted) throw late();
       } catch (err) {
@@ -253,8 +278,11 @@ export class ModelCache {
     }
   }
 
-  /** Download and extract to the disk cache; returns the time taken (ModelDownloadingTime covers both). */
-  private async fetch(e: CachedModel, signal: AbortSignal): Promise<number> {
+  /**
+   * Download, then unpack and load on a loading thread. ModelDownloadingTime covers the download and the unpacking;
+   * the rest (compiling the model, mostly while the last writes finish) is loading: `loadStarted` is when it began.
+   */
+  private async fetch(e: CachedModel, signal: AbortSignal): Promise<{ ms: number; model: Promise<LoadedModel>; loadStarted: number }> {
     const { store } = this.options;
     const key = `${String(++this.dirSeq).padStart(6, '0')}-${e.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80)}`;
     const tarball = path.join(this.downloadsDir, `${key}.tar.gz`);
@@ -269,22 +297,26 @@ export class ModelCache {
       if (signal.aborted) throw err;
       throw new StoreFailure(`Could not download ${e.name} from ${store.url}: ${(err as Error).message}`);
     }
+    const downloaded = performance.now();
+    let unpacked: Unpacked;
     try {
-      const { bytes } = await extractArtifact(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, signal);
+      unpacked = await this.options.loader.unpackAndLoad(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, signal);
       e.dir = dir;
-      e.diskBytes = bytes;
-      this.diskUsed += bytes;
+      e.diskBytes = unpacked.bytes;
+      this.diskUsed += unpacked.bytes;
     } catch (err) {
+      // Normally already gone; not if the loading thread itself failed.
+      await fsp.rm(dir, { recursive: true, force: true });
       if (signal.aborted) throw err;
       if (err instanceof ArtifactError) throw new ModelLoadFailure(500, `Failed to extract model ${e.name}: ${err.message}`);
       throw err;
     } finally {
       await fsp.rm(tarball, { force: true });
     }
-    const ms = performance.now() - started;
+    const ms = downloaded - started + unpacked.unpackMs;
     this.options.record?.('ModelDownloadingTime', micros(ms));
     await this.makeRoomOnDisk(e);
-    return ms;
+    return { ms, model: unpacked.model, loadStarted: downloaded + unpacked.unpackMs };
   }
 
   private makeRoomInMemory(need: number, keep: CachedModel): void {
@@ -320,7 +352,7 @@ export class ModelCache {
     this.loadedCount--;
     e.footprint = 0;
     model?.dispose?.();
-    if (e.dir) this.options.onUnload?.(e.dir);
+    if (model) this.options.onUnload?.(model);
     this.options.record?.('ModelUnloadingTime', micros(performance.now() - started));
     this.options.onEvent?.({ type: 'unloaded', name: e.name, reason });
   }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
@@ -19,7 +19,35 @@ export interface ExtractLimits {
   maxEntries: number;
 }
 
-export interface Extracted {
+export interface ExtractOptions {
+  /**
+   * Files (by path inside the archive) whose bytes the caller wants as well: they are collected in memory as they
+   * are unpacked and written to disk in one piece, so a model file need not be read back after extraction.
+   * `size` is the file's declared size (already checked against the limits).
+   */
+  keep?(path: string, size: number): boolean;
+  /** Called as a kept file's data arrives: `bytes` has the file's declared size, its first `available` bytes are in. */
+  onKeptData?(path: string, bytes: Uint8Array, available: number): void;
+  /**
+   * Called once every entry has been unpacked and checked, while the last writes may still be under way (they go on
+   * in the thread pool): the caller can use the kept bytes meanwhile, e.g. compile a model. It must not throw.
+   */
+  onUnpacked?(contents: Unpacked): void;
+  /** Bytes asked for in each read of the compressed file and in each inflated chunk. */
+  chunkBytes?: number;
+}
+
+/** What an archive held, as known once it is unpacked. */
+export interface Unpacked {
+  /** The bytes of the files `keep` asked for, by path. */
+  kept: Map<string, Uint8Array>;
+  /** Files at the top of the archive. */
+  topFiles: string[];
+  /** Folders at the top of the archive (named by an entry of their own or by a path inside them). */
+  topFolders: string[];
+}
+
+export interface Extracted extends Unpacked {
   files: number;
   bytes: number;
 }
@@ -31,6 +59,10 @@ const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 // stream counts as a bomb: a few gigabytes of zeros after the end-of-archive marker must not be inflated for nothing.
 const SLACK_PER_ENTRY = 4096;
 const SLACK = 1024 * 1024;
+/** Fewer, larger reads and inflated chunks: each one is a trip through the thread pool and the stream machinery. */
+const CHUNK_BYTES = 1024 * 1024;
+/** A kept file is written in pieces of at least this size (the last one excepted). */
+const WRITE_BATCH = 4 * 1024 * 1024;
 
 /**
  * Unpacks an MME artifact (a gzip-compressed tar) into `dest`, which must not exist yet, refusing what a serving
@@ -38,11 +70,11 @@ const SLACK = 1024 * 1024;
  * bytes than the limits (checked from each header before its data is read, and on the inflated stream too), and
  * anything that is not gzip and tar. Files are written 0644 whatever the archive says. On failure `dest` is removed.
  */
-export async function extractArtifact(file: string, dest: string, limits: ExtractLimits, signal?: AbortSignal): Promise<Extracted> {
+export async function extractArtifact(file: string, dest: string, limits: ExtractLimits, signal?: AbortSignal, options: ExtractOptions = {}): Promise<Extracted> {
   await checkGzip(file);
   await fsp.mkdir(dest, { recursive: false });
   try {
-    return await unpack(file, dest, limits, signal);
+    return await unpack(file, dest, limits, signal, options);
   } catch (err) {
     await fsp.rm(dest, { recursive: true, force: true });
     throw err;
@@ -72,7 +104,7 @@ export function safeRelativePath(raw: string): string {
   return parts.join('/');
 }
 
-function unpack(file: string, dest: string, limits: ExtractLimits, signal?: AbortSignal): Promise<Extracted> {
+function unpack(file: string, dest: string, limits: ExtractLimits, signal: AbortSignal | undefined, options: ExtractOptions): Promise<Extracted> {
   return new Promise<Extracted>((resolve, reject) => {
     let entries = 0;
     let files = 0;
@@ -81,10 +113,15 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal?: Abor
     let failed = false;
     const writes: Promise<void>[] = [];
     const open = new Set<fs.WriteStream>();
+    const writers = new Set<GrowingFileWriter>();
     const made = new Set<string>(['']);
+    const kept = new Map<string, Uint8Array>();
+    const topFiles: string[] = [];
+    const topFolders = new Set<string>();
+    const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
 
-    const input = fs.createReadStream(file, { highWaterMark: 1024 * 1024 });
-    const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
+    const input = fs.createReadStream(file, { highWaterMark: chunkBytes });
+    const gunzip = zlib.createGunzip({ chunkSize: chunkBytes });
     // The inflated stream must be plain tar: tar's own sniffing for a further compression layer stays off.
     const parser = new Parser({ strict: true, brotli: false, zstd: false, filter: (_p, entry) => admit(entry as ReadEntry) });
 
@@ -95,6 +132,7 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal?: Abor
       gunzip.destroy();
       // A file whose data will never come must not be waited for.
       for (const out of open) out.destroy();
+      for (const writer of writers) writer.stop();
       const e = err instanceof ArtifactError ? err : new ArtifactError(describe(err));
       // Let already started writes settle before the caller removes the folder.
       Promise.allSettled(writes).then(() => reject(e));
@@ -132,13 +170,20 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal?: Abor
     parser.on('entry', (entry: ReadEntry) => {
       if (failed) return entry.resume();
       const rel = safeRelativePath(entry.path);
+      const slash = rel.indexOf('/');
       if (entry.type === 'Directory') {
-        if (rel) writes.push(mkdirs(dest, rel, made));
+        if (rel) {
+          topFolders.add(slash < 0 ? rel : rel.slice(0, slash));
+          writes.push(mkdirs(dest, rel, made));
+        }
         return entry.resume();
       }
       files++;
+      if (slash >= 0) topFolders.add(rel.slice(0, slash));
+      else topFiles.push(rel);
       const target = path.join(dest, ...rel.split('/'));
-      const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+      const dir = slash >= 0 ? rel.slice(0, rel.lastIndexOf('/')) : '';
+      if (options.keep?.(rel, entry.size)) return keepFile(entry, rel, target, dir);
       // Parent folders first, then the file; 'wx' refuses a second entry of the same name.
       entry.pause();
       writes.push(
@@ -161,15 +206,55 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal?: Abor
         ).catch((err) => fail(err)),
       );
     });
+    /**
+     * A file the caller keeps: its data is copied into one buffer of the declared size as it comes (no stream to
+     * pause) and written from there in a few large writes that overlap the inflating.
+     */
+    function keepFile(entry: ReadEntry, rel: string, target: string, dir: string): void {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(entry.size);
+      } catch {
+        entry.resume();
+        return fail(new ArtifactError(`entry "${printable(entry.path)}" (${entry.size} bytes) does not fit in memory`));
+      }
+      const writer = new GrowingFileWriter(bytes, mkdirs(dest, dir, made).then(() => fsp.open(target, 'wx', 0o644)));
+      writers.add(writer);
+      writes.push(
+        writer.done.then(
+          () => void writers.delete(writer),
+          (err: NodeJS.ErrnoException) => fail(err.code === 'EEXIST' ? new ArtifactError(`entry "${printable(entry.path)}" appears twice in the archive`) : err),
+        ),
+      );
+      let at = 0;
+      entry.on('data', (chunk: Buffer) => {
+        if (failed) return;
+        if (at + chunk.length > bytes.length) return fail(new ArtifactError(`entry "${printable(entry.path)}" holds more data than its header declares`));
+        bytes.set(chunk, at);
+        at += chunk.length;
+        writer.arrived(at);
+        options.onKeptData?.(rel, bytes, at);
+      });
+      entry.on('end', () => {
+        if (failed) return;
+        if (at !== bytes.length) return fail(new ArtifactError(`entry "${printable(entry.path)}" is truncated`));
+        if (kept.has(rel)) return fail(new ArtifactError(`entry "${printable(entry.path)}" appears twice in the archive`));
+        kept.set(rel, bytes);
+        writer.end();
+      });
+    }
+
     parser.on('error', fail);
     parser.on('end', () => {
       if (failed) return;
+      if (files === 0) return fail(new ArtifactError('the archive holds no files'));
+      const contents: Unpacked = { kept, topFiles, topFolders: [...topFolders] };
+      options.onUnpacked?.(contents);
       Promise.all(writes).then(
         () => {
           if (failed) return;
           signal?.removeEventListener('abort', onAbort);
-          if (files === 0) return fail(new ArtifactError('the archive holds no files'));
-          resolve({ files, bytes: declared });
+          resolve({ files, bytes: declared, ...contents });
         },
         fail,
       );
@@ -195,6 +280,78 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal?: Abor
     input.on('error', fail);
     input.pipe(gunzip);
   });
+}
+
+/**
+ * Writes a file whose bytes arrive in one buffer: each write takes everything that arrived since the previous one
+ * (WRITE_BATCH bytes at least, but for the last), and starts as soon as the previous one is done, in the thread pool.
+ */
+class GrowingFileWriter {
+  /** Settles once the file is written and closed, or closed after `stop()`. */
+  readonly done: Promise<void>;
+  private settle!: (err?: unknown) => void;
+  private fd: FileHandle | undefined;
+  private available = 0;
+  private written = 0;
+  private writing = false;
+  private ended = false;
+  private stopped = false;
+
+  constructor(private readonly bytes: Uint8Array, opened: Promise<FileHandle>) {
+    this.done = new Promise<void>((resolve, reject) => (this.settle = (err) => (err === undefined ? resolve() : reject(err))));
+    opened.then(
+      (fd) => {
+        this.fd = fd;
+        this.pump();
+      },
+      (err) => this.settle(err),
+    );
+  }
+
+  arrived(available: number): void {
+    this.available = available;
+    this.pump();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.pump();
+  }
+
+  /** Writes no more (the extraction failed). */
+  stop(): void {
+    this.stopped = true;
+    this.pump();
+  }
+
+  private pump(): void {
+    const fd = this.fd;
+    if (!fd || this.writing) return;
+    if (this.stopped) return this.close();
+    const waiting = this.available - this.written;
+    if (waiting > 0 && (waiting >= WRITE_BATCH || this.ended)) {
+      this.writing = true;
+      fd.write(this.bytes, this.written, waiting, this.written).then(
+        ({ bytesWritten }) => {
+          this.written += bytesWritten;
+          this.writing = false;
+          this.pump();
+        },
+        (err) => this.close(err),
+      );
+    } else if (this.ended && this.written === this.bytes.length) {
+      this.close();
+    }
+  }
+
+  private close(err?: unknown): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    fd?.close().then(
+      () => this.settle(err),
+      (closeErr) => this.settle(err ?? closeErr),
+    );
+  }
 }
 
 function mkdirs(dest: string, rel: string, made: Set<string>): Promise<void> {

@@ -1,12 +1,132 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ModelLoader, Unpacked } from './cache.js';
+import { ArtifactError, type ExtractLimits } from './extract.js';
+import { instantiateModel } from './runtime.js';
+import { ModelLoadError, type CompiledArtifact, type LoadedModel } from './runtimes/types.js';
 
-export type WorkerRequest =
-  | { type: 'invoke'; id: number; dir: string; body: ArrayBuffer; contentType: string | undefined; accept: string | undefined }
-  | { type: 'drop'; dir: string };
+// ---- the thread pool both kinds of work share ---------------------------------------------------------------------
 
-export type WorkerReply =
+/** A thread of a {@link WorkerPool}: requests in flight, and what it has been given to keep (model keys). */
+export class PoolThread<Req, Rep extends { id: number }> {
+  readonly pending = new Map<number, { resolve(reply: Rep): void; reject(err: Error): void }>();
+  /** Keys of the models this thread holds (it was sent their compiled data). */
+  readonly holds = new Set<number>();
+
+  constructor(readonly worker: Worker, private readonly nextId: () => number) {}
+
+  /** Sends a request built around a fresh id; resolves with the thread's reply to it. */
+  request(make: (id: number) => Req, transfer: ArrayBuffer[] = []): { id: number; reply: Promise<Rep> } {
+    const id = this.nextId();
+    const reply = new Promise<Rep>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(make(id), transfer);
+    });
+    return { id, reply };
+  }
+
+  /** A message that gets no reply (drop a model, cancel a request). */
+  post(message: Req): void {
+    this.worker.postMessage(message);
+  }
+}
+
+/**
+ * A small pool of threads running one worker script. Threads start on first use (or on `warm()`); each request goes
+ * to the thread with the fewest requests in flight. A thread that dies fails only its own requests and is replaced
+ * on next use.
+ */
+export class WorkerPool<Req, Rep extends { id: number }> {
+  private readonly threads: (PoolThread<Req, Rep> | undefined)[];
+  private nextId = 1;
+  closed = false;
+
+  /** @param script the worker's file: `workerScript('score')` or `workerScript('load')` */
+  constructor(size: number, private readonly script: URL, private readonly label: string) {
+    this.threads = new Array(Math.max(1, size)).fill(undefined);
+  }
+
+  /** The thread the next request should go to, started if need be. */
+  pick(): PoolThread<Req, Rep> {
+    let best = -1;
+    for (let i = 0; i < this.threads.length; i++) {
+      const t = this.threads[i];
+      if (!t) {
+        best = i;
+        break;
+      }
+      if (best < 0 || t.pending.size < this.threads[best]!.pending.size) best = i;
+    }
+    return (this.threads[best] ??= this.spawn(best));
+  }
+
+  /** The threads that are running. */
+  running(): PoolThread<Req, Rep>[] {
+    return this.threads.filter((t): t is PoolThread<Req, Rep> => t !== undefined);
+  }
+
+  /** Starts every thread now, so that the first request does not wait for a thread to start. */
+  warm(): void {
+    for (let i = 0; i < this.threads.length; i++) this.threads[i] ??= this.spawn(i);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.map((t) => t?.worker.terminate()));
+  }
+
+  private spawn(index: number): PoolThread<Req, Rep> {
+    const worker = new Worker(this.script, { name: `mme-${this.label}-${index}` });
+    worker.unref();
+    const thread = new PoolThread<Req, Rep>(worker, () => this.nextId++);
+    worker.on('message', (reply: Rep) => {
+      const waiter = thread.pending.get(reply.id);
+      if (!waiter) return;
+      thread.pending.delete(reply.id);
+      waiter.resolve(reply);
+    });
+    const fail = (err: Error) => {
+      if (this.threads[index] === thread) this.threads[index] = undefined;
+      for (const w of thread.pending.values()) w.reject(new Error(`${this.label} thread failed: ${err.message}`));
+      thread.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
+    return thread;
+  }
+}
+
+/**
+ * A bundled worker is dist/<name>.worker.js, beside the entry; this module may sit in dist/ or dist/chunks/.
+ * Run from source (tsx), it is the .ts file next to this one.
+ */
+export function workerScript(name: 'score' | 'load'): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return new URL(`./${name}.worker.ts`, here);
+  for (const rel of [`./${name}.worker.js`, `../${name}.worker.js`]) {
+    const url = new URL(rel, here);
+    if (fs.existsSync(fileURLToPath(url))) return url;
+  }
+  throw new Error(`${name}.worker.js not found next to the bundle; rebuild with \`npm run build\`.`);
+}
+
+// ---- scoring threads ----------------------------------------------------------------------------------------------
+
+export type ScoreRequest =
+  | {
+      type: 'invoke';
+      id: number;
+      /** The model to score with, and with the first request for it on this thread, its compiled data. */
+      key: number;
+      model?: CompiledArtifact;
+      body: ArrayBuffer;
+      contentType: string | undefined;
+      accept: string | undefined;
+    }
+  | { type: 'drop'; key: number };
+
+export type ScoreReply =
   | { id: number; ok: true; body: ArrayBuffer; contentType: string }
   | { id: number; ok: false; kind: 'request' | 'load' | 'internal'; status: number; message: string };
 
@@ -18,93 +138,137 @@ export class WorkerScoringError extends Error {
   }
 }
 
-interface Slot {
-  worker: Worker;
-  pending: Map<number, { resolve(v: { body: Buffer; contentType: string }): void; reject(e: Error): void }>;
-}
-
 /**
- * A small pool of scoring threads for large requests. Workers start on first use; each request goes to the worker
- * with the fewest requests in flight. A worker that dies fails only its own requests and is replaced on next use.
+ * Scoring threads for large requests. A thread gets a model's compiled data with its first request for that model:
+ * compiled `shared`, that is the main thread's own arrays (SharedArrayBuffers), not a copy, so a scoring thread adds
+ * no model memory; it keeps the model until `drop`.
  */
 export class ScoringPool {
-  private readonly slots: (Slot | undefined)[];
-  private nextId = 1;
-  private closed = false;
+  private readonly pool: WorkerPool<ScoreRequest, ScoreReply>;
+  private readonly keys = new WeakMap<CompiledArtifact, number>();
+  private nextKey = 1;
 
-  constructor(size: number, private readonly script: URL = workerScript()) {
-    this.slots = new Array(Math.max(1, size)).fill(undefined);
+  constructor(size: number, script: URL = workerScript('score')) {
+    this.pool = new WorkerPool(size, script, 'scoring');
   }
 
-  invoke(dir: string, body: Uint8Array, contentType: string | undefined, accept: string | undefined): Promise<{ body: Buffer; contentType: string }> {
-    if (this.closed) return Promise.reject(new WorkerScoringError('internal', 500, 'the endpoint is shutting down'));
-    const slot = this.pick();
-    const id = this.nextId++;
-    // The worker gets its own copy of the bytes (transferred, not cloned twice).
+  async invoke(model: CompiledArtifact, body: Uint8Array, contentType: string | undefined, accept: string | undefined): Promise<{ body: Buffer; contentType: string }> {
+    if (this.pool.closed) throw new WorkerScoringError('internal', 500, 'the endpoint is shutting down');
+    let key = this.keys.get(model);
+    if (key === undefined) this.keys.set(model, (key = this.nextKey++));
+    const thread = this.pool.pick();
+    const first = !thread.holds.has(key);
+    thread.holds.add(key);
+    // The worker gets its own copy of the request bytes (transferred, not cloned twice).
     const copy = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
-    return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      const msg: WorkerRequest = { type: 'invoke', id, dir, body: copy, contentType, accept };
-      slot.worker.postMessage(msg, [copy]);
-    });
-  }
-
-  /** Tells every worker to forget a model the cache has unloaded. */
-  drop(dir: string): void {
-    const msg: WorkerRequest = { type: 'drop', dir };
-    for (const slot of this.slots) slot?.worker.postMessage(msg);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all(this.slots.map((s) => s?.worker.terminate()));
-  }
-
-  private pick(): Slot {
-    let best = -1;
-    for (let i = 0; i < this.slots.length; i++) {
-      const s = this.slots[i];
-      if (!s) {
-        best = i;
-        break;
-      }
-      if (best < 0 || s.pending.size < this.slots[best]!.pending.size) best = i;
+    let reply: ScoreReply;
+    try {
+      reply = await thread.request((id) => ({ type: 'invoke', id, key, model: first ? model : undefined, body: copy, contentType, accept }), [copy]).reply;
+    } catch (err) {
+      throw new WorkerScoringError('internal', 500, (err as Error).message);
     }
-    return (this.slots[best] ??= this.spawn(best));
+    if (!reply.ok) {
+      if (first) thread.holds.delete(key);
+      throw new WorkerScoringError(reply.kind, reply.status, reply.message);
+    }
+    return { body: Buffer.from(reply.body), contentType: reply.contentType };
   }
 
-  private spawn(index: number): Slot {
-    const worker = new Worker(this.script, { name: `mme-score-${index}` });
-    worker.unref();
-    const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (reply: WorkerReply) => {
-      const waiter = slot.pending.get(reply.id);
-      if (!waiter) return;
-      slot.pending.delete(reply.id);
-      if (reply.ok) waiter.resolve({ body: Buffer.from(reply.body), contentType: reply.contentType });
-      else waiter.reject(new WorkerScoringError(reply.kind, reply.status, reply.message));
-    });
-    const fail = (err: Error) => {
-      if (this.slots[index] === slot) this.slots[index] = undefined;
-      for (const w of slot.pending.values()) w.reject(new WorkerScoringError('internal', 500, `scoring thread failed: ${err.message}`));
-      slot.pending.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
-    return slot;
+  /** Tells the threads that hold a model the cache has unloaded to let it go. */
+  drop(model: CompiledArtifact): void {
+    const key = this.keys.get(model);
+    if (key === undefined) return;
+    this.keys.delete(model);
+    for (const thread of this.pool.running()) if (thread.holds.delete(key)) thread.post({ type: 'drop', key });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 
+// ---- loading threads ----------------------------------------------------------------------------------------------
+
+export type LoadRequest =
+  | { type: 'unpack-and-load'; id: number; tarball: string; dir: string; limits: ExtractLimits }
+  | { type: 'load'; id: number; dir: string }
+  | { type: 'cancel'; id: number };
+
+/** Why a step failed, as data: `artifact` (ArtifactError), `model` (ModelLoadError) or anything else. */
+export type LoadFailure =
+  | { kind: 'artifact'; message: string }
+  | { kind: 'model'; file: string; reason: string }
+  | { kind: 'internal'; message: string };
+
+export interface LoadReply {
+  id: number;
+  /** Set when the request unpacked an artifact; `failure` then means the folder is gone. */
+  unpacked?: { files: number; bytes: number; ms: number } | { failure: LoadFailure };
+  /** The compiled model, or why it could not be loaded; absent when nothing was unpacked. */
+  loaded?: { compiled: CompiledArtifact; ms: number } | { failure: LoadFailure };
+}
+
 /**
- * The bundled worker is dist/score.worker.js, beside the entry; this module may sit in dist/ or dist/chunks/.
- * Run from source (tsx), it is the .ts file next to this one.
+ * Artifact unpacking and model compiling off the main thread (see load.worker.ts): the cache's ModelLoader. The
+ * compiled model comes back as shared arrays, so the main thread only wraps it (no parsing, no copy).
  */
-function workerScript(): URL {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) return new URL('./score.worker.ts', here);
-  for (const rel of ['./score.worker.js', '../score.worker.js']) {
-    const url = new URL(rel, here);
-    if (fs.existsSync(fileURLToPath(url))) return url;
+export class LoadingPool implements ModelLoader {
+  readonly pool: WorkerPool<LoadRequest, LoadReply>;
+
+  constructor(size: number, script: URL = workerScript('load')) {
+    this.pool = new WorkerPool(size, script, 'loading');
   }
-  throw new Error('score.worker.js not found next to the bundle; rebuild with `npm run build`.');
+
+  async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal?: AbortSignal): Promise<Unpacked> {
+    const reply = await this.run((id) => ({ type: 'unpack-and-load', id, tarball, dir, limits }), signal);
+    const unpacked = reply.unpacked!;
+    if ('failure' in unpacked) throw errorOf(unpacked.failure);
+    const model = modelOf(reply.loaded!);
+    model.catch(() => {}); // the cache awaits it after its disk bookkeeping
+    return { files: unpacked.files, bytes: unpacked.bytes, unpackMs: unpacked.ms, model };
+  }
+
+  async loadDir(dir: string): Promise<LoadedModel> {
+    return modelOf((await this.run((id) => ({ type: 'load', id, dir }))).loaded!);
+  }
+
+  warm(): void {
+    this.pool.warm();
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private async run(make: (id: number) => LoadRequest, signal?: AbortSignal): Promise<LoadReply> {
+    if (this.pool.closed) throw new Error('the endpoint is shutting down');
+    const thread = this.pool.pick();
+    const { id, reply } = thread.request(make);
+    // Cancelling stops an extraction under way; the thread still answers (after removing what it wrote).
+    const cancel = () => thread.post({ type: 'cancel', id });
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      return await reply;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+}
+
+function modelOf(loaded: NonNullable<LoadReply['loaded']>): Promise<LoadedModel> {
+  if ('failure' in loaded) return Promise.reject(errorOf(loaded.failure));
+  return Promise.resolve(instantiateModel(loaded.compiled));
+}
+
+/** The error a thread described, as the class the cache and the server tell apart. */
+function errorOf(failure: LoadFailure): Error {
+  switch (failure.kind) {
+    case 'artifact':
+      return new ArtifactError(failure.message);
+    case 'model':
+      return new ModelLoadError(failure.file, failure.reason);
+    case 'internal':
+      return new Error(failure.message);
+  }
 }

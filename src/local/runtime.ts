@@ -1,10 +1,29 @@
-import type { LoadedModel } from './runtimes/types.js';
+import type { ArtifactFiles, CompiledArtifact, LoadedModel, Runtime } from './runtimes/types.js';
 import { xgboostRuntime } from './runtimes/xgboost/index.js';
 
 /**
- * Loads an extracted artifact folder with the runtime that serves it. XGBoost is the only runtime today; another
- * framework would be chosen here from the folder's contents, so the cache and the workers stay runtime-neutral.
+ * The runtime that serves an artifact. XGBoost is the only runtime today; another framework would be chosen here
+ * from the artifact's files, so the cache, the loading and the scoring threads stay runtime-neutral.
  */
-export function loadModelDir(dir: string): Promise<LoadedModel> {
-  return xgboostRuntime.loadDir(dir);
+const runtimes: readonly Runtime[] = [xgboostRuntime];
+
+function runtimeFor(_files: ArtifactFiles): Runtime {
+  return xgboostRuntime;
+}
+
+/** Whether some runtime reads this file at the top of an artifact (its bytes are worth keeping while unpacking). */
+export function isModelFile(name: string): boolean {
+  return runtimes.some((r) => r.isModelFile(name));
+}
+
+/** Parse and compile an artifact's model files: the CPU-heavy part of a load, for a loading thread. */
+export function compileArtifact(files: ArtifactFiles, options: { shared: boolean }): CompiledArtifact {
+  return runtimeFor(files).compile(files, options);
+}
+
+/** The LoadedModel for compiled data, on any thread: no parsing, no copy. */
+export function instantiateModel(compiled: CompiledArtifact): LoadedModel {
+  const runtime = runtimes.find((r) => r.name === compiled.runtime);
+  if (!runtime) throw new Error(`no runtime named ${compiled.runtime}`);
+  return runtime.instantiate(compiled);
 }

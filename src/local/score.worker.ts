@@ -1,35 +1,28 @@
 /**
  * A scoring thread of the local endpoint: large requests are scored here so that the server's event loop keeps
- * answering other requests. Each worker loads the models it is asked for from their extracted folders (the same
- * files the main thread loaded) and drops them when the main thread unloads them.
+ * answering other requests. A model arrives with the first request for it as compiled data whose arrays are the
+ * main thread's own (SharedArrayBuffers): this thread reads no file and holds no copy, only the small wrapper
+ * objects, until the main thread drops the model.
  */
 import { parentPort } from 'node:worker_threads';
-import { loadModelDir } from './runtime.js';
+import { instantiateModel } from './runtime.js';
 import { ModelLoadError, ModelRequestError, type LoadedModel } from './runtimes/types.js';
-import type { WorkerReply, WorkerRequest } from './pool.js';
+import type { ScoreReply, ScoreRequest } from './pool.js';
 
 const port = parentPort!;
-const models = new Map<string, Promise<LoadedModel>>();
+const models = new Map<number, LoadedModel>();
 
-function modelFor(dir: string): Promise<LoadedModel> {
-  let model = models.get(dir);
-  if (!model) {
-    model = loadModelDir(dir);
-    models.set(dir, model);
-    model.catch(() => models.delete(dir));
-  }
-  return model;
-}
-
-port.on('message', async (msg: WorkerRequest) => {
+port.on('message', (msg: ScoreRequest) => {
   if (msg.type === 'drop') {
-    models.delete(msg.dir);
+    models.delete(msg.key);
     return;
   }
-  let reply: WorkerReply;
+  let reply: ScoreReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    const model = await modelFor(msg.dir);
+    let model = models.get(msg.key);
+    if (!model && msg.model) models.set(msg.key, (model = instantiateModel(msg.model)));
+    if (!model) throw new ModelLoadError(`model ${msg.key}`, 'this scoring thread was not given the model');
     const out = model.invoke(new Uint8Array(msg.body), msg.contentType, msg.accept);
     const body = out.body.byteOffset === 0 && out.body.byteLength === out.body.buffer.byteLength && out.body.buffer instanceof ArrayBuffer
       ? out.body.buffer

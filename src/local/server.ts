@@ -251,7 +251,7 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   }
 
   function score(res: ServerResponse, entry: CachedModel, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number, hit: number): void {
-    if (pool !== undefined && body.length >= options.workerThreshold && entry.dir !== undefined) {
+    if (pool !== undefined && body.length >= options.workerThreshold && entry.model!.compiled !== undefined) {
       return scoreOnWorker(res, entry, body, contentType, accept, attributes, started, hit);
     }
     const t = performance.now();
@@ -267,11 +267,11 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   function scoreOnWorker(res: ServerResponse, entry: CachedModel, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number, hit: number): void {
     const model = entry.model!;
     const t = performance.now();
-    pool!.invoke(entry.dir!, body, contentType, accept).then(
+    pool!.invoke(model.compiled!, body, contentType, accept).then(
       (out) => respond(res, out, attributes, started, hit, performance.now() - t),
       (err: WorkerScoringError) => {
         if (err.kind === 'request') return scoringFailed(res, new ModelRequestError(err.status as 400, err.message), started, hit, performance.now() - t);
-        // The worker could not get the model (its folder went with a disk eviction) or broke: score here instead.
+        // The thread could not use the model or broke: score here instead.
         if (err.kind === 'internal') log(`scoring thread failed (${err.message}); scored on the main thread instead`);
         const t2 = performance.now();
         let out: Scored;

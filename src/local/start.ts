@@ -12,8 +12,7 @@ import { formatBytes, parseBytes } from '../output/format.js';
 import { openStore } from '../store/index.js';
 import { ModelCache, type CacheEvent } from './cache.js';
 import { handleMetricsRequest, MetricsRecorder } from './metrics/index.js';
-import { ScoringPool } from './pool.js';
-import { loadModelDir } from './runtime.js';
+import { LoadingPool, ScoringPool } from './pool.js';
 import { checkTargetModel, createEndpointServer } from './server.js';
 
 export const DEFAULT_ENDPOINT_NAME = 'local-mme';
@@ -67,6 +66,9 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   const host = opts.host;
   const port = opts.port !== undefined ? portNumber(opts.port) : fleetPort(s.endpointUrl.value) ?? DEFAULT_PORT;
   const workers = opts.workers !== undefined ? count(opts.workers, '--workers') : Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  // Loads always run on their own threads (the event loop never unpacks or compiles): two at a time on a larger
+  // machine, one on two cores.
+  const loaders = Math.max(1, Math.min(2, os.availableParallelism() - 2));
   const preload = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean);
   for (const name of preload) {
     const problem = checkTargetModel(name);
@@ -85,16 +87,19 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
 
   const metrics = new MetricsRecorder({ endpointName, variantName: variant });
   const pool = workers > 0 ? new ScoringPool(workers) : undefined;
+  const loader = new LoadingPool(loaders);
+  // Started now, so that the first cold model does not also wait for a thread to start.
+  loader.warm();
   const stamp = () => new Date().toISOString().slice(11, 19);
   const cache = new ModelCache({
     store,
     cacheDir,
     memoryBudget,
     diskBudget,
-    loadModel: loadModelDir,
+    loader,
     loadTimeoutMs: loadLimitMs,
     record: (metric, value) => metrics.record(metric, value),
-    onUnload: (dir) => pool?.drop(dir),
+    onUnload: (model) => model.compiled && pool?.drop(model.compiled),
     onEvent: (e) => ctx.out.info(`[${stamp()}] ${describeEvent(e)}`),
   });
   await cache.init();
@@ -117,7 +122,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   const shutdown = async () => {
     metrics.stop();
     await cache.close();
-    await pool?.close();
+    await Promise.all([pool?.close(), loader.close()]);
     await fsp.rm(path.join(cacheDir, LOCATOR), { force: true });
   };
 

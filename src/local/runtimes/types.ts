@@ -1,7 +1,10 @@
 /**
  * The contract between the local endpoint's model cache and a model runtime (XGBoost today, others later).
  *
- * A runtime turns an extracted artifact folder into a {@link LoadedModel}. The cache keeps loaded models in an LRU
+ * A runtime turns an extracted artifact folder into a {@link LoadedModel}, either in one step ({@link Runtime.loadDir})
+ * or in two that may run on different threads: {@link Runtime.compile} (the model files' bytes → a
+ * {@link CompiledArtifact}, plain data whose arrays can live in SharedArrayBuffers) on a loading thread, then
+ * {@link Runtime.instantiate} (no copy, no parsing) wherever the model is used. The cache keeps loaded models in an LRU
  * whose budget is counted in {@link LoadedModel.footprintBytes}; the HTTP server calls {@link LoadedModel.invoke} with
  * the raw request and maps the two error classes below to HTTP answers:
  *
@@ -48,6 +51,29 @@ export interface LoadedModel {
    * @throws ModelRequestError for anything wrong with the request
    */
   invoke(body: Uint8Array, contentType: string | undefined, accept: string | undefined): { body: Uint8Array; contentType: string };
+  /** The model as data another thread can instantiate: its arrays are not copied when it was compiled `shared`. */
+  readonly compiled?: CompiledArtifact;
+}
+
+/** The files at the top of an extracted artifact that a runtime reads, with their bytes. */
+export interface ArtifactFiles {
+  /** Where the artifact is (or is being) extracted; named in error messages. */
+  dir: string;
+  /** The model files at the top of the artifact (the names {@link Runtime.isModelFile} accepts), any order. */
+  files: { name: string; bytes: Uint8Array }[];
+  /** Folders at the top of the artifact, named when no model file is found. */
+  folders: string[];
+}
+
+/**
+ * A compiled model as plain data (numbers, strings, typed arrays): it survives postMessage. Compiled `shared`, every
+ * typed array is backed by a SharedArrayBuffer, so posting it to another thread shares the memory instead of copying.
+ */
+export interface CompiledArtifact {
+  /** The runtime that compiled it, and so the one that instantiates it. */
+  readonly runtime: string;
+  readonly shared: boolean;
+  readonly data: unknown;
 }
 
 /** A kind of model the local endpoint can serve. */
@@ -58,6 +84,15 @@ export interface Runtime {
    * @throws ModelLoadError when the folder holds no loadable model
    */
   loadDir(dir: string): Promise<LoadedModel>;
+  /** Whether a file at the top of an artifact is one this runtime reads (so an extractor can keep its bytes). */
+  isModelFile(name: string): boolean;
+  /**
+   * Parse and compile an artifact's model files (the CPU-heavy part of a load; run it off the main thread).
+   * @throws ModelLoadError when there is no model file or one cannot be loaded
+   */
+  compile(files: ArtifactFiles, options: { shared: boolean }): CompiledArtifact;
+  /** The LoadedModel for compiled data: cheap, no copy. */
+  instantiate(compiled: CompiledArtifact): LoadedModel;
 }
 
 /** The request is at fault. `status`: 400 bad input, 415 unsupported Content-Type, 406 unsupported Accept. */

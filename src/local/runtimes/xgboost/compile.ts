@@ -2,8 +2,10 @@
  * ModelSource → CompiledModel: every tree of a file flattened, in one pass, into a single interleaved node array
  * so that scoring touches no JS objects and needs one comparison per tree level.
  *
- * Scoring reads feature values from an "extended row" (see predict.ts): the row's numFeature values, then the
- * negated values of the features that default-left splits use (`negatedFeatures`), then -Infinity (`leafColumn`).
+ * Scoring reads feature values from an "extended row" (see predict.ts): the row's numFeature values, then -Infinity
+ * (the leaf column, numFeature), then the negated values of the features that default-left splits use
+ * (`negatedFeatures`, in order of first use). The leaf column comes first so that a tree can be placed as soon as it
+ * is read, before the full list of negated features is known.
  *
  * Node layout: NODE_STRIDE int32 words per node, one ArrayBuffer seen as Int32Array `words` and Float32Array
  * `values`. The two children of a node are adjacent: `first`, then `second` = first + NODE_STRIDE, where `second`
@@ -21,6 +23,10 @@
  * A leaf points to itself (`first` = itself) with column = leafColumn (-Infinity) and threshold +Infinity, so a row
  * that reaches it stays there: every tree is walked for exactly its depth, without a leaf test per level.
  * Nodes are placed breadth-first per tree, so the top levels (visited by every row) share cache lines.
+ *
+ * Every array of a CompiledModel is a typed array and the rest is plain data, so a model compiled on one thread can
+ * be posted to others. With `shared`, the arrays live in SharedArrayBuffers: a loading thread compiles the model once
+ * and the main thread and every scoring thread use the same memory (see ../../load.worker.ts).
  */
 import { baseScoreToMargin, Transform, transformOf } from './objectives.js';
 import { fail, type BoosterName, type ModelFormat, type ModelSource, type TreeSource } from './source.js';
@@ -43,9 +49,9 @@ export interface CompiledTrees {
   readonly groups: Int32Array;
   /** Depth of each tree (levels to walk). */
   readonly depths: Int32Array;
-  /** Features whose negated value follows the row in the extended row. */
+  /** Features whose negated value follows the leaf column in the extended row. */
   readonly negatedFeatures: Int32Array;
-  /** Length of an extended row: numFeature + negatedFeatures.length + 1. */
+  /** Length of an extended row: numFeature + 1 + negatedFeatures.length. */
   readonly extendedWidth: number;
   /** True when some split is categorical or has a non-finite threshold (slower general kernel). */
   readonly hasSpecial: boolean;
@@ -76,7 +82,24 @@ export interface CompiledModel {
 /** Fixed cost of the JS objects around the typed arrays, counted in the footprint. */
 const OBJECT_OVERHEAD_BYTES = 1024;
 
-export function compileModel(source: ModelSource, fileName: string): CompiledModel {
+export interface CompileOptions {
+  /** Put every array in SharedArrayBuffers, so that other threads can use the model without a copy. */
+  shared?: boolean;
+}
+
+/** Allocates the memory of a model's arrays: ordinary or shared. */
+type Alloc = (bytes: number) => ArrayBufferLike;
+const ordinary: Alloc = (bytes) => new ArrayBuffer(bytes);
+const shared: Alloc = (bytes) => new SharedArrayBuffer(bytes);
+
+function float32Of(values: ArrayLike<number>, alloc: Alloc): Float32Array {
+  const out = new Float32Array(alloc(values.length * 4));
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return out;
+}
+
+export function compileModel(source: ModelSource, fileName: string, options: CompileOptions = {}): CompiledModel {
+  const alloc = options.shared ? shared : ordinary;
   const transform = transformOf(source.objective);
   const isMultiClass = source.objective.startsWith('multi:');
   if (isMultiClass && source.numClass < 1) fail(`objective '${source.objective}' needs num_class, found ${source.numClass}`);
@@ -86,7 +109,7 @@ export function compileModel(source: ModelSource, fileName: string): CompiledMod
   if (source.baseScore.length !== 1 && source.baseScore.length !== groups) {
     fail(`base_score has ${source.baseScore.length} values for ${groups} outputs`);
   }
-  const baseMargin = new Float32Array(groups);
+  const baseMargin = new Float32Array(alloc(groups * 4));
   for (let g = 0; g < groups; g++) {
     const b = source.baseScore.length === 1 ? source.baseScore[0] : source.baseScore[g];
     baseMargin[g] = source.baseScoreIsMargin ? b : baseScoreToMargin(source.objective, b);
@@ -98,9 +121,9 @@ export function compileModel(source: ModelSource, fileName: string): CompiledMod
     const weights = source.linearWeights ?? fail('gblinear model without weights');
     const expected = (source.numFeature + 1) * groups;
     if (weights.length !== expected) fail(`gblinear weights have ${weights.length} entries, expected (num_feature + 1) * groups = ${expected}`);
-    linear = Float32Array.from(weights, Math.fround);
+    linear = float32Of(weights, alloc);
   } else {
-    trees = compileTrees(source, groups);
+    trees = compileTrees(source, groups, alloc);
   }
 
   const footprintBytes =
@@ -152,59 +175,44 @@ function isSpecialSplit(tree: TreeSource, id: number): boolean {
   return !Number.isFinite(t);
 }
 
-function compileTrees(source: ModelSource, groups: number): CompiledTrees {
+function compileTrees(source: ModelSource, groups: number, alloc: Alloc): CompiledTrees {
   const count = source.trees.length;
   const numFeature = source.numFeature;
   if (source.treeInfo.length !== count) fail(`tree_info has ${source.treeInfo.length} entries for ${count} trees`);
   const weightDrop = source.booster === 'dart' ? (source.weightDrop ?? fail('dart model without weight_drop')) : null;
   if (weightDrop && weightDrop.length !== count) fail(`weight_drop has ${weightDrop.length} entries for ${count} trees`);
 
-  // Pass 1: sizes, and which features default-left splits need negated.
+  // Sizes first (per tree, not per node): one buffer for every node, one for every category bitset.
   let totalNodes = 0;
   let catWords = 0;
-  const negatedColumn = new Int32Array(numFeature).fill(-1);
-  const negated: number[] = [];
+  let largest = 0;
   for (let t = 0; t < count; t++) {
     const tree = source.trees[t];
-    const n = tree.left.length;
-    totalNodes += n;
+    totalNodes += tree.left.length;
+    if (tree.left.length > largest) largest = tree.left.length;
     catWords += categoryWords(tree);
-    for (let id = 0; id < n; id++) {
-      if (tree.left[id] === -1 || !tree.defaultLeft[id]) continue;
-      const feature = tree.splitIndex[id];
-      if (!(feature >= 0 && feature < numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${numFeature}`);
-      if (negatedColumn[feature] < 0 && !isSpecialSplit(tree, id)) {
-        negatedColumn[feature] = numFeature + negated.length;
-        negated.push(feature);
-      }
-    }
   }
   if (totalNodes * NODE_STRIDE >= 2 ** 31) fail(`model too large (${totalNodes} nodes)`);
-  const leafColumn = numFeature + negated.length;
 
-  // Pass 2: place the nodes.
-  const buffer = new ArrayBuffer(totalNodes * NODE_STRIDE * 4);
+  const buffer = alloc(totalNodes * NODE_STRIDE * 4);
   const ctx: TreeContext = {
     words: new Int32Array(buffer),
     values: new Float32Array(buffer),
-    catBits: new Uint32Array(catWords),
-    negatedColumn,
-    leafColumn,
+    catBits: new Uint32Array(alloc(catWords * 4)),
+    negatedColumn: new Int32Array(numFeature).fill(-1),
+    negated: [],
+    leafColumn: numFeature,
     numFeature,
     next: 0,
     catNext: 0,
     hasSpecial: false,
-    queue: new Int32Array(0),
-    depth: new Int32Array(0),
+    queue: new Int32Array(largest),
+    depth: new Int32Array(largest),
   };
-  let largest = 0;
-  for (const tree of source.trees) largest = Math.max(largest, tree.left.length);
-  ctx.queue = new Int32Array(largest);
-  ctx.depth = new Int32Array(largest);
 
-  const roots = new Int32Array(count);
-  const treeGroups = new Int32Array(count);
-  const depths = new Int32Array(count);
+  const roots = new Int32Array(alloc(count * 4));
+  const treeGroups = new Int32Array(alloc(count * 4));
+  const depths = new Int32Array(alloc(count * 4));
   let maxDepth = 0;
   for (let t = 0; t < count; t++) {
     const group = source.treeInfo[t];
@@ -218,7 +226,9 @@ function compileTrees(source: ModelSource, groups: number): CompiledTrees {
 
   // Unreachable (deleted) nodes were not copied; trim the buffer to what was used.
   const used = ctx.next * NODE_STRIDE;
-  const trimmed = used === ctx.words.length ? buffer : buffer.slice(0, used * 4);
+  const trimmed = used === ctx.words.length ? buffer : copyBuffer(buffer, used * 4, alloc);
+  const negatedFeatures = new Int32Array(alloc(ctx.negated.length * 4));
+  negatedFeatures.set(ctx.negated);
   return {
     count,
     nodeCount: ctx.next,
@@ -228,18 +238,28 @@ function compileTrees(source: ModelSource, groups: number): CompiledTrees {
     roots,
     groups: treeGroups,
     depths,
-    negatedFeatures: Int32Array.from(negated),
-    extendedWidth: leafColumn + 1,
+    negatedFeatures,
+    extendedWidth: numFeature + 1 + ctx.negated.length,
     hasSpecial: ctx.hasSpecial,
-    catBits: ctx.catNext === ctx.catBits.length ? ctx.catBits : ctx.catBits.slice(0, ctx.catNext),
+    catBits: ctx.catNext === ctx.catBits.length ? ctx.catBits : new Uint32Array(copyBuffer(ctx.catBits.buffer, ctx.catNext * 4, alloc)),
   };
+}
+
+/** The first `bytes` of a buffer, in a new buffer of the same kind. */
+function copyBuffer(buffer: ArrayBufferLike, bytes: number, alloc: Alloc): ArrayBufferLike {
+  const out = alloc(bytes);
+  new Uint8Array(out).set(new Uint8Array(buffer, 0, bytes));
+  return out;
 }
 
 interface TreeContext {
   words: Int32Array;
   values: Float32Array;
   catBits: Uint32Array;
+  /** Extended-row column of each feature's negated value, -1 until a default-left split needs it. */
   negatedColumn: Int32Array;
+  /** Features in order of their negated columns. */
+  negated: number[];
   leafColumn: number;
   numFeature: number;
   /** Next free node slot. */
@@ -331,7 +351,12 @@ function compileTree(tree: TreeSource, t: number, dartScale: number | null, ctx:
       }
       words[w + 3] = info;
     } else if (missingLeft) {
-      words[w] = ctx.negatedColumn[feature];
+      let column = ctx.negatedColumn[feature];
+      if (column < 0) {
+        column = ctx.negatedColumn[feature] = ctx.leafColumn + 1 + ctx.negated.length;
+        ctx.negated.push(feature);
+      }
+      words[w] = column;
       values[w + 2] = nextUpFloat32(-threshold);
       words[w + 3] = 0;
     } else {

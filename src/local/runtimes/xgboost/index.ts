@@ -9,6 +9,9 @@
  *   model.describe(), model.footprintBytes
  *   loadModelDir(dir), loadModelFile(file) → XGBoostModel   the same LoadedModel, plus predictRows(rows, nRows)
  *                                                        and the row count in invoke()'s result (for mme predict)
+ *   compileArtifact(files, { shared }) → CompiledArtifact   the same load in two steps, for loading threads:
+ *   XGBoostModel.fromCompiled(compiled) → XGBoostModel      compile (bytes in, plain data with typed arrays out,
+ *                                                        SharedArrayBuffer-backed when shared), then wrap (no copy)
  *
  * Lower level:
  *   loadModelBytes(bytes, fileName)  → CompiledModel    JSON, UBJSON or legacy binary, detected from the bytes;
@@ -23,7 +26,7 @@
  * ModelLoadError (file + reason), both from ../types.ts.
  */
 import type { CompiledModel } from './compile.js';
-import { isModelFileName, loadModelDir, loadModelFile, XGBoostModel } from './model.js';
+import { compileArtifact, isModelFileName, loadModelDir, loadModelFile, XGBoostModel } from './model.js';
 import { predictCompiled } from './predict.js';
 import { ModelLoadError, ModelRequestError, type Runtime } from '../types.js';
 
@@ -33,7 +36,7 @@ export { decodeRequest, requestKind, sniffDelimiter, parseNumber, type DecodedRo
 export { encodeResponse, responseKind, pythonFloatRepr } from './response.js';
 export { predictMargins } from './predict.js';
 export { SUPPORTED_OBJECTIVES } from './objectives.js';
-export { XGBoostModel, loadModelDir, loadModelFile, isModelFileName };
+export { XGBoostModel, loadModelDir, loadModelFile, isModelFileName, compileArtifact };
 export { ModelLoadError, ModelRequestError };
 
 /** Predictions for `nRows` rows of `nCols` float32 values (nCols must equal the model's feature count). */
@@ -46,6 +49,9 @@ export function predict(model: CompiledModel, rows: Float32Array, nRows: number,
 export const xgboostRuntime: Runtime = {
   name: 'xgboost',
   loadDir: (dir: string) => loadModelDir(dir),
+  isModelFile: isModelFileName,
+  compile: (files, options) => compileArtifact(files, options),
+  instantiate: (compiled) => XGBoostModel.fromCompiled(compiled),
 };
 
 export default xgboostRuntime;

@@ -3,7 +3,7 @@
  * `{` + `"` is JSON, `{` + a UBJSON length marker is UBJSON, anything else is the legacy binary format.
  * Files xgboost itself cannot read without Python (pickles) or that are not models at all get a reason instead.
  */
-import { compileModel, type CompiledModel } from './compile.js';
+import { compileModel, type CompileOptions, type CompiledModel } from './compile.js';
 import { sourceFromDocument } from './document.js';
 import { parseTolerantJson } from './json-reader.js';
 import { parseLegacyBinary } from './binary-reader.js';
@@ -41,10 +41,10 @@ const PICKLE_REASON =
   "(or save_model('xgboost-model') for the legacy binary format the SageMaker container also reads)";
 
 /** Parse and compile one model file. Throws ModelLoadError naming `fileName` and the reason. */
-export function loadModelBytes(bytes: Uint8Array, fileName: string): CompiledModel {
+export function loadModelBytes(bytes: Uint8Array, fileName: string, options?: CompileOptions): CompiledModel {
   const format = detectFormat(bytes);
   try {
-    return compileModel(parseSource(bytes, format), fileName);
+    return compileModel(parseSource(bytes, format), fileName, options);
   } catch (error) {
     if (error instanceof ModelFormatError) throw new ModelLoadError(fileName, describeFailure(bytes, format, error.message));
     if (error instanceof RangeError) throw new ModelLoadError(fileName, `not a valid XGBoost model (${error.message})`);

@@ -3,21 +3,25 @@
  * are averaged like the container's `np.mean(ensemble, axis=0)`: float32 sum in file order, then divided by the
  * count in float32.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CompiledModel } from './compile.js';
 import { loadModelBytes } from './load.js';
 import { predictCompiled } from './predict.js';
 import { decodeRequest, requestKind } from './request.js';
 import { encodeResponse, responseKind } from './response.js';
-import { ModelLoadError, ModelRequestError, type LoadedModel, type ModelDescription } from '../types.js';
+import { readArtifactFiles } from '../files.js';
+import { ModelLoadError, ModelRequestError, type ArtifactFiles, type CompiledArtifact, type LoadedModel, type ModelDescription } from '../types.js';
 
 export class XGBoostModel implements LoadedModel {
   readonly footprintBytes: number;
   readonly numFeature: number;
   readonly outputsPerRow: number;
+  /** The compiled files as data (another thread's XGBoostModel over the same arrays: `fromCompiled`). */
+  readonly compiled: CompiledArtifact;
 
-  constructor(readonly models: readonly CompiledModel[]) {
+  /** @param shared whether the models' arrays are SharedArrayBuffer-backed (compiled with `shared`) */
+  constructor(readonly models: readonly CompiledModel[], shared = false) {
     if (models.length === 0) throw new Error('XGBoostModel needs at least one compiled model');
     const first = models[0];
     for (const other of models.slice(1)) {
@@ -31,6 +35,13 @@ export class XGBoostModel implements LoadedModel {
     this.numFeature = first.numFeature;
     this.outputsPerRow = first.outputsPerRow;
     this.footprintBytes = models.reduce((sum, m) => sum + m.footprintBytes, 0);
+    this.compiled = { runtime: 'xgboost', shared, data: models };
+  }
+
+  /** The model for data made by `compileArtifact` (possibly on another thread): no parsing, no copy. */
+  static fromCompiled(compiled: CompiledArtifact): XGBoostModel {
+    if (compiled.runtime !== 'xgboost') throw new Error(`not an xgboost model: ${compiled.runtime}`);
+    return new XGBoostModel(compiled.data as CompiledModel[], compiled.shared);
   }
 
   /** Predictions for `nRows` rows of `numFeature` float32 values (NaN = missing), `outputsPerRow` per row. */
@@ -87,31 +98,24 @@ function naturalCompare(a: string, b: string): number {
 }
 
 /**
- * Load every model file at the top of an extracted artifact folder, as the container's get_loaded_booster does
- * (sub-folders such as code/ are ignored), skipping obvious non-model files.
+ * Parse and compile the model files at the top of an artifact, as the container's get_loaded_booster does
+ * (sub-folders such as code/ are ignored). Several files (k-fold) are loaded in natural name order.
  */
-export async function loadModelDir(dir: string): Promise<XGBoostModel> {
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch (error) {
-    throw new ModelLoadError(dir, `cannot read the folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  const files: string[] = [];
-  const folders: string[] = [];
-  for (const name of entries.sort(naturalCompare)) {
-    const info = await stat(path.join(dir, name)).catch(() => undefined);
-    if (info?.isDirectory()) folders.push(`${name}/`);
-    else if (info?.isFile() && isModelFileName(name)) files.push(name);
-  }
+export function compileArtifact(artifact: ArtifactFiles, options: { shared?: boolean } = {}): CompiledArtifact {
+  const files = artifact.files.filter((f) => isModelFileName(f.name)).sort((a, b) => naturalCompare(a.name, b.name));
   if (files.length === 0) {
     // SageMaker extracts the archive as is and the container only looks at the top: a nested model is not found
+    const folders = artifact.folders.sort(naturalCompare).map((f) => `${f}/`);
     const nested = folders.length ? `; it has ${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', …' : ''}, but model files must be at the top of the artifact (mme package puts them there)` : '';
-    throw new ModelLoadError(dir, `no model file found at the top of the folder (expected e.g. xgboost-model, xgboost-model.json or xgboost-model.ubj)${nested}`);
+    throw new ModelLoadError(artifact.dir, `no model file found at the top of the folder (expected e.g. xgboost-model, xgboost-model.json or xgboost-model.ubj)${nested}`);
   }
-  const models: CompiledModel[] = [];
-  for (const name of files) models.push(loadModelBytes(await readFile(path.join(dir, name)), name));
-  return new XGBoostModel(models);
+  // Built once here so that files that cannot be averaged together fail the load, not the first request.
+  return new XGBoostModel(files.map((f) => loadModelBytes(f.bytes, f.name, options)), options.shared ?? false).compiled;
+}
+
+/** Load every model file at the top of an extracted artifact folder (see compileArtifact). */
+export async function loadModelDir(dir: string): Promise<XGBoostModel> {
+  return XGBoostModel.fromCompiled(compileArtifact(await readArtifactFiles(dir, isModelFileName)));
 }
 
 /** Load a single model file. */

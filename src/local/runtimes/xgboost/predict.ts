@@ -4,8 +4,8 @@
  * float32), trees are added in model order starting from the base margin.
  *
  * Speed (see compile.ts for the node layout):
- * - rows are processed in blocks (up to MAX_BLOCK_ROWS); each block is first copied into "extended rows" (values, negated
- *   values for default-left splits, -Infinity), then every tree runs over the whole block before the next tree, so a
+ * - rows are processed in blocks (up to MAX_BLOCK_ROWS); each block is first copied into "extended rows" (values,
+ *   -Infinity, negated values for default-left splits), then every tree runs over the whole block before the next tree, so a
  *   tree's nodes stay in cache while it is used (xgboost's predictor blocks rows the same way);
  * - one comparison per level, no missing-value test, no leaf test: each tree is walked for exactly its depth;
  * - eight rows walk a tree together, so the CPU overlaps their independent memory loads, and the step to the next
@@ -52,8 +52,8 @@ function addTrees(trees: CompiledTrees, rows: Float32Array, nRows: number, nCols
       const src = (start + i) * nCols;
       const dst = i * width;
       ext.set(rows.subarray(src, src + nCols), dst);
-      for (let k = 0; k < negated.length; k++) ext[dst + nCols + k] = -rows[src + negated[k]];
-      ext[dst + width - 1] = -Infinity;
+      ext[dst + nCols] = -Infinity;
+      for (let k = 0; k < negated.length; k++) ext[dst + nCols + 1 + k] = -rows[src + negated[k]];
     }
     if (trees.hasSpecial) blockGeneral(trees, ext, width, count, start, groups, margins);
     else blockNumeric(trees, ext, width, count, start, groups, margins);

@@ -1,0 +1,84 @@
+/**
+ * A loading thread of the local endpoint: the cold path of a model, off the server's event loop. It unpacks a
+ * downloaded artifact (every check of extract.ts applies) keeping the model files' bytes as they are inflated, and
+ * compiles the model from those bytes while the last writes to disk finish, so nothing is read back. The compiled
+ * arrays live in SharedArrayBuffers: posting them shares the memory with the main thread, which only wraps them.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import { ArtifactError, extractArtifact, type Unpacked } from './extract.js';
+import type { LoadFailure, LoadReply, LoadRequest } from './pool.js';
+import { compileArtifact, isModelFile } from './runtime.js';
+import { readArtifactFiles } from './runtimes/files.js';
+import { ModelLoadError, type ArtifactFiles } from './runtimes/types.js';
+
+const port = parentPort!;
+/** Larger model files are not held in memory while unpacking: they are read back from disk for the load. */
+const KEEP_LIMIT = 1024 ** 3;
+const cancels = new Map<number, AbortController>();
+
+port.on('message', (msg: LoadRequest) => {
+  if (msg.type === 'cancel') return cancels.get(msg.id)?.abort();
+  const job = msg.type === 'load' ? loadDir(msg.id, msg.dir) : unpackAndLoad(msg.id, msg.tarball, msg.dir, msg.limits);
+  void job.then((reply) => port.postMessage(reply));
+});
+
+async function unpackAndLoad(id: number, tarball: string, dir: string, limits: Extract<LoadRequest, { type: 'unpack-and-load' }>['limits']): Promise<LoadReply> {
+  const controller = new AbortController();
+  cancels.set(id, controller);
+  const started = performance.now();
+  let unpackedAt = 0;
+  let loaded: LoadReply['loaded'];
+  try {
+    const extracted = await extractArtifact(tarball, dir, limits, controller.signal, {
+      keep: (rel, size) => !rel.includes('/') && size <= KEEP_LIMIT && isModelFile(rel),
+      onUnpacked: (contents) => {
+        unpackedAt = performance.now();
+        const files = keptFiles(dir, contents);
+        if (files) loaded = compile(files);
+      },
+    });
+    // A model file too large to keep is read back now that it is written.
+    loaded ??= await readArtifactFiles(dir, isModelFile, extracted.kept).then(compile, (err) => ({ failure: failureOf(err) }));
+    return { id, unpacked: { files: extracted.files, bytes: extracted.bytes, ms: unpackedAt - started }, loaded };
+  } catch (err) {
+    return { id, unpacked: { failure: failureOf(err) } };
+  } finally {
+    cancels.delete(id);
+  }
+}
+
+async function loadDir(id: number, dir: string): Promise<LoadReply> {
+  try {
+    return { id, loaded: compile(await readArtifactFiles(dir, isModelFile)) };
+  } catch (err) {
+    return { id, loaded: { failure: failureOf(err) } };
+  }
+}
+
+/** The artifact's model files from the bytes kept while unpacking; undefined when one was too large to keep. */
+function keptFiles(dir: string, contents: Unpacked): ArtifactFiles | undefined {
+  const files: ArtifactFiles['files'] = [];
+  for (const name of contents.topFiles) {
+    if (!isModelFile(name)) continue;
+    const bytes = contents.kept.get(name);
+    if (!bytes) return undefined;
+    files.push({ name, bytes });
+  }
+  return { dir, files, folders: contents.topFolders };
+}
+
+function compile(files: ArtifactFiles): NonNullable<LoadReply['loaded']> {
+  const started = performance.now();
+  try {
+    return { compiled: compileArtifact(files, { shared: true }), ms: performance.now() - started };
+  } catch (err) {
+    return { failure: failureOf(err) };
+  }
+}
+
+function failureOf(err: unknown): LoadFailure {
+  if (err instanceof ArtifactError) return { kind: 'artifact', message: err.message };
+  if (err instanceof ModelLoadError) return { kind: 'model', file: err.file, reason: err.reason };
+  return { kind: 'internal', message: (err as Error)?.message ?? String(err) };
+}

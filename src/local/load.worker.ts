@@ -1,16 +1,18 @@
 /**
  * A loading thread of the local endpoint: the cold path of a model, off the server's event loop. It unpacks a
- * downloaded artifact (every check of extract.ts applies) keeping the model files' bytes as they are inflated, and
- * compiles the model from those bytes while the last writes to disk finish, so nothing is read back. The compiled
- * arrays live in SharedArrayBuffers: posting them shares the memory with the main thread, which only wraps them.
+ * downloaded artifact (every check of extract.ts applies) keeping the model files' bytes as they are inflated
+ * (nothing is read back from disk), and compiles the model from them: as they arrive when the runtime can (legacy
+ * binary XGBoost models), so that compiling overlaps inflating, else once they are all in, while the last writes to
+ * disk finish. The compiled arrays live in SharedArrayBuffers: posting them shares the memory with the main thread,
+ * which only wraps them.
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { ArtifactError, extractArtifact, type Unpacked } from './extract.js';
 import type { LoadFailure, LoadReply, LoadRequest } from './pool.js';
-import { compileArtifact, isModelFile } from './runtime.js';
+import { compileArtifact, compileEarly, isModelFile } from './runtime.js';
 import { readArtifactFiles } from './runtimes/files.js';
-import { ModelLoadError, type ArtifactFiles } from './runtimes/types.js';
+import { ModelLoadError, type ArtifactFiles, type EarlyCompile } from './runtimes/types.js';
 
 const port = parentPort!;
 /** Larger model files are not held in memory while unpacking: they are read back from disk for the load. */
@@ -29,12 +31,14 @@ async function unpackAndLoad(id: number, tarball: string, dir: string, limits: E
   const started = performance.now();
   let unpackedAt = 0;
   let loaded: LoadReply['loaded'];
+  const early = new EarlyCompiles();
   try {
     const extracted = await extractArtifact(tarball, dir, limits, controller.signal, {
       keep: (rel, size) => !rel.includes('/') && size <= KEEP_LIMIT && isModelFile(rel),
+      onKeptData: (rel, bytes, available) => early.arrived(rel, bytes, available),
       onUnpacked: (contents) => {
         unpackedAt = performance.now();
-        const files = keptFiles(dir, contents);
+        const files = keptFiles(dir, contents, early);
         if (files) loaded = compile(files);
       },
     });
@@ -56,14 +60,46 @@ async function loadDir(id: number, dir: string): Promise<LoadReply> {
   }
 }
 
+/**
+ * The early compiles of the files being unpacked. Their work is deferred to after the current inflated chunk is
+ * handled (setImmediate), so that the next chunk is already being inflated in the thread pool meanwhile.
+ */
+class EarlyCompiles {
+  private readonly files = new Map<string, EarlyCompile | undefined>();
+  private readonly due = new Map<string, number>();
+  private scheduled = false;
+
+  arrived(rel: string, bytes: Uint8Array, available: number): void {
+    if (!this.files.has(rel)) this.files.set(rel, compileEarly(rel, bytes, { shared: true }));
+    if (!this.files.get(rel)) return;
+    this.due.set(rel, available);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      for (const [name, n] of this.due) this.files.get(name)!.advance(n);
+      this.due.clear();
+    });
+  }
+
+  /** The file is complete: what its early compile made of it (undefined: compile it from its bytes). */
+  result(rel: string): unknown {
+    try {
+      return this.files.get(rel)?.result();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 /** The artifact's model files from the bytes kept while unpacking; undefined when one was too large to keep. */
-function keptFiles(dir: string, contents: Unpacked): ArtifactFiles | undefined {
+function keptFiles(dir: string, contents: Unpacked, early: EarlyCompiles): ArtifactFiles | undefined {
   const files: ArtifactFiles['files'] = [];
   for (const name of contents.topFiles) {
     if (!isModelFile(name)) continue;
     const bytes = contents.kept.get(name);
     if (!bytes) return undefined;
-    files.push({ name, bytes });
+    files.push({ name, bytes, early: early.result(name) });
   }
   return { dir, files, folders: contents.topFolders };
 }

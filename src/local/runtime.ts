@@ -1,4 +1,4 @@
-import type { ArtifactFiles, CompiledArtifact, LoadedModel, Runtime } from './runtimes/types.js';
+import type { ArtifactFiles, CompiledArtifact, EarlyCompile, LoadedModel, Runtime } from './runtimes/types.js';
 import { xgboostRuntime } from './runtimes/xgboost/index.js';
 
 /**
@@ -14,6 +14,11 @@ function runtimeFor(_files: ArtifactFiles): Runtime {
 /** Whether some runtime reads this file at the top of an artifact (its bytes are worth keeping while unpacking). */
 export function isModelFile(name: string): boolean {
   return runtimes.some((r) => r.isModelFile(name));
+}
+
+/** Starts compiling a model file as it is unpacked, when a runtime can (see Runtime.compileEarly). */
+export function compileEarly(name: string, bytes: Uint8Array, options: { shared: boolean }): EarlyCompile | undefined {
+  return runtimes.find((r) => r.isModelFile(name))?.compileEarly?.(name, bytes, options);
 }
 
 /** Parse and compile an artifact's model files: the CPU-heavy part of a load, for a loading thread. */

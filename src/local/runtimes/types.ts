@@ -59,8 +59,11 @@ export interface LoadedModel {
 export interface ArtifactFiles {
   /** Where the artifact is (or is being) extracted; named in error messages. */
   dir: string;
-  /** The model files at the top of the artifact (the names {@link Runtime.isModelFile} accepts), any order. */
-  files: { name: string; bytes: Uint8Array }[];
+  /**
+   * The model files at the top of the artifact (the names {@link Runtime.isModelFile} accepts), any order. `early`:
+   * what the runtime's {@link EarlyCompile} made of the file while it was unpacked, if anything.
+   */
+  files: { name: string; bytes: Uint8Array; early?: unknown }[];
   /** Folders at the top of the artifact, named when no model file is found. */
   folders: string[];
 }
@@ -93,6 +96,19 @@ export interface Runtime {
   compile(files: ArtifactFiles, options: { shared: boolean }): CompiledArtifact;
   /** The LoadedModel for compiled data: cheap, no copy. */
   instantiate(compiled: CompiledArtifact): LoadedModel;
+  /**
+   * Optional: start compiling a model file while it is still being unpacked, so that the work overlaps the
+   * inflating. `bytes` has the file's full size and fills from the start.
+   */
+  compileEarly?(name: string, bytes: Uint8Array, options: { shared: boolean }): EarlyCompile;
+}
+
+/** A model file being compiled as its bytes arrive (see {@link Runtime.compileEarly}). */
+export interface EarlyCompile {
+  /** The first `available` bytes are in: do what they allow. */
+  advance(available: number): void;
+  /** Every byte is in: what compile() is handed as the file's `early` (undefined: compile it from its bytes). */
+  result(): unknown;
 }
 
 /** The request is at fault. `status`: 400 bad input, 415 unsupported Content-Type, 406 unsupported Accept. */

@@ -10,6 +10,8 @@
  *   [extra attributes if contain_extra_attrs: u64 count of (u64 len + key, u64 len + value)]
  *
  * Every count is checked against the bytes left, so garbage or a truncated file fails fast with a reason.
+ *
+ * LegacyBinaryStream reads the same format while the file is still arriving (being unpacked), tree by tree.
  */
 import { fail, type BoosterName, type ModelSource, type TreeSource } from './source.js';
 
@@ -21,38 +23,17 @@ const STAT_BYTES = 16;
 const GBLINEAR_PARAM_BYTES = 136;
 const MAX_NAME_BYTES = 1024;
 
+type Head = Pick<ModelSource, 'format' | 'objective' | 'baseScore' | 'baseScoreIsMargin' | 'numFeature' | 'numClass' | 'numTarget'>;
+
 export function parseLegacyBinary(bytes: Uint8Array): ModelSource {
   const r = new BinaryReader(bytes);
-  if (startsWith(bytes, 'bs64')) fail('base64-encoded legacy model (bs64) is not supported; re-save it with booster.save_model()');
-  if (startsWith(bytes, 'binf')) r.skip(4);
-
-  r.need(LEARNER_PARAM_BYTES, 'learner parameters');
-  const p = r.pos;
-  const baseScore = r.view.getFloat32(p, true);
-  const numFeature = r.view.getUint32(p + 4, true);
-  const numClass = r.view.getInt32(p + 8, true);
-  const containExtraAttrs = r.view.getInt32(p + 12, true);
-  const majorVersion = r.view.getUint32(p + 20, true);
-  const numTarget = r.view.getUint32(p + 28, true);
-  r.skip(LEARNER_PARAM_BYTES);
-  if (numClass < 0 || numClass > 1 << 20) fail(`not an XGBoost model (num_class ${numClass} in the legacy binary header)`);
-  if (numFeature > 1 << 28) fail(`not an XGBoost model (num_feature ${numFeature} in the legacy binary header)`);
-
-  const objective = r.name('objective');
-  const booster = r.name('booster') as BoosterName;
-  const common = {
-    format: 'binary' as const,
-    objective,
-    baseScore: [baseScore],
-    baseScoreIsMargin: majorVersion < 1,
-    numFeature,
-    numClass,
-    numTarget: numTarget === 0 ? 1 : numTarget,
-  };
-
+  const { common, booster, containExtraAttrs } = readHead(r);
   let source: ModelSource;
   if (booster === 'gbtree' || booster === 'dart') {
-    const { trees, treeInfo } = readTrees(r);
+    const numTrees = readGbtreeParam(r);
+    const trees: TreeSource[] = [];
+    for (let t = 0; t < numTrees; t++) trees.push(readTree(r, t));
+    const treeInfo = readTreeInfo(r, numTrees);
     let weightDrop: Float32Array | undefined;
     if (booster === 'dart') {
       weightDrop = trees.length === 0 ? new Float32Array(0) : r.floatVector('dart weight_drop');
@@ -70,7 +51,104 @@ export function parseLegacyBinary(bytes: Uint8Array): ModelSource {
   return source;
 }
 
-function readTrees(r: BinaryReader): { trees: TreeSource[]; treeInfo: Int32Array } {
+/**
+ * Reads a legacy binary gbtree model while its bytes arrive: `bytes` has the file's full size and fills from the
+ * start; `advance(available)` reads what it can and hands over each tree once all of its bytes are in, so that it can
+ * be compiled meanwhile. Anything else (another booster, a format error, an error from a callback) stops the stream:
+ * the caller then parses the whole file, which gives the result or the error message.
+ */
+export class LegacyBinaryStream {
+  private readonly r: BinaryReader;
+  private head: ReturnType<typeof readHead> | undefined;
+  private numTrees = 0;
+  private treesRead = 0;
+  private stopped = false;
+
+  /**
+   * @param onStart the model's parameters, its tree count and a bound on its node count (from the bytes left)
+   * @param onTree each tree, in order
+   */
+  constructor(
+    bytes: Uint8Array,
+    private readonly onStart: (head: Head & { booster: 'gbtree' }, numTrees: number, maxNodes: number) => void,
+    private readonly onTree: (tree: TreeSource) => void,
+  ) {
+    this.r = new BinaryReader(bytes);
+  }
+
+  advance(available: number): void {
+    if (this.stopped) return;
+    const r = this.r;
+    r.available = available;
+    let mark = r.pos;
+    try {
+      if (!this.head) {
+        const head = readHead(r);
+        if (head.booster !== 'gbtree') return void (this.stopped = true);
+        this.numTrees = readGbtreeParam(r);
+        this.head = head;
+        mark = r.pos;
+        this.onStart({ ...head.common, booster: 'gbtree' }, this.numTrees, Math.floor(r.remaining() / (NODE_BYTES + STAT_BYTES)));
+      }
+      while (this.treesRead < this.numTrees) {
+        const tree = readTree(r, this.treesRead);
+        mark = r.pos;
+        this.treesRead++;
+        this.onTree(tree);
+      }
+    } catch (err) {
+      if (err === NOT_YET) r.pos = mark;
+      else this.stopped = true;
+    }
+  }
+
+  /** Once every byte is in: the output group of each tree, or undefined when the stream stopped. */
+  finish(): Int32Array | undefined {
+    this.advance(Infinity);
+    if (this.stopped || !this.head || this.treesRead < this.numTrees) return undefined;
+    try {
+      const treeInfo = readTreeInfo(this.r, this.numTrees);
+      if (this.head.containExtraAttrs !== 0) readAttributes(this.r);
+      return treeInfo;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function readHead(r: BinaryReader): { common: Head; booster: BoosterName; containExtraAttrs: number } {
+  r.need(Math.min(4, r.remaining()), 'magic');
+  if (startsWith(r.bytes, 'bs64')) fail('base64-encoded legacy model (bs64) is not supported; re-save it with booster.save_model()');
+  if (startsWith(r.bytes, 'binf')) r.skip(4);
+
+  r.need(LEARNER_PARAM_BYTES, 'learner parameters');
+  const p = r.pos;
+  const baseScore = r.view.getFloat32(p, true);
+  const numFeature = r.view.getUint32(p + 4, true);
+  const numClass = r.view.getInt32(p + 8, true);
+  const containExtraAttrs = r.view.getInt32(p + 12, true);
+  const majorVersion = r.view.getUint32(p + 20, true);
+  const numTarget = r.view.getUint32(p + 28, true);
+  r.skip(LEARNER_PARAM_BYTES);
+  if (numClass < 0 || numClass > 1 << 20) fail(`not an XGBoost model (num_class ${numClass} in the legacy binary header)`);
+  if (numFeature > 1 << 28) fail(`not an XGBoost model (num_feature ${numFeature} in the legacy binary header)`);
+
+  const objective = r.name('objective');
+  const booster = r.name('booster') as BoosterName;
+  const common: Head = {
+    format: 'binary' as const,
+    objective,
+    baseScore: [baseScore],
+    baseScoreIsMargin: majorVersion < 1,
+    numFeature,
+    numClass,
+    numTarget: numTarget === 0 ? 1 : numTarget,
+  };
+  return { common, booster, containExtraAttrs };
+}
+
+/** The gbtree parameters: the tree count, checked against the bytes left. */
+function readGbtreeParam(r: BinaryReader): number {
   r.need(GBTREE_PARAM_BYTES, 'gbtree parameters');
   const numTrees = r.view.getInt32(r.pos, true);
   r.skip(GBTREE_PARAM_BYTES);
@@ -78,13 +156,15 @@ function readTrees(r: BinaryReader): { trees: TreeSource[]; treeInfo: Int32Array
   if (numTrees < 0 || numTrees * (TREE_PARAM_BYTES + NODE_BYTES + STAT_BYTES) > r.remaining()) {
     fail(`truncated or invalid legacy binary: ${numTrees} trees cannot fit in the ${r.remaining()} bytes left`);
   }
-  const trees: TreeSource[] = [];
-  for (let t = 0; t < numTrees; t++) trees.push(readTree(r, t));
+  return numTrees;
+}
+
+function readTreeInfo(r: BinaryReader, numTrees: number): Int32Array {
   r.need(4 * numTrees, 'tree_info');
   const treeInfo = new Int32Array(numTrees);
   for (let t = 0; t < numTrees; t++) treeInfo[t] = r.view.getInt32(r.pos + 4 * t, true);
   r.skip(4 * numTrees);
-  return { trees, treeInfo };
+  return treeInfo;
 }
 
 function readTree(r: BinaryReader, t: number): TreeSource {
@@ -96,6 +176,7 @@ function readTree(r: BinaryReader, t: number): TreeSource {
     fail(`truncated or invalid legacy binary: tree ${t} claims ${numNodes} nodes, ${r.remaining()} bytes left`);
   }
   if (sizeLeafVector > 1) fail(`tree ${t} is a multi-target tree (size_leaf_vector ${sizeLeafVector}), which is not supported`);
+  r.need(numNodes * (NODE_BYTES + STAT_BYTES), `tree ${t} nodes`);
   const left = new Int32Array(numNodes);
   const right = new Int32Array(numNodes);
   const splitIndex = new Int32Array(numNodes);
@@ -137,20 +218,27 @@ function startsWith(bytes: Uint8Array, magic: string): boolean {
   return true;
 }
 
+/** Thrown by `need` when the bytes exist in the file but have not arrived yet (LegacyBinaryStream). */
+const NOT_YET = Symbol('not yet');
+
 class BinaryReader {
   readonly view: DataView;
   pos = 0;
+  /** Bytes that have arrived; all of them unless the file is being streamed. */
+  available = Infinity;
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** Bytes left in the file (whether or not they have arrived). */
   remaining(): number {
     return this.bytes.length - this.pos;
   }
 
   need(n: number, what: string): void {
     if (n > this.remaining()) fail(`truncated legacy binary: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining()} left`);
+    if (this.pos + n > this.available) throw NOT_YET;
   }
 
   skip(n: number): void {

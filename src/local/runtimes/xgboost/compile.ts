@@ -88,7 +88,7 @@ export interface CompileOptions {
 }
 
 /** Allocates the memory of a model's arrays: ordinary or shared. */
-type Alloc = (bytes: number) => ArrayBufferLike;
+export type Alloc = (bytes: number) => ArrayBufferLike;
 const ordinary: Alloc = (bytes) => new ArrayBuffer(bytes);
 const shared: Alloc = (bytes) => new SharedArrayBuffer(bytes);
 
@@ -99,13 +99,36 @@ function float32Of(values: ArrayLike<number>, alloc: Alloc): Float32Array {
 }
 
 export function compileModel(source: ModelSource, fileName: string, options: CompileOptions = {}): CompiledModel {
-  const alloc = options.shared ? shared : ordinary;
-  const transform = transformOf(source.objective);
-  const isMultiClass = source.objective.startsWith('multi:');
-  if (isMultiClass && source.numClass < 1) fail(`objective '${source.objective}' needs num_class, found ${source.numClass}`);
-  const groups = Math.max(1, source.numClass, source.numTarget);
-  const outputsPerRow = transform === Transform.ArgMax ? 1 : groups;
+  const alloc = allocator(options);
+  const head = compileHead(source, alloc);
+  if (source.booster === 'gblinear') {
+    const weights = source.linearWeights ?? fail('gblinear model without weights');
+    const expected = (source.numFeature + 1) * head.groups;
+    if (weights.length !== expected) fail(`gblinear weights have ${weights.length} entries, expected (num_feature + 1) * groups = ${expected}`);
+    return assembleModel(source, fileName, head, null, float32Of(weights, alloc));
+  }
+  return assembleModel(source, fileName, head, compileTrees(source, head.groups, alloc), null);
+}
 
+export function allocator(options: CompileOptions): Alloc {
+  return options.shared ? shared : ordinary;
+}
+
+/** Everything of a ModelSource but its trees and weights. */
+export type ModelHead = Omit<ModelSource, 'trees' | 'treeInfo' | 'weightDrop' | 'linearWeights'>;
+
+export interface CompiledHead {
+  readonly transform: Transform;
+  /** Margins per row (classes, targets or 1). */
+  readonly groups: number;
+  readonly baseMargin: Float32Array;
+}
+
+/** Objective, outputs and starting margins, checked. */
+export function compileHead(source: ModelHead, alloc: Alloc): CompiledHead {
+  const transform = transformOf(source.objective);
+  if (source.objective.startsWith('multi:') && source.numClass < 1) fail(`objective '${source.objective}' needs num_class, found ${source.numClass}`);
+  const groups = Math.max(1, source.numClass, source.numTarget);
   if (source.baseScore.length !== 1 && source.baseScore.length !== groups) {
     fail(`base_score has ${source.baseScore.length} values for ${groups} outputs`);
   }
@@ -114,18 +137,12 @@ export function compileModel(source: ModelSource, fileName: string, options: Com
     const b = source.baseScore.length === 1 ? source.baseScore[0] : source.baseScore[g];
     baseMargin[g] = source.baseScoreIsMargin ? b : baseScoreToMargin(source.objective, b);
   }
+  return { transform, groups, baseMargin };
+}
 
-  let trees: CompiledTrees | null = null;
-  let linear: Float32Array | null = null;
-  if (source.booster === 'gblinear') {
-    const weights = source.linearWeights ?? fail('gblinear model without weights');
-    const expected = (source.numFeature + 1) * groups;
-    if (weights.length !== expected) fail(`gblinear weights have ${weights.length} entries, expected (num_feature + 1) * groups = ${expected}`);
-    linear = float32Of(weights, alloc);
-  } else {
-    trees = compileTrees(source, groups, alloc);
-  }
-
+/** The CompiledModel around compiled trees (or linear weights). */
+export function assembleModel(source: ModelHead, fileName: string, head: CompiledHead, trees: CompiledTrees | null, linear: Float32Array | null): CompiledModel {
+  const { transform, groups, baseMargin } = head;
   const footprintBytes =
     OBJECT_OVERHEAD_BYTES +
     baseMargin.byteLength +
@@ -143,7 +160,7 @@ export function compileModel(source: ModelSource, fileName: string, options: Com
     numFeature: source.numFeature,
     numClass: source.numClass,
     groups,
-    outputsPerRow,
+    outputsPerRow: transform === Transform.ArgMax ? 1 : groups,
     transform,
     baseMargin,
     trees,
@@ -177,7 +194,6 @@ function isSpecialSplit(tree: TreeSource, id: number): boolean {
 
 function compileTrees(source: ModelSource, groups: number, alloc: Alloc): CompiledTrees {
   const count = source.trees.length;
-  const numFeature = source.numFeature;
   if (source.treeInfo.length !== count) fail(`tree_info has ${source.treeInfo.length} entries for ${count} trees`);
   const weightDrop = source.booster === 'dart' ? (source.weightDrop ?? fail('dart model without weight_drop')) : null;
   if (weightDrop && weightDrop.length !== count) fail(`weight_drop has ${weightDrop.length} entries for ${count} trees`);
@@ -185,64 +201,111 @@ function compileTrees(source: ModelSource, groups: number, alloc: Alloc): Compil
   // Sizes first (per tree, not per node): one buffer for every node, one for every category bitset.
   let totalNodes = 0;
   let catWords = 0;
-  let largest = 0;
-  for (let t = 0; t < count; t++) {
-    const tree = source.trees[t];
+  for (const tree of source.trees) {
     totalNodes += tree.left.length;
-    if (tree.left.length > largest) largest = tree.left.length;
     catWords += categoryWords(tree);
   }
-  if (totalNodes * NODE_STRIDE >= 2 ** 31) fail(`model too large (${totalNodes} nodes)`);
-
-  const buffer = alloc(totalNodes * NODE_STRIDE * 4);
-  const ctx: TreeContext = {
-    words: new Int32Array(buffer),
-    values: new Float32Array(buffer),
-    catBits: new Uint32Array(alloc(catWords * 4)),
-    negatedColumn: new Int32Array(numFeature).fill(-1),
-    negated: [],
-    leafColumn: numFeature,
-    numFeature,
-    next: 0,
-    catNext: 0,
-    hasSpecial: false,
-    queue: new Int32Array(largest),
-    depth: new Int32Array(largest),
-  };
-
-  const roots = new Int32Array(alloc(count * 4));
+  const compiler = new TreeCompiler(count, source.numFeature, totalNodes, catWords, alloc);
   const treeGroups = new Int32Array(alloc(count * 4));
-  const depths = new Int32Array(alloc(count * 4));
-  let maxDepth = 0;
   for (let t = 0; t < count; t++) {
-    const group = source.treeInfo[t];
-    if (!Number.isInteger(group) || group < 0 || group >= groups) fail(`tree ${t} has output group ${group}, the model has ${groups}`);
-    treeGroups[t] = group;
-    roots[t] = ctx.next * NODE_STRIDE;
-    const scale = weightDrop ? Math.fround(weightDrop[t]) : null;
-    depths[t] = compileTree(source.trees[t], t, scale, ctx);
-    if (depths[t] > maxDepth) maxDepth = depths[t];
+    treeGroups[t] = checkGroup(source.treeInfo[t], t, groups);
+    compiler.add(source.trees[t], weightDrop ? Math.fround(weightDrop[t]) : null);
+  }
+  return compiler.finish(treeGroups);
+}
+
+function checkGroup(group: number, t: number, groups: number): number {
+  if (!Number.isInteger(group) || group < 0 || group >= groups) fail(`tree ${t} has output group ${group}, the model has ${groups}`);
+  return group;
+}
+
+/** The output group of each tree, checked, in an array of the model's kind. */
+export function treeGroupsOf(treeInfo: ArrayLike<number>, count: number, groups: number, alloc: Alloc): Int32Array {
+  if (treeInfo.length !== count) fail(`tree_info has ${treeInfo.length} entries for ${count} trees`);
+  const out = new Int32Array(alloc(count * 4));
+  for (let t = 0; t < count; t++) out[t] = checkGroup(treeInfo[t], t, groups);
+  return out;
+}
+
+/**
+ * Places trees one at a time, in model order, into one node buffer. A whole model's trees are known up front; a
+ * legacy binary file being unpacked hands them over as they are read (see stream.ts), with the node count bounded
+ * by the file's size instead of known.
+ */
+export class TreeCompiler {
+  private readonly ctx: TreeContext;
+  private readonly roots: Int32Array;
+  private readonly depths: Int32Array;
+  private readonly buffer: ArrayBufferLike;
+  private count = 0;
+  private maxDepth = 0;
+
+  /** @param nodeCapacity at least the number of nodes of all trees; @param catWords the category bitset words */
+  constructor(private readonly trees: number, numFeature: number, nodeCapacity: number, catWords: number, private readonly alloc: Alloc) {
+    if (nodeCapacity * NODE_STRIDE >= 2 ** 31) fail(`model too large (${nodeCapacity} nodes)`);
+    this.buffer = alloc(nodeCapacity * NODE_STRIDE * 4);
+    this.ctx = {
+      words: new Int32Array(this.buffer),
+      values: new Float32Array(this.buffer),
+      catBits: new Uint32Array(alloc(catWords * 4)),
+      negatedColumn: new Int32Array(numFeature).fill(-1),
+      negated: [],
+      leafColumn: numFeature,
+      numFeature,
+      next: 0,
+      catNext: 0,
+      hasSpecial: false,
+      queue: new Int32Array(0),
+      depth: new Int32Array(0),
+    };
+    this.roots = new Int32Array(alloc(trees * 4));
+    this.depths = new Int32Array(alloc(trees * 4));
   }
 
-  // Unreachable (deleted) nodes were not copied; trim the buffer to what was used.
-  const used = ctx.next * NODE_STRIDE;
-  const trimmed = used === ctx.words.length ? buffer : copyBuffer(buffer, used * 4, alloc);
-  const negatedFeatures = new Int32Array(alloc(ctx.negated.length * 4));
-  negatedFeatures.set(ctx.negated);
-  return {
-    count,
-    nodeCount: ctx.next,
-    maxDepth,
-    words: new Int32Array(trimmed),
-    values: new Float32Array(trimmed),
-    roots,
-    groups: treeGroups,
-    depths,
-    negatedFeatures,
-    extendedWidth: numFeature + 1 + ctx.negated.length,
-    hasSpecial: ctx.hasSpecial,
-    catBits: ctx.catNext === ctx.catBits.length ? ctx.catBits : new Uint32Array(copyBuffer(ctx.catBits.buffer, ctx.catNext * 4, alloc)),
-  };
+  /** Places the next tree. `dartScale`: its weight_drop (dart), else null. */
+  add(tree: TreeSource, dartScale: number | null): void {
+    const t = this.count;
+    if (t >= this.trees) fail(`more than ${this.trees} trees`);
+    const ctx = this.ctx;
+    const n = tree.left.length;
+    if (ctx.next + n > ctx.words.length / NODE_STRIDE) fail(`tree ${t} does not fit in ${ctx.words.length / NODE_STRIDE} nodes`);
+    if (ctx.queue.length < n) {
+      ctx.queue = new Int32Array(n);
+      ctx.depth = new Int32Array(n);
+    }
+    this.roots[t] = ctx.next * NODE_STRIDE;
+    const depth = compileTree(tree, t, dartScale, ctx);
+    this.depths[t] = depth;
+    if (depth > this.maxDepth) this.maxDepth = depth;
+    this.count++;
+  }
+
+  /** Every tree placed: the compiled trees, with the output group of each. */
+  finish(groups: Int32Array): CompiledTrees {
+    const { ctx, count } = this;
+    if (count !== this.trees) fail(`${count} trees placed of ${this.trees}`);
+    // Unreachable (deleted) nodes were not copied, and a capacity bounded by a file's size is a little larger than
+    // needed: trim the buffer unless the rest is small (copying costs more than it saves).
+    const used = ctx.next * NODE_STRIDE;
+    const capacity = ctx.words.length;
+    const buffer = used === capacity || capacity - used < capacity / 16 ? this.buffer : copyBuffer(this.buffer, used * 4, this.alloc);
+    const negatedFeatures = new Int32Array(this.alloc(ctx.negated.length * 4));
+    negatedFeatures.set(ctx.negated);
+    return {
+      count,
+      nodeCount: ctx.next,
+      maxDepth: this.maxDepth,
+      words: new Int32Array(buffer, 0, used),
+      values: new Float32Array(buffer, 0, used),
+      roots: this.roots,
+      groups,
+      depths: this.depths,
+      negatedFeatures,
+      extendedWidth: ctx.leafColumn + 1 + ctx.negated.length,
+      hasSpecial: ctx.hasSpecial,
+      catBits: ctx.catNext === ctx.catBits.length ? ctx.catBits : new Uint32Array(copyBuffer(ctx.catBits.buffer, ctx.catNext * 4, this.alloc)),
+    };
+  }
 }
 
 /** The first `bytes` of a buffer, in a new buffer of the same kind. */

@@ -12,6 +12,8 @@
  *   compileArtifact(files, { shared }) → CompiledArtifact   the same load in two steps, for loading threads:
  *   XGBoostModel.fromCompiled(compiled) → XGBoostModel      compile (bytes in, plain data with typed arrays out,
  *                                                        SharedArrayBuffer-backed when shared), then wrap (no copy)
+ *   new EarlyCompile(bytes, fileName, options)           a legacy binary file compiled tree by tree while it is
+ *                                                        unpacked; its result() rides into compileArtifact
  *
  * Lower level:
  *   loadModelBytes(bytes, fileName)  → CompiledModel    JSON, UBJSON or legacy binary, detected from the bytes;
@@ -28,6 +30,7 @@
 import type { CompiledModel } from './compile.js';
 import { compileArtifact, isModelFileName, loadModelDir, loadModelFile, XGBoostModel } from './model.js';
 import { predictCompiled } from './predict.js';
+import { EarlyCompile } from './stream.js';
 import { ModelLoadError, ModelRequestError, type Runtime } from '../types.js';
 
 export type { CompiledModel } from './compile.js';
@@ -52,6 +55,7 @@ export const xgboostRuntime: Runtime = {
   isModelFile: isModelFileName,
   compile: (files, options) => compileArtifact(files, options),
   instantiate: (compiled) => XGBoostModel.fromCompiled(compiled),
+  compileEarly: (name, bytes, options) => new EarlyCompile(bytes, name, options),
 };
 
 export default xgboostRuntime;

@@ -110,7 +110,8 @@ export function compileArtifact(artifact: ArtifactFiles, options: { shared?: boo
     throw new ModelLoadError(artifact.dir, `no model file found at the top of the folder (expected e.g. xgboost-model, xgboost-model.json or xgboost-model.ubj)${nested}`);
   }
   // Built once here so that files that cannot be averaged together fail the load, not the first request.
-  return new XGBoostModel(files.map((f) => loadModelBytes(f.bytes, f.name, options)), options.shared ?? false).compiled;
+  const models = files.map((f) => (f.early as CompiledModel | undefined) ?? loadModelBytes(f.bytes, f.name, options));
+  return new XGBoostModel(models, options.shared ?? false).compiled;
 }
 
 /** Load every model file at the top of an extracted artifact folder (see compileArtifact). */

@@ -1,4 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 
 /** A moto_server on a free 127.0.0.1 port, for the whole test file. */
@@ -31,9 +34,13 @@ export const skipWithoutMoto = motoAvailable() ? false : 'moto_server not instal
 
 export async function startMoto(): Promise<Moto> {
   const port = await freePort();
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += c));
+  // moto logs every request: to a file, not a pipe, so that a parent blocked in spawnSync (benchmarks) can never
+  // leave the pipe full and moto stuck writing to it.
+  const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mme-moto-')), 'moto.log');
+  const logFd = fs.openSync(log, 'w');
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', logFd] });
+  fs.closeSync(logFd);
+  const stderr = () => fs.readFileSync(log, 'utf8').slice(-500);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -43,7 +50,7 @@ export async function startMoto(): Promise<Moto> {
     } catch {
       /* not up yet */
     }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`moto_server did not start on ${url}: ${stderr.slice(-500)}`);
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`moto_server did not start on ${url}: ${stderr()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -1,5 +1,5 @@
 // Bundles src/ into dist/ with esbuild: one ESM entry (plus split chunks for lazily imported parts and worker
-// entries named *.worker.ts). Fewer modules to resolve at start-up is what keeps `mme --version` fast.
+// entries named *.worker.ts), minified: fewer modules to resolve and less code to parse keep start-up fast.
 // Type checking is `tsc --noEmit`, run before this by `npm run build`.
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -29,6 +29,8 @@ await build({
   external,
   mainFields: ['module', 'main'],
   sourcemap: 'linked',
+  minify: true,
+  keepNames: true, // error classes are told apart by name
   logLevel: 'warning',
   define: { __MME_VERSION__: JSON.stringify(version) },
 });

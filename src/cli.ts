@@ -47,6 +47,8 @@ export function buildProgram(onRun: (spec: CommandSpec, args: string[], opts: Re
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // dist/ is minified; under --debug, stack traces point into src/ through the source maps beside it.
+  if (argv.includes('--debug')) process.setSourceMapsEnabled(true);
   let out = new Output({ json: argv.includes('--json'), quiet: false, debug: argv.includes('--debug'), color: !argv.includes('--no-color') });
   const controller = new AbortController();
   let exitCode: number = ExitCode.ok;

@@ -64,7 +64,7 @@ export type CacheEvent =
   | { type: 'failed'; name: string; message: string };
 
 /** What {@link ModelLoader.unpackAndLoad} reports once an artifact is unpacked. */
-export interface Unpacked {
+export interface UnpackedModel {
   files: number;
   bytes: number;
   /** Time spent unpacking, for ModelDownloadingTime (the rest of the call is loading). */
@@ -80,7 +80,7 @@ export interface ModelLoader {
    * Rejects when it could not be unpacked (ArtifactError for a bad artifact, or when `signal` aborts); `dir` is then
    * gone.
    */
-  unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal: AbortSignal): Promise<Unpacked>;
+  unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal: AbortSignal): Promise<UnpackedModel>;
   /** Loads the model of an unpacked folder (one that was unloaded from memory and kept on disk). */
   loadDir(dir: string): Promise<LoadedModel>;
 }
@@ -298,7 +298,7 @@ export class ModelCache {
       throw new StoreFailure(`Could not download ${e.name} from ${store.url}: ${(err as Error).message}`);
     }
     const downloaded = performance.now();
-    let unpacked: Unpacked;
+    let unpacked: UnpackedModel;
     try {
       unpacked = await this.options.loader.unpackAndLoad(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, signal);
       e.dir = dir;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ModelLoader, Unpacked } from './cache.js';
+import type { ModelLoader, UnpackedModel } from './cache.js';
 import { ArtifactError, type ExtractLimits } from './extract.js';
 import { instantiateModel } from './runtime.js';
 import { ModelLoadError, type CompiledArtifact, type LoadedModel } from './runtimes/types.js';
@@ -219,7 +219,7 @@ export class LoadingPool implements ModelLoader {
     this.pool = new WorkerPool(size, script, 'loading');
   }
 
-  async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal?: AbortSignal): Promise<Unpacked> {
+  async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal?: AbortSignal): Promise<UnpackedModel> {
     const reply = await this.run((id) => ({ type: 'unpack-and-load', id, tarball, dir, limits }), signal);
     const unpacked = reply.unpacked!;
     if ('failure' in unpacked) throw errorOf(unpacked.failure);

@@ -20,10 +20,20 @@ export class PoolThread<Req, Rep extends { id: number }> {
   request(make: (id: number) => Req, transfer: ArrayBuffer[] = []): { id: number; reply: Promise<Rep> } {
     const id = this.nextId();
     const reply = new Promise<Rep>((resolve, reject) => {
+      // An idle thread does not keep the process alive; one with work under way does (a load during shutdown).
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage(make(id), transfer);
     });
     return { id, reply };
+  }
+
+  /** The waiter for a reply, no longer pending. */
+  settle(id: number): { resolve(reply: Rep): void; reject(err: Error): void } | undefined {
+    const waiter = this.pending.get(id);
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+    return waiter;
   }
 
   /** A message that gets no reply (drop a model, cancel a request). */
@@ -80,16 +90,10 @@ export class WorkerPool<Req, Rep extends { id: number }> {
     const worker = new Worker(this.script, { name: `mme-${this.label}-${index}` });
     worker.unref();
     const thread = new PoolThread<Req, Rep>(worker, () => this.nextId++);
-    worker.on('message', (reply: Rep) => {
-      const waiter = thread.pending.get(reply.id);
-      if (!waiter) return;
-      thread.pending.delete(reply.id);
-      waiter.resolve(reply);
-    });
+    worker.on('message', (reply: Rep) => thread.settle(reply.id)?.resolve(reply));
     const fail = (err: Error) => {
       if (this.threads[index] === thread) this.threads[index] = undefined;
-      for (const w of thread.pending.values()) w.reject(new Error(`${this.label} thread failed: ${err.message}`));
-      thread.pending.clear();
+      for (const id of [...thread.pending.keys()]) thread.settle(id)!.reject(new Error(`${this.label} thread failed: ${err.message}`));
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));

@@ -279,8 +279,9 @@ export class ModelCache {
   }
 
   /**
-   * Download, then unpack and load on a loading thread. ModelDownloadingTime covers the download and the unpacking;
-   * the rest (compiling the model, mostly while the last writes finish) is loading: `loadStarted` is when it began.
+   * Download, then unpack and load on a loading thread. ModelDownloadingTime covers the download and the unpacking
+   * (a legacy binary model is compiled meanwhile); what is left once every byte is in (compiling other formats,
+   * handing the model over) is loading: `loadStarted` is when it began.
    */
   private async fetch(e: CachedModel, signal: AbortSignal): Promise<{ ms: number; model: Promise<LoadedModel>; loadStarted: number }> {
     const { store } = this.options;

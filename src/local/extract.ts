@@ -22,7 +22,7 @@ export interface ExtractLimits {
 export interface ExtractOptions {
   /**
    * Files (by path inside the archive) whose bytes the caller wants as well: they are collected in memory as they
-   * are unpacked and written to disk in one piece, so a model file need not be read back after extraction.
+   * are unpacked (and written to disk from there, in a few large writes), so a model file need not be read back.
    * `size` is the file's declared size (already checked against the limits).
    */
   keep?(path: string, size: number): boolean;

@@ -6,7 +6,7 @@ import { ArtifactError, type ExtractLimits } from './extract.js';
 import { instantiateModel } from './runtime.js';
 import { ModelLoadError, type CompiledArtifact, type LoadedModel } from './runtimes/types.js';
 
-// ---- the thread pool both kinds of work share ---------------------------------------------------------------------
+// ---- threads (one pool of scoring threads, one of loading threads) ------------------------------------------------
 
 /** A thread of a {@link WorkerPool}: requests in flight, and what it has been given to keep (model keys). */
 export class PoolThread<Req, Rep extends { id: number }> {

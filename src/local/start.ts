@@ -99,7 +99,9 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
     loader,
     loadTimeoutMs: loadLimitMs,
     record: (metric, value) => metrics.record(metric, value),
-    onUnload: (model) => model.compiled && pool?.drop(model.compiled),
+    onUnload: (model) => {
+      if (model.compiled) pool?.drop(model.compiled);
+    },
     onEvent: (e) => ctx.out.info(`[${stamp()}] ${describeEvent(e)}`),
   });
   await cache.init();

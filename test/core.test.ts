@@ -127,6 +127,10 @@ describe('push, ls and rm against S3 (moto)', { skip: skipWithoutMoto }, () => {
     assert.equal(head.Metadata?.sha256, sha);
     assert.equal(head.ContentLength, fs.statSync(artifact).size);
     assert.equal(r.json.result.pushes[0].url, `s3://${BUCKET}/models/m37.tar.gz`);
+    // ls --long reads it back; an object another tool wrote has none.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'models/other.tar.gz', Body: 'x' }));
+    const ls = await mme(['ls', '--long', ...s3args(), '--json']);
+    assert.deepEqual(ls.json.result.models.map((m: { name: string; sha256: string | null }) => [m.name, m.sha256]), [['m37.tar.gz', sha], ['other.tar.gz', null]]);
   });
 
   test('push refuses to overwrite (exit 5) and leaves the object alone; --force overwrites', async () => {
@@ -274,6 +278,9 @@ describe('file:// fleets and config', () => {
     const ls = await mme(['ls', '--json'], opts);
     assert.deepEqual(ls.json.result.models.map((m: { name: string }) => m.name), ['m1.tar.gz', 'v2/m1.tar.gz']);
     assert.equal(ls.json.result.prefix, `file://${path.join(work, 'fleet')}/`);
+    const sha = crypto.createHash('sha256').update(fs.readFileSync(artifact)).digest('hex');
+    const long = await mme(['ls', '--long'], opts);
+    assert.match(long.stdout, new RegExp(`^m1\\.tar\\.gz\\t${fs.statSync(artifact).size}\\t\\S+ \\S+\\t${sha}$`, 'm'));
     assert.equal((await mme(['rm', 'm1.tar.gz', '--yes'], opts)).code, 0);
     assert.deepEqual(fs.readdirSync(path.join(work, 'fleet'), { recursive: true }).sort(), ['v2', 'v2/m1.tar.gz']);
   });

@@ -1,15 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { Header } from 'tar';
 import { usageError } from '../output/errors.js';
 import { isGzip } from './package.js';
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /**
  * Checks that a file is an artifact an MME can load, reading only its first kilobytes: a gzip stream whose

@@ -15,7 +15,7 @@ export default defineCommand({
   summary: "list every model under the fleet's prefix, named exactly as TargetModel takes them",
   configure: (cmd) =>
     cmd
-      .option('-l, --long', 'also show the sha256 recorded by `mme push` (one HEAD request per model on S3)')
+      .option('-l, --long', 'also show each sha256: recorded by `mme push` on S3 (one HEAD request per model), hashed in a folder')
       .addOption(new Option('--sort <key>', 'order').choices(['name', 'size', 'modified']).default('name')),
   examples: ['mme ls', 'mme ls --sort size', 'mme ls --json | jq -r ".result.models[].name"'],
   async run(ctx, _args, opts) {
@@ -23,7 +23,7 @@ export default defineCommand({
     const store = await fleetStore(ctx);
     const models = (await store.list()).sort(sorters[opts.sort as string]);
     if (opts.long) {
-      const heads = await mapLimit(models, 32, (m) => store.head(m.name));
+      const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true }));
       heads.forEach((h, i) => (models[i].sha256 = h?.sha256));
     }
     const totalBytes = models.reduce((n, m) => n + m.size, 0);

@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { sha256File } from '../artifacts/sha256.js';
 import { MmeError } from '../output/errors.js';
 import { TEMP_MARK, writeAtomically } from './atomic.js';
 import { wouldOverwrite } from './overwrite.js';
@@ -38,13 +39,11 @@ export class FileStore implements Store {
     );
   }
 
-  async head(name: string): Promise<ModelObject | undefined> {
-    try {
-      const st = await fsp.stat(this.pathOf(name));
-      return st.isFile() ? { name, size: st.size, lastModified: st.mtime } : undefined;
-    } catch {
-      return undefined;
-    }
+  async head(name: string, options?: { sha256?: boolean }): Promise<ModelObject | undefined> {
+    const file = this.pathOf(name);
+    const st = await fsp.stat(file).catch(() => undefined);
+    if (!st?.isFile()) return undefined;
+    return { name, size: st.size, lastModified: st.mtime, ...(options?.sha256 ? { sha256: await sha256File(file) } : {}) };
   }
 
   async put(name: string, localPath: string, options: PutOptions): Promise<ModelObject> {

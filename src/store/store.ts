@@ -3,7 +3,7 @@ export interface ModelObject {
   name: string;
   size: number;
   lastModified: Date;
-  /** Recorded by `mme push` (S3 object metadata); unknown for objects written by other tools. */
+  /** S3: recorded by `mme push` in object metadata, unknown for objects written by other tools. Folders: the file's. */
   sha256?: string;
 }
 
@@ -20,7 +20,8 @@ export interface Store {
   readonly url: string;
   /** Every model under the prefix, all pages. */
   list(): Promise<ModelObject[]>;
-  head(name: string): Promise<ModelObject | undefined>;
+  /** One model, or undefined if absent; `sha256` also reads a local file to hash it (S3 has it from the metadata). */
+  head(name: string, options?: { sha256?: boolean }): Promise<ModelObject | undefined>;
   /** Uploads a local file; refuses (WouldOverwrite) an existing name unless `overwrite`. Never leaves a partial object. */
   put(name: string, localPath: string, options: PutOptions): Promise<ModelObject>;
   /** Deletes names that the caller has checked exist. */

@@ -16,7 +16,7 @@ export interface MetricsRecorderOptions {
   variantName: string;
   /** Clock in epoch milliseconds (tests pass a fake one). */
   now?: () => number;
-  /** How often watch() samples the gauges; 5 s by default. */
+  /** How often watch() samples the gauges; every second by default, so that a run of a few seconds shows in them. */
   gaugeIntervalMs?: number;
   /** Raw values kept per metric per minute for percentiles; 1024 by default. */
   samplesPerMinute?: number;
@@ -38,6 +38,7 @@ export class MetricsRecorder {
   private readonly gaugeIntervalMs: number;
   private readonly own = new Map<MetricName, Series>();
   private timer?: NodeJS.Timeout;
+  private gauges?: () => GaugeReading;
   private cpuMark?: { wall: bigint; usage: NodeJS.CpuUsage };
   /** The latest gauge reading, for Prometheus (bytes as well as percentages). */
   lastReading?: GaugeReading;
@@ -46,7 +47,7 @@ export class MetricsRecorder {
     this.endpointName = options.endpointName;
     this.variantName = options.variantName;
     this.now = options.now ?? Date.now;
-    this.gaugeIntervalMs = options.gaugeIntervalMs ?? 5000;
+    this.gaugeIntervalMs = options.gaugeIntervalMs ?? 1000;
     this.dimensions = [
       { Name: 'EndpointName', Value: options.endpointName },
       { Name: 'VariantName', Value: options.variantName },
@@ -68,9 +69,10 @@ export class MetricsRecorder {
     return this.own.get(metric);
   }
 
-  /** Sampled every few seconds (timer unref'd) for the gauges: LoadedModelCount, CPU, Memory, Disk. */
+  /** Sampled every second (timer unref'd) for the gauges: LoadedModelCount, CPU, Memory, Disk. */
   watch(gauges: () => GaugeReading): void {
     this.stop();
+    this.gauges = gauges;
     this.cpuMark = { wall: process.hrtime.bigint(), usage: process.cpuUsage() };
     const tick = () => this.sample(gauges);
     tick();
@@ -92,6 +94,11 @@ export class MetricsRecorder {
     this.record('DiskUtilization', percent(reading.diskBytes, reading.diskBudget));
     const cpu = this.cpuPercent();
     if (cpu !== undefined) this.record('CPUUtilization', cpu);
+  }
+
+  /** A gauge sample now, if watching: a read of the metrics then sees the endpoint as it is, not as of the last tick. */
+  refresh(): void {
+    if (this.gauges) this.sample(this.gauges);
   }
 
   stop(): void {

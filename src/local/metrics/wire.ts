@@ -95,6 +95,7 @@ function respond(recorder: MetricsRecorder, res: ServerResponse, protocol: Proto
   }
   let output: Record<string, unknown> | undefined;
   try {
+    if (op !== 'PutMetricData') recorder.refresh();
     output = runOperation(op, input, { store: recorder.store, now: recorder.now() });
   } catch (e) {
     if (e instanceof CloudWatchError) sendError(res, protocol, e);

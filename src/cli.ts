@@ -31,10 +31,7 @@ export function buildProgram(onRun: (spec: CommandSpec, args: string[], opts: Re
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
   addGlobalOptions(program);
   program.exitOverride();
-  const seen = new Set<string>();
   for (const spec of commands) {
-    if (seen.has(spec.name)) throw new Error(`duplicate command name: ${spec.name}`);
-    seen.add(spec.name);
     const cmd = program.command(spec.name).description(spec.summary).exitOverride();
     spec.configure?.(cmd);
     if (spec.examples?.length) cmd.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n'));

@@ -354,6 +354,12 @@ describe('wire details', () => {
 
     const unknown = await fetch(op('DeleteAlarms'), { method: 'POST', headers, body: cborBody({}) });
     assert.equal(cborDecode(Buffer.from(await unknown.arrayBuffer())).__type, 'smithy.framework#UnknownOperationException');
+    // A malformed percent-escape in the operation name is just an unknown operation (not a 500 InternalFailure).
+    const malformed = await fetch(op('%E0'), { method: 'POST', headers, body: cborBody({}) });
+    assert.equal(malformed.status, 400);
+    const m = cborDecode(Buffer.from(await malformed.arrayBuffer()));
+    assert.equal(m.__type, 'smithy.framework#UnknownOperationException');
+    assert.match(m.message, /does not implement the CloudWatch operation %E0/);
     const mixed = await fetch(op('ListMetrics'), { method: 'POST', headers: { ...headers, 'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics' }, body: cborBody({}) });
     assert.equal(mixed.status, 400);
 

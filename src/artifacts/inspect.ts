@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { Header } from 'tar';
 import { usageError } from '../output/errors.js';
-import { isGzip } from './package.js';
+import { isGzip } from './bytes.js';
 
 /**
  * Checks that a file is an artifact an MME can load, reading only its first kilobytes: a gzip stream whose

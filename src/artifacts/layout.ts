@@ -35,9 +35,11 @@ export function detectLayout(files: { path: string; full: string }[]): Layout {
   if (has(/\.onnx$/i)) return { framework: 'onnx', modelFiles: files.filter((f) => /\.onnx$/i.test(f.path)), warnings };
   if (has(/\.(pt|pth|mar)$/i)) return { framework: 'pytorch', modelFiles: files.filter((f) => /\.(pt|pth|mar)$/i.test(f.path)), warnings };
   if (has(/\.(joblib|pkl)$/i)) return { framework: 'scikit-learn', modelFiles: files.filter((f) => /\.(joblib|pkl)$/i.test(f.path)), warnings };
-  const xgb = files.filter((f) => root(f.path) && XGBOOST_NAME.test(f.path) && sniffXgboostFormat(f.full) !== undefined);
-  if (xgb.length) {
-    const modelFiles = xgb.map((f) => ({ path: f.path, format: sniffXgboostFormat(f.full) }));
+  const modelFiles = files.flatMap((f) => {
+    const format = root(f.path) && XGBOOST_NAME.test(f.path) ? sniffXgboostFormat(f.full) : undefined;
+    return format ? [{ path: f.path, format }] : [];
+  });
+  if (modelFiles.length) {
     if (modelFiles.length > 1) {
       warnings.push(`${modelFiles.length} XGBoost model files (${modelFiles.map((m) => m.path).join(', ')}): the SageMaker XGBoost container loads every one and averages their predictions (k-fold). Keep one file unless that is what you want.`);
     }

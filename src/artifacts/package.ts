@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../output/errors.js';
 import { writeAtomically } from '../store/atomic.js';
+import { isGzip } from './bytes.js';
 import { gzipParallel } from './gzip.js';
 import { detectLayout, type Layout } from './layout.js';
 import { tarStream, type TarEntry } from './tarball.js';
@@ -20,15 +21,11 @@ export interface PackageResult {
  * Turns a model folder (or one file) into an MME artifact: files at the archive root, reproducible bytes.
  * The output is written through a temp file, so a failed run leaves nothing behind.
  */
-export async function packageModel(input: string, output: string | undefined): Promise<PackageResult> {
+export async function packageModel(input: string, target: string): Promise<PackageResult> {
+  // `mme package` has checked that the input exists and that the target is not inside it.
   const source = path.resolve(input);
-  const stat = await fsp.lstat(source).catch(() => undefined);
-  if (!stat) throw usageError(`${input} does not exist.`, 'Give a model folder or a model file, e.g. `mme package ./m37/`.');
-  const target = path.resolve(output ?? `${path.basename(source).replace(/\.tar\.gz$/, '')}.tar.gz`);
+  const stat = await fsp.lstat(source);
   if (stat.isFile() && (await isGzip(source))) throw usageError(`${input} is already a gzip file.`, 'Push it as it is: `mme push ' + input + '`.');
-  if (stat.isDirectory() && (target + path.sep).startsWith(source + path.sep)) {
-    throw usageError(`the output ${target} is inside the folder being packaged.`, 'Write it elsewhere with -o, e.g. -o ../m37.tar.gz.');
-  }
   const entries = stat.isDirectory() ? await walk(source) : [await fileEntry(source, path.basename(source), source)];
   if (!entries.some((e) => e.type === 'File')) throw usageError(`${input} has no files to package.`, 'Put the model file(s) in it, e.g. xgboost-model.');
   const layout = detectLayout(entries.filter((e) => e.type === 'File').map((e) => ({ path: e.path, full: e.source! })));
@@ -89,12 +86,3 @@ async function fileEntry(full: string, relPath: string, root: string, st?: fs.St
   return { path: relPath, type: 'File', source: full, size: st.size, executable: (st.mode & 0o111) !== 0 };
 }
 
-export async function isGzip(file: string): Promise<boolean> {
-  const fd = await fsp.open(file, 'r');
-  try {
-    const { buffer, bytesRead } = await fd.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await fd.close();
-  }
-}

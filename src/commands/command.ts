@@ -31,3 +31,6 @@ export interface CommandSpec {
 }
 
 export const defineCommand = (spec: CommandSpec): CommandSpec => spec;
+
+/** For an option given several times: its values in order. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -1,5 +1,4 @@
 import { findConfigFile, readConfigFile, resolveFleet, selectFleet, type GlobalFlags, type LoadedConfigFile, type ResolvedConfig } from '../config/load.js';
-import { usageError } from '../output/errors.js';
 import type { Output } from '../output/output.js';
 import type { Context } from './command.js';
 
@@ -24,10 +23,7 @@ export async function makeContext(out: Output, flags: GlobalFlags, signal: Abort
     signal,
     configFile,
     config: () => (resolved ??= resolveFleet(flags, process.env, configFile(), selectFleet(flags, process.env, configFile()))),
-    fleetConfig(name: string) {
-      if (!(name in configFile().file.fleets)) throw usageError(`unknown fleet "${name}".`);
-      // Only flags apply across fleets; a fleet's own file settings must not be overridden by one fleet's --fleet choice.
-      return resolveFleet({ ...flags, fleet: name }, process.env, configFile(), name);
-    },
+    // One of the file's own fleets (stats --all-fleets): its file settings, with flags and environment on top.
+    fleetConfig: (name: string) => resolveFleet(flags, process.env, configFile(), name),
   };
 }

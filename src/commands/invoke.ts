@@ -1,8 +1,7 @@
 import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
-import { defineCommand, type Context } from './command.js';
+import { collect, defineCommand, type Context } from './command.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** The SDK's Node HTTP handler keeps at most 50 sockets per host; more in flight would only queue inside the SDK. */
 const MAX_CONCURRENCY = 50;
@@ -76,7 +75,7 @@ export default defineCommand({
         import('../invoke/report.js'),
         import('../invoke/errors.js'),
       ]);
-      const told = new Set<string>();
+      let toldNotReady = false;
       const progress = await ctx.out.progress(`invoking ${request.targetModel} on ${endpointName}`);
       const report = await runLoad(client, {
         request,
@@ -89,8 +88,8 @@ export default defineCommand({
           ...waitReady,
           onNotReady: () => {
             // With several calls in flight, say it once per run rather than once per retry.
-            if (told.has('notReady')) return;
-            told.add('notReady');
+            if (toldNotReady) return;
+            toldNotReady = true;
             progress.stop();
             ctx.out.info(`a model is still loading on ${endpointName} (ModelNotReadyException); retrying for up to ${waitReadySeconds} s.`);
           },
@@ -184,17 +183,16 @@ async function explain(
   failure: import('../invoke/errors.js').InvokeFailure,
   c: import('../invoke/errors.js').ExplainContext,
 ): Promise<MmeError> {
-  if (failure.kind === 'ModelDownloadFailed' && c.prefix) c = { ...c, modelExists: await modelExists(ctx, c.prefix, c.targetModel) };
+  if (failure.kind === 'ModelDownloadFailed' && c.prefix) c = { ...c, modelExists: await modelExists(ctx, c.targetModel) };
   const err = explainInvokeFailure(failure, c);
   if (ctx.out.debug && failure.cause instanceof Error) err.stack = failure.cause.stack;
   return err;
 }
 
 /** Whether the model is under the prefix; undefined when that cannot be told (no access, no network). */
-async function modelExists(ctx: Context, prefix: string, name: string): Promise<boolean | undefined> {
+async function modelExists(ctx: Context, name: string): Promise<boolean | undefined> {
   try {
-    const [{ openStore }, { clientSettings }] = await Promise.all([import('../store/index.js'), import('../aws/clients.js')]);
-    const store = await openStore(prefix, clientSettings(ctx.config()));
+    const store = await (await import('./fleet-store.js')).fleetStore(ctx);
     return (await store.head(name)) !== undefined;
   } catch {
     return undefined;

@@ -10,7 +10,7 @@ export default defineCommand({
       .option('--memory <size>', 'memory budget for loaded models (LRU unloads beyond it), e.g. 512MiB, 2GiB', '2GiB')
       .option('--disk <size>', 'disk budget for downloaded models (LRU deletes beyond it)', '10GiB')
       .option('--cache-dir <dir>', 'where downloaded models are extracted (default: ~/.cache/mme/local/<endpoint name>)')
-      .option('--models-preload <names>', 'comma-separated models to load before accepting traffic')
+      .option('--models-preload <names>', 'comma-separated models to load at start-up (requests are answered meanwhile; the ready line waits for them)')
       .option('--wait-limit <duration>', 'how long a request waits for a cold model before ModelNotReadyException (429)', '60s')
       .option('--load-limit <duration>', 'how long a model may take to download, extract and load before its load fails', '360s')
       .option('--workers <n>', 'scoring threads for large requests (0: score everything on the main thread)'),

@@ -47,7 +47,7 @@ export default defineCommand({
       if (info.isDirectory()) {
         kind = 'folder';
         loaded = await xgboost.loadModelDir(model);
-      } else if (await (await import('../artifacts/package.js')).isGzip(model)) {
+      } else if (await (await import('../artifacts/bytes.js')).isGzip(model)) {
         kind = 'artifact';
         // Extracted as the endpoint would (safe paths only, no links, size limits) into a private temp folder.
         const { extractArtifact, ArtifactError, DEFAULT_MAX_ENTRIES } = await import('../local/extract.js');

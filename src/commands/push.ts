@@ -18,7 +18,7 @@ export default defineCommand({
   examples: ['mme push m37.tar.gz', 'mme push m37.tar.gz --as v2/m37.tar.gz', 'mme push dist/*.tar.gz --fleet tail --json'],
   async run(ctx, files, opts) {
     const [{ checkArtifact }, { sha256File }, { checkModelName }, { wouldOverwrite }, { fleetStore }] = await Promise.all([
-      import('../artifacts/inspect.js'), import('../artifacts/sha256.js'), import('../artifacts/names.js'), import('../store/overwrite.js'), import('./fleet-store.js'),
+      import('../artifacts/inspect.js'), import('../artifacts/bytes.js'), import('../artifacts/names.js'), import('../store/overwrite.js'), import('./fleet-store.js'),
     ]);
     const as = opts.as as string | undefined;
     if (as !== undefined && files.length > 1) throw usageError(`--as names one model, but ${files.length} artifacts were given.`, 'Push them one at a time, or drop --as.');

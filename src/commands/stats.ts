@@ -1,9 +1,9 @@
 import { Option } from 'commander';
 import { METRICS, type Kind } from '../metrics/catalog.js';
-import { ExitCode, MmeError, usageError } from '../output/errors.js';
-import { defineCommand } from './command.js';
+import { usageError } from '../output/errors.js';
+import { errorDocument } from '../output/output.js';
+import { collect, defineCommand } from './command.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const names = (...kinds: Kind[]) => METRICS.filter((m) => kinds.includes(m.kind)).map((m) => m.name).join(' ');
 const conditionHelp = `
@@ -57,11 +57,7 @@ export default defineCommand({
       });
     } catch (err) {
       // Under --output json a script reads stdout: give it the same error document the global --json gives.
-      if (asJson && !ctx.out.json && !ctx.signal.aborted) {
-        const known = err instanceof MmeError;
-        const error = { code: known ? err.code : 'failed', message: err instanceof Error ? err.message : String(err), hint: known ? err.hint : undefined, exitCode: known ? err.exitCode : ExitCode.failed };
-        process.stdout.write(JSON.stringify({ status: 'error', error }, null, 2) + '\n');
-      }
+      if (asJson && !ctx.out.json && !ctx.signal.aborted) process.stdout.write(errorDocument(err));
       throw err;
     }
   },

@@ -1,4 +1,4 @@
-import { explainAwsError } from '../aws/errors.js';
+import { explainAwsError, isCredentialsError, networkCode } from '../aws/errors.js';
 import { ExitCode, MmeError } from '../output/errors.js';
 
 /**
@@ -35,14 +35,12 @@ export interface InvokeFailure {
 
 type SdkError = Error & {
   $metadata?: { httpStatusCode?: number };
-  code?: string;
   Message?: string;
   OriginalStatusCode?: number;
   OriginalMessage?: string;
   LogStreamArn?: string;
 };
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE']);
 const THROTTLING_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown']);
 
 /** Sorts any error thrown by InvokeEndpoint into a kind. Pure: no I/O, so the load mode can call it per request. */
@@ -51,7 +49,6 @@ export function classifyInvokeError(err: unknown): InvokeFailure {
   const status = e.$metadata?.httpStatusCode;
   const message = (e.Message ?? e.message ?? '').trim() || e.name;
   const base = { name: e.name, message, httpStatus: status, cause: err };
-  const code = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
 
   if (e.name === 'AbortError') return { ...base, kind: 'Aborted' };
   if (e.name === 'ModelError') {
@@ -71,8 +68,9 @@ export function classifyInvokeError(err: unknown): InvokeFailure {
     if (/failed to download model|could not find model|model .*not found/i.test(message)) return { ...base, kind: 'ModelDownloadFailed' };
     return { ...base, kind: 'ValidationError' };
   }
-  if (e.name === 'CredentialsProviderError' || /Could not load credentials/.test(e.message)) return { ...base, kind: 'Credentials' };
-  if (code && NETWORK_CODES.has(code)) return { ...base, name: code, kind: 'Unreachable' };
+  if (isCredentialsError(e)) return { ...base, kind: 'Credentials' };
+  const code = networkCode(e);
+  if (code) return { ...base, name: code, kind: 'Unreachable' };
   if (e.name === 'TimeoutError') return { ...base, kind: 'Unreachable' };
   if (THROTTLING_NAMES.has(e.name) || status === 429) return { ...base, kind: 'Throttled' };
   if (e.name === 'AccessDeniedException' || e.name === 'AccessDenied' || status === 403) return { ...base, kind: 'AccessDenied' };

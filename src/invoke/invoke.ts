@@ -8,13 +8,11 @@ export interface InvokeResult {
   contentType: string | undefined;
   invokedProductionVariant: string | undefined;
   customAttributes: string | undefined;
-  /** wall time of the call, including the SDK's own retries (throttling, 5xx) */
-  latencyMs: number;
 }
 
 /** Thrown by invokeOnce/invokeWhenReady: the classified failure, with the original error kept as `cause`. */
 export class InvokeError extends Error {
-  constructor(readonly failure: InvokeFailure, readonly latencyMs: number) {
+  constructor(readonly failure: InvokeFailure) {
     super(failure.message);
     this.name = 'InvokeError';
   }
@@ -63,7 +61,6 @@ export async function invokeOnce(client: SageMakerRuntimeClient, req: InvokeRequ
     InferenceId: req.inferenceId,
   });
   command.middlewareStack.add(passThroughNotReady as never, { step: 'deserialize', priority: 'high', name: 'mmeModelNotReadyPassThrough' });
-  const started = performance.now();
   try {
     const out = await client.send(command, { abortSignal: signal });
     return {
@@ -71,11 +68,10 @@ export async function invokeOnce(client: SageMakerRuntimeClient, req: InvokeRequ
       contentType: out.ContentType,
       invokedProductionVariant: out.InvokedProductionVariant,
       customAttributes: out.CustomAttributes,
-      latencyMs: performance.now() - started,
     };
   } catch (err) {
     const original = err instanceof NotReadyPassThrough ? err.original : err;
-    throw new InvokeError(classifyInvokeError(original), performance.now() - started);
+    throw new InvokeError(classifyInvokeError(original));
   }
 }
 
@@ -114,7 +110,7 @@ export async function invokeWhenReady(client: SageMakerRuntimeClient, req: Invok
       if (!(err instanceof InvokeError) || err.failure.kind !== 'ModelNotReady') throw err;
       const waitedMs = performance.now() - started;
       const left = opts.waitReadyMs - waitedMs;
-      if (left <= 0) throw new InvokeError(err.failure, waitedMs);
+      if (left <= 0) throw err;
       const step = Math.min(max, initial * 2 ** attempt);
       const delayMs = Math.min(left, step / 2 + Math.random() * (step / 2));
       opts.onNotReady?.({ attempt: attempt + 1, delayMs, waitedMs, budgetMs: opts.waitReadyMs });
@@ -141,5 +137,5 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 function abortError(): InvokeError {
   const e = new Error('aborted');
   e.name = 'AbortError';
-  return new InvokeError(classifyInvokeError(e), 0);
+  return new InvokeError(classifyInvokeError(e));
 }

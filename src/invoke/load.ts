@@ -85,16 +85,13 @@ export async function runLoad(client: SageMakerRuntimeClient, o: LoadOptions): P
   let notReadyRetries = 0;
   let stopped = false;
   let firstError: LoadReport['firstError'];
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const canStart = () => !stopped && !stop.signal.aborted && issued < limit && performance.now() < deadline;
+  const canStart = () => !stopped && !o.signal?.aborted && issued < limit && performance.now() < deadline;
   const call = async (target: string, cold: boolean) => {
     issued++;
     const t0 = performance.now();
     try {
-      const r = await invokeWhenReady(client, { ...o.request, targetModel: target }, { ...o.waitReady, signal: stop.signal });
+      const r = await invokeWhenReady(client, { ...o.request, targetModel: target }, { ...o.waitReady, signal: o.signal });
       notReadyRetries += r.notReadyRetries;
       samples.push({ target, cold, ms: r.totalMs });
     } catch (err) {
@@ -116,19 +113,15 @@ export async function runLoad(client: SageMakerRuntimeClient, o: LoadOptions): P
     await Promise.all(Array.from({ length: o.concurrency }, worker));
   };
 
-  try {
-    // Cold phase: each target once.
-    const pending = o.targets.map((t) => t.name);
-    await pool(() => pending.shift(), true);
-    // Warm phase: targets picked by smooth weighted round-robin.
-    const warmStarted = performance.now();
-    await pool(weightedRoundRobin(o.targets), false);
-    const warmMs = performance.now() - warmStarted;
-    stopped = stopped || stop.signal.aborted;
-    return report(o, samples, notReadyRetries, performance.now() - started, warmMs, stopped, firstError);
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-  }
+  // Cold phase: each target once.
+  const pending = o.targets.map((t) => t.name);
+  await pool(() => pending.shift(), true);
+  // Warm phase: targets picked by smooth weighted round-robin.
+  const warmStarted = performance.now();
+  await pool(weightedRoundRobin(o.targets), false);
+  const warmMs = performance.now() - warmStarted;
+  stopped = stopped || o.signal?.aborted === true;
+  return report(o, samples, notReadyRetries, performance.now() - started, warmMs, stopped, firstError);
 }
 
 /** nginx's smooth weighted round-robin: deterministic, spreads each target's turns evenly, equal weights alternate. */
@@ -148,14 +141,19 @@ export function weightedRoundRobin(targets: WeightedTarget[]): () => string {
 
 function report(o: LoadOptions, samples: Sample[], notReadyRetries: number, elapsedMs: number, warmMs: number, stoppedEarly: boolean, firstError: LoadReport['firstError']): LoadReport {
   const errorsByType: Partial<Record<InvokeErrorKind, number>> = {};
-  for (const s of samples) if (s.error) errorsByType[s.error] = (errorsByType[s.error] ?? 0) + 1;
-  const cold = phase(samples.filter((s) => s.cold));
-  const warm = phase(samples.filter((s) => !s.cold));
-  const byTarget: LoadReport['byTarget'] = {};
-  for (const t of o.targets) {
-    const mine = samples.filter((s) => s.target === t.name);
-    byTarget[t.name] = { cold: phase(mine.filter((s) => s.cold)), warm: phase(mine.filter((s) => !s.cold)) };
+  // One pass: samples split by phase, overall and per target (in o.targets order; other names are not reported).
+  const all = { cold: [] as Sample[], warm: [] as Sample[] };
+  const mine = new Map(o.targets.map((t) => [t.name, { cold: [] as Sample[], warm: [] as Sample[] }]));
+  for (const s of samples) {
+    if (s.error) errorsByType[s.error] = (errorsByType[s.error] ?? 0) + 1;
+    const key = s.cold ? 'cold' : 'warm';
+    all[key].push(s);
+    mine.get(s.target)?.[key].push(s);
   }
+  const cold = phase(all.cold);
+  const warm = phase(all.warm);
+  const byTarget: LoadReport['byTarget'] = {};
+  for (const [name, t] of mine) byTarget[name] = { cold: phase(t.cold), warm: phase(t.warm) };
   return {
     endpointName: o.request.endpointName,
     targets: o.targets,
@@ -180,10 +178,13 @@ function phase(samples: Sample[]): PhaseReport {
   return { requests: samples.length, ok: ok.length, errors: samples.length - ok.length, latencyMs: latencyStats(ok) };
 }
 
-/** Nearest-rank percentiles: p99 of 100 samples is the 99th smallest, an observed value, never an interpolation. */
+/**
+ * Nearest-rank percentiles: p99 of 100 samples is the 99th smallest, an observed value, never an interpolation.
+ * Sorts `values` in place.
+ */
 export function latencyStats(values: number[]): LatencyStats | null {
   if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
   return {
     min: round(sorted[0]),

@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { checkModelName } from '../artifacts/names.js';
 import { usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 
@@ -47,13 +46,18 @@ export async function readBody(src: BodySource): Promise<{ body: Uint8Array; fro
   return { body, from: 'stdin' };
 }
 
+/** The usage error for a file flag (--body-file, --targets-file) whose file cannot be read. */
+export function fileReadError(flag: string, file: string, err: unknown) {
+  const code = (err as NodeJS.ErrnoException).code;
+  return usageError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}.`, 'Check the path.');
+}
+
 async function readBodyFile(file: string): Promise<Uint8Array> {
   let stat;
   try {
     stat = await fs.stat(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw usageError(`--body-file ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}.`, 'Check the path.');
+    throw fileReadError('--body-file', file, e);
   }
   if (!stat.isFile()) throw usageError(`--body-file ${file} is not a regular file.`, 'Pass the path of the payload file.');
   // Checked before reading, so a multi-gigabyte file is refused without being loaded.
@@ -107,16 +111,15 @@ export function contentTypeFor(flag: string | undefined, bodyFile: string | unde
 /**
  * Checks every header against the sagemaker-runtime API model before anything is sent, so that a mistake costs a
  * usage error here rather than a round trip and a ValidationError there. The endpoint name was checked when the
- * configuration was resolved (config/validate.ts); TargetModel uses the one validator the CLI has for model names.
+ * configuration was resolved (config/validate.ts), and TargetModel when the targets were (invoke/targets.ts).
  */
 export function buildRequest(f: InvokeRequest): InvokeRequest {
-  checkModelName(f.targetModel, '--target');
   checkHeader('--content-type', f.contentType, 1024, ASCII, 'e.g. "text/csv" or "application/json"');
   if (f.accept !== undefined) checkHeader('--accept', f.accept, 1024, ASCII, 'e.g. "application/json"');
   if (f.customAttributes !== undefined) checkHeader('--custom-attributes', f.customAttributes, 1024, ASCII, 'e.g. "trace=abc123"');
   if (f.targetVariant !== undefined) checkHeader('--variant-target', f.targetVariant, 63, VARIANT, 'production variant names are letters, digits and hyphens, e.g. "AllTraffic"');
   if (f.inferenceId !== undefined) checkHeader('--inference-id', f.inferenceId, 64, PRINTABLE, 'use 1-64 printable ASCII characters, not starting with a space');
-  return { ...f };
+  return f;
 }
 
 const ASCII = /^[\x00-\x7f]*$/;

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import { checkModelName } from '../artifacts/names.js';
 import { usageError } from '../output/errors.js';
 import type { WeightedTarget } from './load.js';
+import { fileReadError } from './request.js';
 
 /**
  * The models to call: every --target (weight 1), then the lines of --targets-file, each `name [weight]`;
@@ -26,8 +27,7 @@ async function readTargetsFile(file: string): Promise<string> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw usageError(`--targets-file ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}.`, 'Check the path.');
+    throw fileReadError('--targets-file', file, e);
   }
 }
 

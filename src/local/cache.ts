@@ -18,7 +18,7 @@ export type MetricSink = (metric: 'ModelDownloadingTime' | 'ModelLoadingTime' | 
 
 /** The target model is not under the prefix (SageMaker answers ValidationError). */
 export class ModelAbsentError extends Error {
-  constructor(readonly modelName: string, prefix: string) {
+  constructor(modelName: string, prefix: string) {
     super(`Failed to download model data (prefix: ${prefix}, key: ${modelName}). Please ensure that there is an object located at the URL.`);
     this.name = 'ModelAbsentError';
   }
@@ -185,10 +185,6 @@ export class ModelCache {
     if (!e?.model) return false;
     this.unloadEntry(e, 'request');
     return true;
-  }
-
-  get(name: string): CachedModel | undefined {
-    return this.entries.get(name);
   }
 
   list(): ModelInfo[] {

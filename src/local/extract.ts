@@ -3,6 +3,7 @@ import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
+import { isGzip } from '../artifacts/bytes.js';
 
 /** Why an artifact was refused or could not be unpacked; the message is shown to the caller as the model's error. */
 export class ArtifactError extends Error {
@@ -82,19 +83,11 @@ export async function extractArtifact(file: string, dest: string, limits: Extrac
 }
 
 async function checkGzip(file: string): Promise<void> {
-  const fd = await fsp.open(file, 'r');
-  try {
-    const { buffer, bytesRead } = await fd.read(Buffer.alloc(2), 0, 2, 0);
-    if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
-      throw new ArtifactError('the artifact is not a gzip file (an MME artifact is a .tar.gz; build it with `mme package`)');
-    }
-  } finally {
-    await fd.close();
-  }
+  if (!(await isGzip(file))) throw new ArtifactError('the artifact is not a gzip file (an MME artifact is a .tar.gz; build it with `mme package`)');
 }
 
 /** The entry's path inside `dest`, or a reason to refuse it. */
-export function safeRelativePath(raw: string): string {
+function safeRelativePath(raw: string): string {
   if (raw.includes('\0')) throw new ArtifactError(`entry "${printable(raw)}" has a NUL byte in its path`);
   if (raw.startsWith('/') || /^[a-zA-Z]:/.test(raw) || raw.includes('\\')) {
     throw new ArtifactError(`entry "${printable(raw)}" has an absolute or Windows-style path`);
@@ -115,6 +108,8 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     const open = new Set<fs.WriteStream>();
     const writers = new Set<GrowingFileWriter>();
     const made = new Set<string>(['']);
+    /** Each admitted entry's path inside `dest`, as admit() checked it. */
+    const relPaths = new WeakMap<ReadEntry, string>();
     const kept = new Map<string, Uint8Array>();
     const topFiles: string[] = [];
     const topFolders = new Set<string>();
@@ -159,6 +154,7 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
             throw new ArtifactError(`entry "${printable(entry.path)}" declares ${entry.size} bytes; the artifact would exceed the ${limits.maxBytes}-byte extraction limit`);
           }
         }
+        relPaths.set(entry, rel);
         return true;
       } catch (err) {
         // Refusing from inside the parser's header callback: stop everything on the next tick.
@@ -169,7 +165,8 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
 
     parser.on('entry', (entry: ReadEntry) => {
       if (failed) return entry.resume();
-      const rel = safeRelativePath(entry.path);
+      // The parser emits only entries admit() let through.
+      const rel = relPaths.get(entry)!;
       const slash = rel.indexOf('/');
       if (entry.type === 'Directory') {
         if (rel) {

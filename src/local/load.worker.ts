@@ -105,9 +105,8 @@ function keptFiles(dir: string, contents: Unpacked, early: EarlyCompiles): Artif
 }
 
 function compile(files: ArtifactFiles): NonNullable<LoadReply['loaded']> {
-  const started = performance.now();
   try {
-    return { compiled: compileArtifact(files, { shared: true }), ms: performance.now() - started };
+    return { compiled: compileArtifact(files, { shared: true }) };
   } catch (err) {
     return { failure: failureOf(err) };
   }

@@ -9,7 +9,7 @@ import { ModelLoadError, type CompiledArtifact, type LoadedModel } from './runti
 // ---- threads (one pool of scoring threads, one of loading threads) ------------------------------------------------
 
 /** A thread of a {@link WorkerPool}: requests in flight, and what it has been given to keep (model keys). */
-export class PoolThread<Req, Rep extends { id: number }> {
+class PoolThread<Req, Rep extends { id: number }> {
   readonly pending = new Map<number, { resolve(reply: Rep): void; reject(err: Error): void }>();
   /** Keys of the models this thread holds (it was sent their compiled data). */
   readonly holds = new Set<number>();
@@ -47,7 +47,7 @@ export class PoolThread<Req, Rep extends { id: number }> {
  * to the thread with the fewest requests in flight. A thread that dies fails only its own requests and is replaced
  * on next use.
  */
-export class WorkerPool<Req, Rep extends { id: number }> {
+class WorkerPool<Req, Rep extends { id: number }> {
   private readonly threads: (PoolThread<Req, Rep> | undefined)[];
   private nextId = 1;
   closed = false;
@@ -105,7 +105,7 @@ export class WorkerPool<Req, Rep extends { id: number }> {
  * A bundled worker is dist/<name>.worker.js, beside the entry; this module may sit in dist/ or dist/chunks/.
  * Run from source (tsx), it is the .ts file next to this one.
  */
-export function workerScript(name: 'score' | 'load'): URL {
+function workerScript(name: 'score' | 'load'): URL {
   const here = import.meta.url;
   if (here.endsWith('.ts')) return new URL(`./${name}.worker.ts`, here);
   for (const rel of [`./${name}.worker.js`, `../${name}.worker.js`]) {
@@ -209,7 +209,7 @@ export interface LoadReply {
   /** Set when the request unpacked an artifact; `failure` then means the folder is gone. */
   unpacked?: { files: number; bytes: number; ms: number } | { failure: LoadFailure };
   /** The compiled model, or why it could not be loaded; absent when nothing was unpacked. */
-  loaded?: { compiled: CompiledArtifact; ms: number } | { failure: LoadFailure };
+  loaded?: { compiled: CompiledArtifact } | { failure: LoadFailure };
 }
 
 /**

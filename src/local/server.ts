@@ -1,8 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { modelNameProblem } from '../artifacts/names.js';
+import { MAX_PAYLOAD_BYTES as MAX_PAYLOAD } from '../invoke/request.js';
 import { ModelAbsentError, ModelLoadFailure, StoreFailure, type CachedModel, type ModelCache } from './cache.js';
 import { WorkerScoringError, type ScoringPool } from './pool.js';
-import { ModelLoadError, ModelRequestError } from './runtimes/types.js';
+import { ModelLoadError, ModelRequestError, type LoadedModel } from './runtimes/types.js';
+import { safeDecode } from './url.js';
 
 /**
  * The local multi-model endpoint on one port:
@@ -12,8 +15,6 @@ import { ModelLoadError, ModelRequestError } from './runtimes/types.js';
  * The warm path (model in memory, small body) runs synchronously from the request's 'end' event to res.end().
  */
 
-/** SageMaker's payload limit, for requests and responses. */
-export const MAX_PAYLOAD = 6_291_456;
 /** A body over the limit is read and dropped up to this size before the 413 (so the client reads it); beyond, cut. */
 const MAX_DISCARD = 64 * 1024 * 1024;
 /** Management calls carry small JSON documents. */
@@ -73,13 +74,14 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
 
   // ---- answers -------------------------------------------------------------------------------------------------
 
-  function sendJson(res: ServerResponse, status: number, doc: unknown, errorType?: string): void {
+  /** `close`: the connection closes after this answer (by default while stopping); `done` runs once it is written. */
+  function sendJson(res: ServerResponse, status: number, doc: unknown, errorType?: string, close = stopping, done?: () => void): void {
     const text = JSON.stringify(doc);
     const headers: string[] = ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(text)), 'x-amzn-RequestId', requestIdBase + ++requestSeq];
     if (errorType) headers.push('x-amzn-ErrorType', errorType);
-    if (stopping) headers.push('Connection', 'close');
+    if (close) headers.push('Connection', 'close');
     res.writeHead(status, headers);
-    res.end(text);
+    res.end(text, done);
   }
 
   /** restJson1 error: the SDKs read the type from x-amzn-ErrorType and the members from the JSON body. */
@@ -126,26 +128,12 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     }
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > MAX_PAYLOAD) return tooLarge(req, res, name, started);
-
-    let first: Buffer | undefined;
-    let more: Buffer[] | undefined;
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > MAX_PAYLOAD) {
-        refused = true;
-        return tooLarge(req, res, name, started);
-      }
-      if (first === undefined) first = chunk;
-      else (more ??= [first]).push(chunk);
-    });
-    req.on('end', () => {
-      if (refused) return;
-      const body = more ? Buffer.concat(more, size) : (first ?? EMPTY);
-      answer(req, res, name, body, started);
-    });
+    readBody(
+      req,
+      MAX_PAYLOAD,
+      (body) => answer(req, res, name, body, started),
+      () => tooLarge(req, res, name, started),
+    );
   }
 
   function tooLarge(req: IncomingMessage, res: ServerResponse, name: string, started: number): void {
@@ -154,9 +142,7 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     // is cut off at once.
     const send = () => {
       if (res.headersSent) return;
-      const text = JSON.stringify({ message: `HTTP content length exceeded ${MAX_PAYLOAD} bytes.` });
-      res.writeHead(413, ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(text)), 'Connection', 'close', 'x-amzn-RequestId', requestIdBase + ++requestSeq]);
-      res.end(text, () => req.socket.destroySoon());
+      sendJson(res, 413, { message: `HTTP content length exceeded ${MAX_PAYLOAD} bytes.` }, undefined, true, () => req.socket.destroySoon());
       if (name === endpointName) finishMetrics(started, 413, -1, -1);
     };
     const declared = Number(req.headers['content-length'] ?? NaN);
@@ -254,10 +240,15 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     if (pool !== undefined && body.length >= options.workerThreshold && entry.model!.compiled !== undefined) {
       return scoreOnWorker(res, entry, body, contentType, accept, attributes, started, hit);
     }
+    scoreHere(res, entry.model!, body, contentType, accept, attributes, started, hit);
+  }
+
+  /** Scores on the main thread. */
+  function scoreHere(res: ServerResponse, model: LoadedModel, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number, hit: number): void {
     const t = performance.now();
     let out: Scored;
     try {
-      out = entry.model!.invoke(body, contentType, accept);
+      out = model.invoke(body, contentType, accept);
     } catch (err) {
       return scoringFailed(res, err, started, hit, performance.now() - t);
     }
@@ -273,14 +264,7 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
         if (err.kind === 'request') return scoringFailed(res, new ModelRequestError(err.status as 400, err.message), started, hit, performance.now() - t);
         // The thread could not use the model or broke: score here instead.
         if (err.kind === 'internal') log(`scoring thread failed (${err.message}); scored on the main thread instead`);
-        const t2 = performance.now();
-        let out: Scored;
-        try {
-          out = model.invoke(body, contentType, accept);
-        } catch (e) {
-          return scoringFailed(res, e, started, hit, performance.now() - t2);
-        }
-        respond(res, out, attributes, started, hit, performance.now() - t2);
+        scoreHere(res, model, body, contentType, accept, attributes, started, hit);
       },
     );
   }
@@ -371,24 +355,11 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
 
   // ---- routing ---------------------------------------------------------------------------------------------------
 
+  /** The body of a request other than InvokeEndpoint; over `limit`, a 413 and the connection closes. */
   function readSmallBody(req: IncomingMessage, res: ServerResponse, limit: number, then: (body: Buffer) => void): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (c: Buffer) => {
-      if (refused) return;
-      size += c.length;
-      if (size > limit) {
-        refused = true;
-        res.setHeader('Connection', 'close');
-        sendJson(res, 413, { message: `request body exceeds ${limit} bytes` });
-        req.socket.destroySoon();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!refused) then(Buffer.concat(chunks, size));
+    readBody(req, limit, then, () => {
+      sendJson(res, 413, { message: `request body exceeds ${limit} bytes` }, undefined, true);
+      req.socket.destroySoon();
     });
   }
 
@@ -445,17 +416,39 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
 
 const EMPTY = Buffer.alloc(0);
 
-/** TargetModel as the API model constrains it (1..1024, `\A\S[\p{Print}]*\z`), plus what a safe object key needs. */
-export function checkTargetModel(name: string): string | undefined {
-  if (name.length < 1 || name.length > 1024 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(name)) {
-    const shown = name.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
-    return `1 validation error detected: Value '${shown}' at 'targetModel' failed to satisfy constraint: Member must satisfy regular expression pattern: \\A\\S[\\p{Print}]*\\z and have length between 1 and 1024`;
-  }
-  const segments = name.split('/');
-  if (segments.some((s) => s === '' || s === '.' || s === '..')) {
+/**
+ * Reads a request body of at most `limit` bytes (one chunk is used as it is, without a copy). Past the limit,
+ * `overLimit` runs once and `then` never does.
+ */
+function readBody(req: IncomingMessage, limit: number, then: (body: Buffer) => void, overLimit: () => void): void {
+  let first: Buffer | undefined;
+  let more: Buffer[] | undefined;
+  let size = 0;
+  let refused = false;
+  req.on('data', (chunk: Buffer) => {
+    if (refused) return;
+    size += chunk.length;
+    if (size > limit) {
+      refused = true;
+      return overLimit();
+    }
+    if (first === undefined) first = chunk;
+    else (more ??= [first]).push(chunk);
+  });
+  req.on('end', () => {
+    if (!refused) then(more ? Buffer.concat(more, size) : (first ?? EMPTY));
+  });
+}
+
+/** The ValidationError message for a TargetModel that breaks the rules ({@link modelNameProblem}), or undefined. */
+function checkTargetModel(name: string): string | undefined {
+  const problem = modelNameProblem(name);
+  if (problem === undefined) return undefined;
+  if (problem.kind === 'dot-segment' || problem.kind === 'empty-segment') {
     return `Failed to download model data (key: ${name}): a TargetModel must be a relative key without empty, "." or ".." segments.`;
   }
-  return undefined;
+  const shown = name.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+  return `1 validation error detected: Value '${shown}' at 'targetModel' failed to satisfy constraint: Member must satisfy regular expression pattern: \\A\\S[\\p{Print}]*\\z and have length between 1 and 1024`;
 }
 
 function errorCode(type: string): string {
@@ -468,14 +461,6 @@ function errorCode(type: string): string {
       return 'INTERNAL_DEPENDENCY_EXCEPTION';
     default:
       return 'INTERNAL_FAILURE';
-  }
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
   }
 }
 

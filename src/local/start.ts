@@ -3,6 +3,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { modelNameProblem } from '../artifacts/names.js';
 import { clientSettings, isLoopback } from '../aws/clients.js';
 import type { Context } from '../commands/command.js';
 import { requireSetting } from '../config/load.js';
@@ -13,9 +14,9 @@ import { openStore } from '../store/index.js';
 import { ModelCache, type CacheEvent } from './cache.js';
 import { handleMetricsRequest, MetricsRecorder } from './metrics/index.js';
 import { LoadingPool, ScoringPool } from './pool.js';
-import { checkTargetModel, createEndpointServer } from './server.js';
+import { createEndpointServer } from './server.js';
 
-export const DEFAULT_ENDPOINT_NAME = 'local-mme';
+const DEFAULT_ENDPOINT_NAME = 'local-mme';
 const DEFAULT_PORT = 8080;
 const LOCATOR = 'endpoint.json';
 const MARKER = '.mme-local-cache';
@@ -71,8 +72,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   const loaders = Math.max(1, Math.min(2, os.availableParallelism() - 2));
   const preload = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean);
   for (const name of preload) {
-    const problem = checkTargetModel(name);
-    if (problem) throw usageError(`--models-preload: "${name}" is not a valid model name.`, 'Give names relative to the prefix, e.g. m1.tar.gz,v2/m2.tar.gz.');
+    if (modelNameProblem(name)) throw usageError(`--models-preload: "${name}" is not a valid model name.`, 'Give names relative to the prefix, e.g. m1.tar.gz,v2/m2.tar.gz.');
   }
   const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir(endpointName));
   await claimCacheDir(cacheDir);
@@ -144,6 +144,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
     url, host, port: actualPort, pid: process.pid, endpointName, variant, prefix, cacheDir, memoryBudget, diskBudget, startedAt: new Date().toISOString(),
   };
 
+  // The server already answers requests while these load; the ready message (and the --json line) waits for them.
   for (const name of preload) {
     try {
       await cache.load(name);

@@ -27,8 +27,8 @@ export function diagnose(s: Values): Finding[] {
   const requests = s.requests;
   const unloads = s.unloads ?? 0;
   const missRatio = hit === null ? null : 1 - hit;
-  if (hit !== null && requests !== null && missRatio !== null) {
-    const misses = requests * missRatio;
+  if (hit !== null && requests !== null) {
+    const misses = requests * (1 - hit);
     if (hit < THRASHING_CACHE_HIT && unloads >= THRASHING_MIN_UNLOADS && unloads >= THRASHING_UNLOADS_PER_MISS * misses) {
       findings.push({
         code: 'thrashing',

@@ -3,10 +3,11 @@
  * in catalog order, so the same data always prints the same bytes.
  */
 import { formatDate, renderTable } from '../output/format.js';
-import { METRICS, UNIT_OF_KIND, type MetricSpec } from './catalog.js';
+import { METRIC_BY_NAME, METRICS, UNIT_OF_KIND, type MetricSpec } from './catalog.js';
 import type { Finding } from './diagnose.js';
 import type { Check } from './expr.js';
 import { round, type FleetStats, type Values } from './model.js';
+import { escapeHelp, escapeLabel, promNumber } from './prometheus-text.js';
 import { formatSeconds, isoTime, type Window } from './window.js';
 
 export interface Report {
@@ -52,8 +53,10 @@ export function formatMs(v: number): string {
 
 const groupThousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
-const windowLine = (w: Window) =>
-  `window ${formatDate(w.start).replace(/:00Z$/, 'Z')} to ${formatDate(w.end).replace(/:00Z$/, 'Z')} (${formatSeconds(w.seconds)})`;
+/** A time for people, to the minute when the seconds are zero: "2026-11-22 01:00Z". */
+const minuteTime = (d: Date) => formatDate(d).replace(/:00Z$/, 'Z');
+
+const windowLine = (w: Window) => `window ${minuteTime(w.start)} to ${minuteTime(w.end)} (${formatSeconds(w.seconds)})`;
 
 // ---- table -------------------------------------------------------------------------------------------------------
 
@@ -85,18 +88,17 @@ export const SERIES_COLUMNS = [
 ];
 
 export function renderSeriesTable(r: Report, tty: boolean, aside: (line: string) => void): string {
-  const specs = SERIES_COLUMNS.map((n) => METRICS.find((s) => s.name === n) as MetricSpec);
-  const time = (d: Date) => formatDate(d).replace(/:00Z$/, 'Z');
+  const specs = SERIES_COLUMNS.map((n) => METRIC_BY_NAME.get(n) as MetricSpec);
   const cells = (values: Values) => specs.map((s) => formatValue(s, values[s.name]));
   if (!tty) {
     aside(`${windowLine(r.window)}, one row per ${formatSeconds(r.window.period)}`);
     diagnosisLines(r).forEach(aside);
     const head = ['fleet', 'time', ...specs.map((s) => s.name)];
-    const rows = r.fleets.flatMap((f) => (f.series ?? []).map((row) => [displayName(f), time(row.timestamp), ...cells(row.values)]));
+    const rows = r.fleets.flatMap((f) => (f.series ?? []).map((row) => [displayName(f), minuteTime(row.timestamp), ...cells(row.values)]));
     return renderTable(head, [head, ...rows], false);
   }
   const blocks = r.fleets.map((f) => {
-    const rows = (f.series ?? []).map((row) => [time(row.timestamp), ...cells(row.values)]);
+    const rows = (f.series ?? []).map((row) => [minuteTime(row.timestamp), ...cells(row.values)]);
     return `${displayName(f)} (${where(f)})\n${renderTable(['time', ...specs.map((s) => s.name)], rows, true)}`;
   });
   return [`${windowLine(r.window)}, one row per ${formatSeconds(r.window.period)}`, '', blocks.join('\n\n'), '', ...diagnosisLines(r)].join('\n');
@@ -160,9 +162,6 @@ export function renderProm(r: Report): string {
 
 const promUnitNote = (spec: MetricSpec) => (spec.kind === 'duration' ? ', in seconds' : spec.kind === 'percent' ? ', as a ratio (1 = 100%)' : '');
 const toPromUnit = (spec: MetricSpec, v: number) => round(spec.kind === 'duration' ? v / 1000 : spec.kind === 'percent' ? v / 100 : v);
-const promNumber = (v: number) => (Number.isFinite(v) ? String(v) : v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN');
-export const escapeLabel = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const escapeHelp = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
 // ---- JSON --------------------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import type { Context } from '../commands/command.js';
 import { requireSetting, type ResolvedConfig } from '../config/load.js';
 import { describeOrigin } from '../config/validate.js';
 import { ExitCode, usageError } from '../output/errors.js';
+import { successDocument } from '../output/output.js';
 import { diagnose } from './diagnose.js';
 import { evaluate, parseCondition } from './expr.js';
 import { fetchMetrics } from './fetch.js';
@@ -61,7 +62,7 @@ export async function runStats(ctx: Context, o: StatsOptions): Promise<number> {
     case 'json':
       // `--output json` prints the same envelope as the global --json.
       if (ctx.out.json) ctx.out.result(toJson(report));
-      else ctx.out.raw(JSON.stringify({ status: 'success', result: toJson(report) }, null, 2) + '\n');
+      else ctx.out.raw(successDocument(toJson(report)));
       break;
     case 'csv':
       ctx.out.raw(renderCsv(report));

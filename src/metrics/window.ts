@@ -57,13 +57,11 @@ export function parseTime(text: string, flag: string, now: Date): Date {
   return d;
 }
 
-function describeSeconds(s: number): string {
+/** A window length for people: "3h", "90m", "2d". */
+export function formatSeconds(s: number): string {
   for (const [u, n] of [['w', 7 * DAY], ['d', DAY], ['h', 3600], ['m', 60]] as const) if (s % n === 0) return `${s / n}${u}`;
   return `${s}s`;
 }
-
-/** A window length for people: "3h", "90m", "2d". */
-export const formatSeconds = describeSeconds;
 
 const floorTo = (d: Date, seconds: number) => new Date(Math.floor(d.getTime() / (seconds * 1000)) * seconds * 1000);
 
@@ -89,9 +87,9 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
   const start = flags.start !== undefined
     ? parseTime(flags.start, '--start', now)
     : new Date(end.getTime() - (since ?? (parseDuration(DEFAULT_SINCE) as number)) * 1000);
-  if (start.getTime() >= now.getTime()) throw usageError(`the window starts in the future (${iso(start)}).`, 'CloudWatch has no data yet for that time: use an earlier --start.');
+  if (start.getTime() >= now.getTime()) throw usageError(`the window starts in the future (${isoTime(start)}).`, 'CloudWatch has no data yet for that time: use an earlier --start.');
   if (end.getTime() < start.getTime()) {
-    throw usageError(`the window ends (${iso(end)}) before it starts (${iso(start)}).`, 'Swap --start and --end, or check their dates.');
+    throw usageError(`the window ends (${isoTime(end)}) before it starts (${isoTime(start)}).`, 'Swap --start and --end, or check their dates.');
   }
   const ageDays = (now.getTime() - start.getTime()) / 1000 / DAY;
   if (ageDays > RETENTION_DAYS) {
@@ -103,7 +101,7 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
   const alignedEnd = floorTo(end, resolution);
   const seconds = (alignedEnd.getTime() - alignedStart.getTime()) / 1000;
   if (seconds <= 0) {
-    throw usageError(`the window ${iso(start)} to ${iso(end)} is shorter than CloudWatch's ${describeSeconds(resolution)} resolution for data that old.`, 'Widen it, e.g. --since 15m.');
+    throw usageError(`the window ${isoTime(start)} to ${isoTime(end)} is shorter than CloudWatch's ${formatSeconds(resolution)} resolution for data that old.`, 'Widen it, e.g. --since 15m.');
   }
 
   // Without --period a row is CloudWatch's own resolution for data that old (one minute for the last 15 days).
@@ -115,7 +113,7 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
   if (flags.series && periods > MAX_PERIODS) {
     const fit = Math.ceil(seconds / MAX_PERIODS / resolution) * resolution;
     throw usageError(
-      `too many datapoints: a ${describeSeconds(seconds)} window with --period ${period} gives ${periods} rows per fleet (at most ${MAX_PERIODS}).`,
+      `too many datapoints: a ${formatSeconds(seconds)} window with --period ${period} gives ${periods} rows per fleet (at most ${MAX_PERIODS}).`,
       `Use --period ${fit} or more, or a shorter window.`,
     );
   }
@@ -131,5 +129,4 @@ function parsePeriod(text: string): number {
   return seconds;
 }
 
-const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
-export const isoTime = iso;
+export const isoTime = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');

@@ -34,7 +34,7 @@ export class Output {
   /** The command's result: JSON envelope for scripts, `human()` text for people. */
   result(data: unknown, human?: () => string | undefined): void {
     if (this.json) {
-      process.stdout.write(JSON.stringify({ status: 'success', result: data }, null, 2) + '\n');
+      process.stdout.write(successDocument(data));
       return;
     }
     const text = human?.();
@@ -59,10 +59,7 @@ export class Output {
     const known = err instanceof MmeError;
     const exitCode = known ? err.exitCode : ExitCode.failed;
     const message = err instanceof Error ? err.message : String(err);
-    if (this.json) {
-      const error = { code: known ? err.code : 'failed', message, hint: known ? err.hint : undefined, exitCode };
-      process.stdout.write(JSON.stringify({ status: 'error', error }, null, 2) + '\n');
-    }
+    if (this.json) process.stdout.write(errorDocument(err));
     const hint = known && err.hint ? ` ${err.hint}` : '';
     process.stderr.write(`${this.paint('mme:', 31)} ${message}${hint}\n`);
     if (this.debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
@@ -83,4 +80,17 @@ export class Output {
   paint(text: string, ansi: number): string {
     return this.color ? `\u001b[${ansi}m${text}\u001b[0m` : text;
   }
+}
+
+/** The JSON document a successful command prints on stdout for scripts. */
+export function successDocument(result: unknown): string {
+  return JSON.stringify({ status: 'success', result }, null, 2) + '\n';
+}
+
+/** The JSON document a failed command prints on stdout for scripts. */
+export function errorDocument(err: unknown): string {
+  const known = err instanceof MmeError;
+  const message = err instanceof Error ? err.message : String(err);
+  const error = { code: known ? err.code : 'failed', message, hint: known ? err.hint : undefined, exitCode: known ? err.exitCode : ExitCode.failed };
+  return JSON.stringify({ status: 'error', error }, null, 2) + '\n';
 }

@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { sha256File } from '../artifacts/sha256.js';
+import { sha256File } from '../artifacts/bytes.js';
 import { MmeError } from '../output/errors.js';
 import { TEMP_MARK, writeAtomically } from './atomic.js';
 import { wouldOverwrite } from './overwrite.js';

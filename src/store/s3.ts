@@ -72,7 +72,6 @@ export class S3Store implements Store {
   }
 
   async put(name: string, localPath: string, options: PutOptions): Promise<ModelObject> {
-    if (!options.overwrite && (await this.head(name))) throw wouldOverwrite(name, this.url);
     const client = await this.client();
     const upload = new Upload({
       client,
@@ -84,7 +83,7 @@ export class S3Store implements Store {
         Body: fs.createReadStream(localPath, { highWaterMark: 1024 * 1024 }),
         ContentType: 'application/gzip',
         Metadata: { sha256: options.sha256 },
-        // Closes the race between the check above and the write: S3 refuses if someone created it meanwhile.
+        // S3 refuses the write if the name exists, even one created after `mme push` checked.
         ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
       },
     });

@@ -289,7 +289,7 @@ export class Series {
   }
 }
 
-export function seriesKey(namespace: string, metricName: string, dimensions: readonly Dimension[]): string {
+function seriesKey(namespace: string, metricName: string, dimensions: readonly Dimension[]): string {
   const dims = dimensions.map((d) => `${d.Name}\u0001${d.Value}`).sort();
   return [namespace, metricName, ...dims].join('\u0000');
 }
@@ -323,5 +323,10 @@ export class MetricStore {
 
   all(): Series[] {
     return [...this.series.values()];
+  }
+
+  /** How many series there are (without copying them, as all() does). */
+  get size(): number {
+    return this.series.size;
   }
 }

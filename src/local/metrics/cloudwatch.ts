@@ -11,7 +11,7 @@
 import { Aggregate, MINUTE_MS, type Dimension, type MetricStore, type Series } from './buckets.js';
 import { STANDARD_UNITS } from './definitions.js';
 
-export const OPERATIONS = ['GetMetricData', 'GetMetricStatistics', 'ListMetrics', 'PutMetricData'] as const;
+const OPERATIONS = ['GetMetricData', 'GetMetricStatistics', 'ListMetrics', 'PutMetricData'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export function isOperation(name: string): name is Operation {
@@ -131,6 +131,11 @@ function periods(series: Series, w: Window): Array<{ startMs: number; agg: Aggre
     current.agg.add(bucket);
   }
   return out;
+}
+
+/** The oldest minute the store still keeps (the retention window ends with the current minute). */
+function oldestKeptMinute(ctx: Context): number {
+  return Math.floor(ctx.now / MINUTE_MS) - ctx.store.options.retentionMinutes + 1;
 }
 
 function findSeries(ctx: Context, namespace: string, metricName: string, dimensions: Dimension[], unit: string | undefined): Series | undefined {
@@ -305,7 +310,7 @@ function listMetrics(o: Obj, ctx: Context): Record<string, unknown> {
       filters.push({ name, value });
     });
   }
-  const sinceMinute = Math.floor(ctx.now / MINUTE_MS) - ctx.store.options.retentionMinutes + 1;
+  const sinceMinute = oldestKeptMinute(ctx);
   const metrics = ctx.store
     .all()
     .filter((s) => (namespace === undefined || s.namespace === namespace) && (metricName === undefined || s.metricName === metricName))
@@ -339,7 +344,7 @@ function putMetricData(o: Obj, ctx: Context): void {
   if (items.length === 0) throw missing('MetricData');
   if (items.length > 1000) throw invalidValue('The collection MetricData must not have more than 1000 members.');
 
-  const oldestMs = (Math.floor(ctx.now / MINUTE_MS) - ctx.store.options.retentionMinutes + 1) * MINUTE_MS;
+  const oldestMs = oldestKeptMinute(ctx) * MINUTE_MS;
   const writes: Array<() => void> = [];
   let observations = 0;
   items.forEach((raw, i) => {
@@ -354,7 +359,7 @@ function putMetricData(o: Obj, ctx: Context): void {
     const given = ['Value', 'Values', 'StatisticValues'].filter((k) => d[k] !== undefined && d[k] !== null);
     if (given.length !== 1) throw combination(`The parameters ${where}.Value, ${where}.Values and ${where}.StatisticValues are mutually exclusive, and one of them is required.`);
     const target = () => ctx.store.getOrCreate(namespace, name, dimensions, unit);
-    if (!ctx.store.get(namespace, name, dimensions) && ctx.store.all().length >= MAX_SERIES) {
+    if (!ctx.store.get(namespace, name, dimensions) && ctx.store.size >= MAX_SERIES) {
       throw invalidValue(`mme local keeps at most ${MAX_SERIES} metrics; restart it to start afresh.`);
     }
     if (given[0] === 'Value') {

@@ -7,6 +7,7 @@
 import { Aggregate, MINUTE_MS } from './buckets.js';
 import { METRICS, type MetricDefinition } from './definitions.js';
 import type { MetricsRecorder } from './recorder.js';
+import { escapeHelp, escapeLabel, promNumber } from '../../metrics/prometheus-text.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -27,13 +28,13 @@ export function prometheusText(recorder: MetricsRecorder): string {
     switch (kind) {
       case 'counter':
         family(name, 'counter', help);
-        lines.push(`${name}{${labels}} ${num(series?.totalSum ?? 0)}`);
+        lines.push(`${name}{${labels}} ${promNumber(series?.totalSum ?? 0)}`);
         break;
       case 'ratio':
         family(`${name}_hits_total`, 'counter', help);
-        lines.push(`${name}_hits_total{${labels}} ${num(series?.totalSum ?? 0)}`);
+        lines.push(`${name}_hits_total{${labels}} ${promNumber(series?.totalSum ?? 0)}`);
         family(`${name}_lookups_total`, 'counter', `Requests that looked up a model in the cache (SampleCount of CloudWatch ${def.name}).`);
-        lines.push(`${name}_lookups_total{${labels}} ${num(series?.totalCount ?? 0)}`);
+        lines.push(`${name}_lookups_total{${labels}} ${promNumber(series?.totalCount ?? 0)}`);
         break;
       case 'duration': {
         family(name, 'summary', help);
@@ -41,16 +42,16 @@ export function prometheusText(recorder: MetricsRecorder): string {
         for (const [, bucket] of series?.range(nowMinute - QUANTILE_WINDOW_MINUTES + 1, nowMinute + 1) ?? []) recent.add(bucket);
         for (const q of QUANTILES) {
           const v = recent.percentile(q * 100);
-          lines.push(`${name}{${labels},quantile="${q}"} ${num(v === undefined ? NaN : toSeconds(def, v))}`);
+          lines.push(`${name}{${labels},quantile="${q}"} ${promNumber(v === undefined ? NaN : toSeconds(def, v))}`);
         }
-        lines.push(`${name}_sum{${labels}} ${num(toSeconds(def, series?.totalSum ?? 0))}`);
-        lines.push(`${name}_count{${labels}} ${num(series?.totalCount ?? 0)}`);
+        lines.push(`${name}_sum{${labels}} ${promNumber(toSeconds(def, series?.totalSum ?? 0))}`);
+        lines.push(`${name}_count{${labels}} ${promNumber(series?.totalCount ?? 0)}`);
         break;
       }
       case 'gauge':
         if (!series || Number.isNaN(series.lastValue)) break; // not sampled yet: no value rather than a made-up 0
         family(name, 'gauge', help);
-        lines.push(`${name}{${labels}} ${num(series.lastValue)}`);
+        lines.push(`${name}{${labels}} ${promNumber(series.lastValue)}`);
         break;
     }
   }
@@ -65,7 +66,7 @@ export function prometheusText(recorder: MetricsRecorder): string {
     ];
     for (const [name, value, help] of bytes) {
       family(name, 'gauge', help);
-      lines.push(`${name}{${labels}} ${num(value)}`);
+      lines.push(`${name}{${labels}} ${promNumber(value)}`);
     }
   }
   return lines.join('\n') + '\n';
@@ -73,20 +74,4 @@ export function prometheusText(recorder: MetricsRecorder): string {
 
 function toSeconds(def: MetricDefinition, value: number): number {
   return def.unit === 'Microseconds' ? value / 1e6 : value;
-}
-
-/** Prometheus writes the special values as NaN, +Inf and -Inf. */
-function num(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
-}
-
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function escapeHelp(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Decoder, Encoder } from 'cbor-x';
+import { safeDecode } from '../url.js';
 import { CloudWatchError, isOperation, runOperation } from './cloudwatch.js';
 import { prometheusText, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 import type { MetricsRecorder } from './recorder.js';
@@ -159,7 +160,8 @@ function cborOperation(path: string): string | undefined {
   const [service, serviceName, operation, opName] = parts.slice(-4);
   if (service !== 'service' || operation !== 'operation') return undefined;
   if (serviceName !== SERVICE && serviceName !== `${SHAPE_NAMESPACE}.${SERVICE}`) return undefined;
-  return decodeURIComponent(opName);
+  // A malformed escape (`%E0`) stays as it is: an unknown operation, not an internal error.
+  return safeDecode(opName);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -185,18 +185,10 @@ export function nextUpFloat32(x: number): number {
   return scratch32[0];
 }
 
-/** Split nodes the single-comparison form cannot express: categorical ones, non-finite thresholds. */
-function isSpecialSplit(tree: TreeSource, id: number): boolean {
-  if (tree.splitType && tree.splitType[id] === 1) return true;
-  const t = Math.fround(tree.splitCondition[id]);
-  return !Number.isFinite(t);
-}
-
+/** The readers give tree_info and weight_drop one entry per tree (checked there). */
 function compileTrees(source: ModelSource, groups: number, alloc: Alloc): CompiledTrees {
   const count = source.trees.length;
-  if (source.treeInfo.length !== count) fail(`tree_info has ${source.treeInfo.length} entries for ${count} trees`);
   const weightDrop = source.booster === 'dart' ? (source.weightDrop ?? fail('dart model without weight_drop')) : null;
-  if (weightDrop && weightDrop.length !== count) fail(`weight_drop has ${weightDrop.length} entries for ${count} trees`);
 
   // Sizes first (per tree, not per node): one buffer for every node, one for every category bitset.
   let totalNodes = 0;
@@ -205,25 +197,21 @@ function compileTrees(source: ModelSource, groups: number, alloc: Alloc): Compil
     totalNodes += tree.left.length;
     catWords += categoryWords(tree);
   }
+  const treeGroups = treeGroupsOf(source.treeInfo, groups, alloc);
   const compiler = new TreeCompiler(count, source.numFeature, totalNodes, catWords, alloc);
-  const treeGroups = new Int32Array(alloc(count * 4));
-  for (let t = 0; t < count; t++) {
-    treeGroups[t] = checkGroup(source.treeInfo[t], t, groups);
-    compiler.add(source.trees[t], weightDrop ? Math.fround(weightDrop[t]) : null);
-  }
+  for (let t = 0; t < count; t++) compiler.add(source.trees[t], weightDrop ? Math.fround(weightDrop[t]) : null);
   return compiler.finish(treeGroups);
 }
 
-function checkGroup(group: number, t: number, groups: number): number {
-  if (!Number.isInteger(group) || group < 0 || group >= groups) fail(`tree ${t} has output group ${group}, the model has ${groups}`);
-  return group;
-}
-
-/** The output group of each tree, checked, in an array of the model's kind. */
-export function treeGroupsOf(treeInfo: ArrayLike<number>, count: number, groups: number, alloc: Alloc): Int32Array {
-  if (treeInfo.length !== count) fail(`tree_info has ${treeInfo.length} entries for ${count} trees`);
+/** The output group of each tree (tree_info), checked, in an array of the model's kind. */
+export function treeGroupsOf(treeInfo: ArrayLike<number>, groups: number, alloc: Alloc): Int32Array {
+  const count = treeInfo.length;
   const out = new Int32Array(alloc(count * 4));
-  for (let t = 0; t < count; t++) out[t] = checkGroup(treeInfo[t], t, groups);
+  for (let t = 0; t < count; t++) {
+    const group = treeInfo[t];
+    if (!Number.isInteger(group) || group < 0 || group >= groups) fail(`tree ${t} has output group ${group}, the model has ${groups}`);
+    out[t] = group;
+  }
   return out;
 }
 
@@ -347,15 +335,20 @@ function categoryWords(tree: TreeSource): number {
     const begin = segments[k];
     const size = sizes[k];
     if (!(begin >= 0 && size >= 0 && begin + size <= cats.length)) fail(`category segment ${k} is out of range`);
-    let max = -1;
     for (let j = begin; j < begin + size; j++) {
       const c = cats[j];
       if (!Number.isInteger(c) || c < 0 || c >= MAX_CATEGORY) fail(`invalid category ${c} in a categorical split`);
-      if (c > max) max = c;
     }
-    total += 1 + ((max + 1 + 31) >>> 5);
+    total += 1 + bitsetWords(cats, begin, size);
   }
   return total;
+}
+
+/** Words of the bitset of the categories cats[begin, begin + size): ceil((max category + 1) / 32). */
+function bitsetWords(cats: ArrayLike<number>, begin: number, size: number): number {
+  let max = -1;
+  for (let j = begin; j < begin + size; j++) if (cats[j] > max) max = cats[j];
+  return (max + 1 + 31) >>> 5;
 }
 
 /** Places one tree breadth-first; returns its depth. */
@@ -402,12 +395,14 @@ function compileTree(tree: TreeSource, t: number, dartScale: number | null, ctx:
     placed += 2;
 
     const threshold = Math.fround(splitCondition[id]);
-    if (isSpecialSplit(tree, id)) {
+    const categorical = splitType !== undefined && splitType[id] === 1;
+    if (categorical || !Number.isFinite(threshold)) {
+      // a split the single-comparison form cannot express
       ctx.hasSpecial = true;
       words[w] = -(feature + 1);
       values[w + 2] = threshold;
       let info = missingLeft ? SPECIAL_MISSING_LEFT : 0;
-      if (splitType && splitType[id] === 1) {
+      if (categorical) {
         const k = catIndexOf?.get(id);
         if (k === undefined) fail(`tree ${t} node ${id} is a categorical split without categories`);
         info |= SPECIAL_CATEGORICAL | (writeBitset(tree, k, ctx) << 2);
@@ -436,9 +431,7 @@ function writeBitset(tree: TreeSource, k: number, ctx: TreeContext): number {
   const cats = tree.categories!;
   const begin = tree.categoriesSegments![k];
   const size = tree.categoriesSizes![k];
-  let max = -1;
-  for (let j = begin; j < begin + size; j++) if (cats[j] > max) max = cats[j];
-  const nWords = (max + 1 + 31) >>> 5;
+  const nWords = bitsetWords(cats, begin, size);
   const at = ctx.catNext;
   ctx.catBits[at] = nWords;
   for (let j = begin; j < begin + size; j++) {

@@ -9,18 +9,17 @@
  *   model.describe(), model.footprintBytes
  *   loadModelDir(dir), loadModelFile(file) → XGBoostModel   the same LoadedModel, plus predictRows(rows, nRows)
  *                                                        and the row count in invoke()'s result (for mme predict)
- *   compileArtifact(files, { shared }) → CompiledArtifact   the same load in two steps, for loading threads:
- *   XGBoostModel.fromCompiled(compiled) → XGBoostModel      compile (bytes in, plain data with typed arrays out,
+ *   xgboostRuntime.compile(files, { shared }) → CompiledArtifact   the same load in two steps, for loading threads:
+ *   xgboostRuntime.instantiate(compiled) → LoadedModel      compile (bytes in, plain data with typed arrays out,
  *                                                        SharedArrayBuffer-backed when shared), then wrap (no copy)
- *   new EarlyCompile(bytes, fileName, options)           a legacy binary file compiled tree by tree while it is
- *                                                        unpacked; its result() rides into compileArtifact
+ *   xgboostRuntime.compileEarly(name, bytes, options)    a legacy binary file compiled tree by tree while it is
+ *                                                        unpacked; its result() rides into compile
  *
  * Lower level:
  *   loadModelBytes(bytes, fileName)  → CompiledModel    JSON, UBJSON or legacy binary, detected from the bytes;
  *                                                        throws ModelLoadError("<file>: <reason>")
  *   predict(model, rows, nRows, nCols) → Float32Array   rows: row-major float32, NaN = missing;
  *                                                        returns model.outputsPerRow values per row
- *   predictMargins(model, rows, nRows) → Float32Array   margins before the objective's transform
  *   decodeRequest(body, contentType, numFeatures) → { rows, nRows, nCols }   text/csv, text/libsvm, text/x-libsvm
  *   encodeResponse(predictions, nRows, outputsPerRow, accept) → { body, contentType }  text/csv, application/json
  *
@@ -35,11 +34,9 @@ import { ModelLoadError, ModelRequestError, type Runtime } from '../types.js';
 
 export type { CompiledModel } from './compile.js';
 export { loadModelBytes, detectFormat } from './load.js';
-export { decodeRequest, requestKind, sniffDelimiter, parseNumber, type DecodedRows } from './request.js';
-export { encodeResponse, responseKind, pythonFloatRepr } from './response.js';
-export { predictMargins } from './predict.js';
-export { SUPPORTED_OBJECTIVES } from './objectives.js';
-export { XGBoostModel, loadModelDir, loadModelFile, isModelFileName, compileArtifact };
+export { decodeRequest, sniffDelimiter } from './request.js';
+export { encodeResponse, pythonFloatRepr } from './response.js';
+export { XGBoostModel, loadModelDir, loadModelFile };
 export { ModelLoadError, ModelRequestError };
 
 /** Predictions for `nRows` rows of `nCols` float32 values (nCols must equal the model's feature count). */
@@ -57,5 +54,3 @@ export const xgboostRuntime: Runtime = {
   instantiate: (compiled) => XGBoostModel.fromCompiled(compiled),
   compileEarly: (name, bytes, options) => new EarlyCompile(bytes, name, options),
 };
-
-export default xgboostRuntime;

@@ -100,12 +100,13 @@ function naturalCompare(a: string, b: string): number {
 /**
  * Parse and compile the model files at the top of an artifact, as the container's get_loaded_booster does
  * (sub-folders such as code/ are ignored). Several files (k-fold) are loaded in natural name order.
+ * `artifact.files` holds only model files (see ArtifactFiles: readArtifactFiles and the loading thread filter them).
  */
 export function compileArtifact(artifact: ArtifactFiles, options: { shared?: boolean } = {}): CompiledArtifact {
-  const files = artifact.files.filter((f) => isModelFileName(f.name)).sort((a, b) => naturalCompare(a.name, b.name));
+  const files = [...artifact.files].sort((a, b) => naturalCompare(a.name, b.name));
   if (files.length === 0) {
     // SageMaker extracts the archive as is and the container only looks at the top: a nested model is not found
-    const folders = artifact.folders.sort(naturalCompare).map((f) => `${f}/`);
+    const folders = [...artifact.folders].sort(naturalCompare).map((f) => `${f}/`);
     const nested = folders.length ? `; it has ${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', …' : ''}, but model files must be at the top of the artifact (mme package puts them there)` : '';
     throw new ModelLoadError(artifact.dir, `no model file found at the top of the folder (expected e.g. xgboost-model, xgboost-model.json or xgboost-model.ubj)${nested}`);
   }

@@ -101,7 +101,7 @@ function isBlank(code: number): boolean {
  * ÷ 10^-e) one correctly rounded float64 operation, i.e. exactly what parsing as float64 gives. Anything else
  * valid decimal goes to Number(); nan, inf and errors go through parseNumber.
  */
-export function parseNumberAt(text: string, start: number, end: number): number | undefined {
+function parseNumberAt(text: string, start: number, end: number): number | undefined {
   while (start < end && isBlank(text.charCodeAt(start))) start++;
   while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
   if (start === end) return NaN;

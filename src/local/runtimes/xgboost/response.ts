@@ -24,7 +24,7 @@ export function responseKind(accept: string | undefined): ResponseKind {
   throw new ModelRequestError(406, `Accept '${accept}' is not supported; use ${SUPPORTED_ACCEPTS}`);
 }
 
-export function contentTypeOf(kind: ResponseKind): string {
+function contentTypeOf(kind: ResponseKind): string {
   return kind === 'csv' ? 'text/csv' : 'application/json';
 }
 

@@ -48,7 +48,7 @@ export class EarlyCompile {
     if (!treeInfo || !head || !compiler) return undefined;
     try {
       const alloc = allocator(this.options);
-      return assembleModel(head, this.fileName, head, compiler.finish(treeGroupsOf(treeInfo, treeInfo.length, head.groups, alloc)), null);
+      return assembleModel(head, this.fileName, head, compiler.finish(treeGroupsOf(treeInfo, head.groups, alloc)), null);
     } catch {
       return undefined;
     }

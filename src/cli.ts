@@ -1,7 +1,6 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { commands } from './commands/index.js';
-import type { CommandSpec } from './commands/command.js';
-import type { GlobalFlags } from './config/load.js';
+import type { AnyCommandSpec, GlobalOptions } from './commands/command.js';
 import { ExitCode } from './output/errors.js';
 import { Output } from './output/output.js';
 import { VERSION } from './version.js';
@@ -23,7 +22,7 @@ function addGlobalOptions(program: Command): void {
     .addOption(new Option('--no-color', 'no colour (also when NO_COLOR is set or output is not a terminal)'));
 }
 
-export function buildProgram(onRun: (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => Promise<void>): Command {
+export function buildProgram(onRun: (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions) => Promise<void>): Command {
   const program = new Command('mme')
     .description('Manage Amazon SageMaker multi-model endpoints: package, push, list, invoke, measure, and run one locally.')
     .version(VERSION, '-V, --version')
@@ -36,8 +35,8 @@ export function buildProgram(onRun: (spec: CommandSpec, args: string[], opts: Re
     spec.configure?.(cmd);
     if (spec.examples?.length) cmd.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n'));
     cmd.action(async (...actionArgs: unknown[]) => {
-      const self = actionArgs[actionArgs.length - 1] as Command;
-      await onRun(spec, self.args, self.optsWithGlobals());
+      const self = actionArgs[actionArgs.length - 1] as Command<unknown[]>;
+      await onRun(spec, self.processedArgs, self.optsWithGlobals() as GlobalOptions);
     });
   }
   return program;
@@ -50,11 +49,11 @@ export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController();
   let exitCode: number = ExitCode.ok;
 
-  const onRun = async (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => {
+  const onRun = async (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions) => {
     out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), debug: Boolean(opts.debug), color: opts.color !== false });
     // Config (and zod) load only once a command runs: `mme --help` and `--version` stay fast.
     const { makeContext } = await import('./commands/context.js');
-    const ctx = await makeContext(out, opts as GlobalFlags, controller.signal);
+    const ctx = await makeContext(out, opts, controller.signal);
     const interrupt = () => {
       if (controller.signal.aborted) process.exit(ExitCode.interrupted);
       controller.abort();

@@ -13,7 +13,7 @@ import {
   CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand, ListMetricsCommand, PutMetricDataCommand,
   paginateGetMetricData, type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
+import { decode as cborDecode, encode as cborEncode } from 'cbor2';
 import { Aggregate, MinuteBucket, MINUTE_MS, Series } from '../src/local/metrics/buckets.js';
 import { MetricsRecorder, handleMetricsRequest } from '../src/local/metrics/index.js';
 import { baseEnv, tempDir } from './helpers/cli.js';

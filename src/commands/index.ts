@@ -1,4 +1,4 @@
-import type { CommandSpec } from './command.js';
+import type { AnyCommandSpec } from './command.js';
 import config from './config.js';
 import fleets from './fleets.js';
 import invoke from './invoke.js';
@@ -11,4 +11,4 @@ import rm from './rm.js';
 import stats from './stats.js';
 
 /** Every command, in the order `mme --help` lists them. Modules here stay light: heavy imports happen in handlers. */
-export const commands: CommandSpec[] = [packageCommand, predict, push, ls, rm, invoke, stats, config, fleets, local];
+export const commands: AnyCommandSpec[] = [packageCommand, predict, push, ls, rm, invoke, stats, config, fleets, local];

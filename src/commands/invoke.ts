@@ -46,22 +46,22 @@ export default defineCommand({
     if (!load && opts.targetsFile !== undefined) throw usageError('--targets-file applies to load runs only.', 'Add --repeat N or --duration S, or call one --target.');
     if (load && opts.out !== undefined) throw usageError('--out writes one response body; a load run prints a latency report instead.', 'Drop --out, or drop --repeat/--duration.');
 
-    const targets = await resolveTargets((opts.target as string[] | undefined) ?? [], opts.targetsFile as string | undefined);
+    const targets = await resolveTargets(opts.target ?? [], opts.targetsFile);
     if (!load && targets.length > 1) throw usageError(`one call takes one --target (${targets.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
 
     const { requireSetting } = await import('../config/load.js');
     const config = ctx.config();
     const endpointName = requireSetting(config, 'endpointName');
-    const { body, from } = await readBody({ body: opts.body as string | undefined, bodyFile: opts.bodyFile as string | undefined, stdin: process.stdin });
+    const { body, from } = await readBody({ body: opts.body, bodyFile: opts.bodyFile, stdin: process.stdin });
     const request = buildRequest({
       endpointName,
       targetModel: targets[0].name,
       body,
-      contentType: contentTypeFor(opts.contentType as string | undefined, opts.bodyFile as string | undefined),
-      accept: opts.accept as string | undefined,
-      customAttributes: opts.customAttributes as string | undefined,
-      targetVariant: opts.variantTarget as string | undefined,
-      inferenceId: opts.inferenceId as string | undefined,
+      contentType: contentTypeFor(opts.contentType, opts.bodyFile),
+      accept: opts.accept,
+      customAttributes: opts.customAttributes,
+      targetVariant: opts.variantTarget,
+      inferenceId: opts.inferenceId,
     });
 
     const { clientSettings, runtimeClient } = await import('../aws/clients.js');
@@ -144,7 +144,7 @@ export default defineCommand({
       notReadyRetries: result.notReadyRetries,
       bytes: result.body.length,
     };
-    const out = opts.out as string | undefined;
+    const out = opts.out;
     if (out !== undefined) {
       const [{ writeAtomically }, fs] = await Promise.all([import('../store/atomic.js'), import('node:fs/promises')]);
       try {

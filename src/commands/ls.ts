@@ -1,8 +1,8 @@
-import { Option } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { formatBytes, formatDate, renderTable } from '../output/format.js';
 import type { ModelObject } from '../store/index.js';
 import { defineCommand } from './command.js';
-import { mapLimit } from './fleet.js';
+import { mapLimit } from '../util/map-limit.js';
 
 const sorters: Record<string, (a: ModelObject, b: ModelObject) => number> = {
   name: (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
@@ -21,7 +21,7 @@ export default defineCommand({
   async run(ctx, _args, opts) {
     const { fleetStore } = await import('./fleet-store.js');
     const store = await fleetStore(ctx);
-    const models = (await store.list()).sort(sorters[opts.sort as string]);
+    const models = (await store.list()).sort(sorters[opts.sort]);
     if (opts.long) {
       const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true }));
       heads.forEach((h, i) => (models[i].sha256 = h?.sha256));

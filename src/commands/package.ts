@@ -3,7 +3,7 @@ import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import type { PackageResult } from '../artifacts/package.js';
 import { defineCommand } from './command.js';
-import { mapLimit } from './fleet.js';
+import { mapLimit } from '../util/map-limit.js';
 
 /** Artifacts packaged at once: each one's gzip already spreads over libuv's pool, so a few keep the cores busy. */
 const PACKAGES_IN_FLIGHT = 4;
@@ -21,10 +21,10 @@ export default defineCommand({
     'mme package xgboost-model -o m37.tar.gz --json',
     'mme package examples/merchants/m*/ --out-dir dist/',
   ],
-  async run(ctx, sources, opts) {
+  async run(ctx, [sources], opts) {
     const [{ packageModel }, fsp] = await Promise.all([import('../artifacts/package.js'), import('node:fs/promises')]);
-    const output = opts.output as string | undefined;
-    const outDir = opts.outDir as string | undefined;
+    const output = opts.output;
+    const outDir = opts.outDir;
     if (output !== undefined && outDir !== undefined) throw usageError('-o and --out-dir both say where to write.', 'Use -o FILE for one source, or --out-dir DIR.');
     if (output !== undefined && sources.length > 1) {
       throw usageError(`-o names one artifact, but ${sources.length} sources were given.`, `Use --out-dir DIR: each source becomes DIR/<name>.tar.gz.`);

@@ -35,9 +35,9 @@ export default defineCommand({
       throw e.code === 'ENOENT' ? notFound(`${model}: no such file or folder.`, 'Pass an artifact (.tar.gz), a model file or a folder.') : e;
     });
     // The body is read before the model is loaded: a usage mistake should not wait for a large model.
-    const { body, from } = await readBody({ body: opts.body as string | undefined, bodyFile: opts.bodyFile as string | undefined, stdin: process.stdin });
-    const contentType = contentTypeFor(opts.contentType as string | undefined, opts.bodyFile as string | undefined);
-    const accept = opts.accept as string | undefined;
+    const { body, from } = await readBody({ body: opts.body, bodyFile: opts.bodyFile, stdin: process.stdin });
+    const contentType = contentTypeFor(opts.contentType, opts.bodyFile);
+    const accept = opts.accept;
 
     const started = performance.now();
     let scratch: string | undefined;

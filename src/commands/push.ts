@@ -2,7 +2,7 @@ import path from 'node:path';
 import { usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import { defineCommand } from './command.js';
-import { mapLimit } from './fleet.js';
+import { mapLimit } from '../util/map-limit.js';
 
 const PUSHES_IN_FLIGHT = 4;
 
@@ -16,11 +16,11 @@ export default defineCommand({
       .option('--force', 'overwrite an existing model (instances may keep serving the cached old copy)')
       .option('--dry-run', 'check everything and say what would be uploaded, without uploading'),
   examples: ['mme push m37.tar.gz', 'mme push m37.tar.gz --as v2/m37.tar.gz', 'mme push dist/*.tar.gz --fleet tail --json'],
-  async run(ctx, files, opts) {
+  async run(ctx, [files], opts) {
     const [{ checkArtifact }, { sha256File }, { checkModelName }, { wouldOverwrite }, { fleetStore }] = await Promise.all([
       import('../artifacts/inspect.js'), import('../artifacts/bytes.js'), import('../artifacts/names.js'), import('../store/overwrite.js'), import('./fleet-store.js'),
     ]);
-    const as = opts.as as string | undefined;
+    const as = opts.as;
     if (as !== undefined && files.length > 1) throw usageError(`--as names one model, but ${files.length} artifacts were given.`, 'Push them one at a time, or drop --as.');
     // Everything is checked before the first byte is sent.
     const items = await Promise.all(

@@ -37,6 +37,14 @@ export interface LoadedConfigFile {
   file: ConfigFile;
 }
 
+/** Where commands get fleets from: the selected one, the file's others, and whether --fleet chose one. */
+export interface FleetSource {
+  flags: Pick<GlobalFlags, 'fleet'>;
+  configFile(): LoadedConfigFile;
+  config(): ResolvedConfig;
+  fleetConfig(name: string): ResolvedConfig;
+}
+
 /** Finds the config file: --config, then MME_CONFIG, then mme.config.json walking up, then ~/.config/mme/. */
 export function findConfigFile(flags: GlobalFlags, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   const explicit = flags.config ?? env.MME_CONFIG;

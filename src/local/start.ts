@@ -5,11 +5,12 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { modelNameProblem } from '../artifacts/names.js';
 import { clientSettings, isLoopback } from '../aws/clients.js';
-import type { Context } from '../commands/command.js';
-import { requireSetting } from '../config/load.js';
+import { successDocument, type Output } from '../output/output.js';
+import { requireSetting, type ResolvedConfig } from '../config/load.js';
 import { describeOrigin } from '../config/validate.js';
 import { MmeError, ExitCode, usageError } from '../output/errors.js';
-import { formatBytes, parseBytes } from '../output/format.js';
+import { formatBytes } from '../output/format.js';
+import { duration, size, wholeNumber } from '../util/units.js';
 import { openStore } from '../store/index.js';
 import { ModelCache, type CacheEvent } from './cache.js';
 import { handleMetricsRequest, MetricsRecorder } from './metrics/index.js';
@@ -40,7 +41,16 @@ export interface LocalEndpointInfo {
   startedAt: string;
 }
 
-interface Options {
+/** What the endpoint needs from the command that starts it. */
+export interface LocalContext {
+  out: Output;
+  config(): ResolvedConfig;
+  /** Aborted on Ctrl-C / SIGTERM: the endpoint then stops cleanly. */
+  signal: AbortSignal;
+}
+
+/** `mme local`'s flags, as text: parsed and checked here, before anything starts. */
+export interface LocalOptions {
   port?: string;
   host: string;
   memory: string;
@@ -53,8 +63,7 @@ interface Options {
 }
 
 /** Runs `mme local` until ctx.signal is aborted (Ctrl-C / SIGTERM), then stops cleanly. */
-export async function startLocalEndpoint(ctx: Context, raw: Record<string, unknown>): Promise<void> {
-  const opts = raw as unknown as Options;
+export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions): Promise<void> {
   const config = ctx.config();
   const s = config.settings;
   const prefix = requireSetting(config, 'prefix');
@@ -62,11 +71,11 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   const variant = s.variant.value ?? 'AllTraffic';
   const memoryBudget = size(opts.memory, '--memory');
   const diskBudget = size(opts.disk, '--disk');
-  const waitLimitMs = duration(opts.waitLimit, '--wait-limit');
-  const loadLimitMs = duration(opts.loadLimit, '--load-limit');
+  const waitLimitMs = duration(opts.waitLimit, '--wait-limit', { maxMs: 3_600_000 });
+  const loadLimitMs = duration(opts.loadLimit, '--load-limit', { maxMs: 3_600_000 });
   const host = opts.host;
-  const port = opts.port !== undefined ? portNumber(opts.port) : fleetPort(s.endpointUrl.value) ?? DEFAULT_PORT;
-  const workers = opts.workers !== undefined ? count(opts.workers, '--workers') : Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  const port = opts.port !== undefined ? wholeNumber(opts.port, '--port', 0, 65535) : fleetPort(s.endpointUrl.value) ?? DEFAULT_PORT;
+  const workers = opts.workers !== undefined ? wholeNumber(opts.workers, '--workers', 0, 64) : Math.max(1, Math.min(4, os.availableParallelism() - 1));
   // Loads always run on their own threads (the event loop never unpacks or compiles): two at a time on a larger
   // machine, one on two cores.
   const loaders = Math.max(1, Math.min(2, os.availableParallelism() - 2));
@@ -170,7 +179,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   ctx.out.info('mme local stopped.');
 }
 
-function announce(ctx: Context, info: LocalEndpointInfo, configuredAt: string | undefined): void {
+function announce(ctx: LocalContext, info: LocalEndpointInfo, configuredAt: string | undefined): void {
   const lines = [
     `mme local: endpoint ${info.endpointName} (variant ${info.variant}) listening on ${info.url}`,
     `  models from ${info.prefix}; memory budget ${formatBytes(info.memoryBudget)}, disk budget ${formatBytes(info.diskBudget)}, cache ${info.cacheDir}`,
@@ -182,7 +191,7 @@ function announce(ctx: Context, info: LocalEndpointInfo, configuredAt: string | 
   ctx.out.info(lines.join('\n'));
   if (ctx.out.json) {
     // One line, written last, once requests are accepted: a script reads the port from it and goes on.
-    ctx.out.raw(JSON.stringify({ status: 'success', result: info }) + '\n');
+    ctx.out.raw(successDocument(info, { oneLine: true }));
   }
 }
 
@@ -265,29 +274,4 @@ function fleetPort(endpointUrl: string | undefined): number | undefined {
   const u = new URL(endpointUrl);
   if (u.protocol !== 'http:') return undefined;
   return u.port ? Number(u.port) : 80;
-}
-
-function size(text: string, flag: string): number {
-  const n = parseBytes(text);
-  if (n === undefined || n <= 0) throw usageError(`${flag} "${text}" is not a size.`, `Use e.g. ${flag} 512MiB or ${flag} 2GiB.`);
-  return n;
-}
-
-function duration(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
-  const n = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm']) : NaN;
-  if (!(n > 0) || n > 3_600_000) throw usageError(`${flag} "${text}" is not a duration between 1 ms and 1 hour.`, `Use e.g. ${flag} 60s, ${flag} 500ms or ${flag} 2m.`);
-  return n;
-}
-
-function portNumber(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n > 65535) throw usageError(`--port "${text}" is not a port number.`, 'Use 0..65535, e.g. --port 8080 (0 picks a free port).');
-  return n;
-}
-
-function count(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n > 64) throw usageError(`${flag} "${text}" is not a number of threads.`, `Use 0..64, e.g. ${flag} 2.`);
-  return n;
 }

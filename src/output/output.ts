@@ -51,7 +51,12 @@ export class Output {
   }
 
   warn(message: string): void {
-    process.stderr.write(this.paint('warning:', 33) + ' ' + message + '\n');
+    this.message('warning:', message, 33);
+  }
+
+  /** A labelled line on stderr (`breach: …`), the label in colour where colour is on. */
+  message(label: string, text: string, ansi = 31): void {
+    process.stderr.write(this.paint(label, ansi) + ' ' + text + '\n');
   }
 
   /** Reports a failure and returns the exit code it maps to. */
@@ -82,9 +87,12 @@ export class Output {
   }
 }
 
-/** The JSON document a successful command prints on stdout for scripts. */
-export function successDocument(result: unknown): string {
-  return JSON.stringify({ status: 'success', result }, null, 2) + '\n';
+/**
+ * The JSON document a successful command prints on stdout for scripts; `oneLine` for a process that goes on running
+ * after it (`mme local --json`), so that a reader can take it line by line.
+ */
+export function successDocument(result: unknown, { oneLine = false } = {}): string {
+  return JSON.stringify({ status: 'success', result }, null, oneLine ? undefined : 2) + '\n';
 }
 
 /** The JSON document a failed command prints on stdout for scripts. */

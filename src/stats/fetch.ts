@@ -5,7 +5,7 @@
 import { GetMetricDataCommand, type GetMetricDataCommandOutput, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { cloudWatchClient } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
-import { mapLimit } from '../commands/fleet.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { PlannedQuery, RequestGroup, Target } from './plan.js';
 import type { Window } from './window.js';
 

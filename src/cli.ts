@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { commands } from './commands/index.js';
 import type { AnyCommandSpec, GlobalOptions } from './commands/command.js';
-import { ExitCode } from './output/errors.js';
+import { ExitCode, MmeError, usageError } from './output/errors.js';
 import { Output } from './output/output.js';
 import { VERSION } from './version.js';
 
@@ -19,19 +19,20 @@ function addGlobalOptions(program: Command): void {
     .option('--json', 'print one JSON document on stdout')
     .option('-q, --quiet', 'print only data and errors')
     .option('--debug', 'show stack traces and SDK details on errors')
-    .addOption(new Option('--no-color', 'no colour (also when NO_COLOR is set or output is not a terminal)'));
+    .addOption(new Option('--no-color', 'no colour (also under NO_COLOR, CI or TERM=dumb, and off a terminal)'));
 }
 
 export function buildProgram(onRun: (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions) => Promise<void>): Command {
   const program = new Command('mme')
     .description('Manage Amazon SageMaker multi-model endpoints: package, push, list, invoke, measure, and run one locally.')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    // commander's own error text is reported by main() as one `mme:` line (and a JSON document under --json).
+    .configureOutput({ outputError: () => {} });
   addGlobalOptions(program);
   program.exitOverride();
   for (const spec of commands) {
-    const cmd = program.command(spec.name).description(spec.summary).exitOverride();
+    const cmd = program.command(spec.name).description(spec.summary).exitOverride().configureOutput({ outputError: () => {} });
     spec.configure?.(cmd);
     if (spec.examples?.length) cmd.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n'));
     cmd.action(async (...actionArgs: unknown[]) => {
@@ -40,6 +41,15 @@ export function buildProgram(onRun: (spec: AnyCommandSpec, args: unknown[], opts
     });
   }
   return program;
+}
+
+/** commander's "error: unknown command 'pus'\n(Did you mean push?)" as one line with the fix. */
+function usageFromCommander(err: CommanderError, argv: string[]): MmeError {
+  const [first, ...rest] = err.message.replace(/^error: /, '').split('\n');
+  const suggestion = rest.map((l) => l.replace(/^\((.*)\)$/, '$1')).join(' ');
+  const command = commands.find((c) => argv.slice(2).includes(c.name));
+  const help = `Run mme ${command ? command.name + ' ' : ''}--help for usage.`;
+  return usageError(first.replace(/\.$/, '') + '.', suggestion ? `${suggestion} ${help}` : help);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -72,10 +82,10 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram(onRun).parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version are successes; everything else commander refuses is a usage error it has already printed.
+      // Help and version are successes; everything else commander refuses is a usage error.
       exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
         ? ExitCode.ok
-        : ExitCode.usage;
+        : out.error(usageFromCommander(err, argv));
     } else {
       exitCode = out.error(err);
     }

@@ -13,7 +13,7 @@ import {
   CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand, ListMetricsCommand, PutMetricDataCommand,
   paginateGetMetricData, type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { decode as cborDecode, encode as cborEncode } from 'cbor2';
+import { decode, encode as cborEncode } from 'cbor2';
 import { Aggregate, MinuteBucket, MINUTE_MS, Series } from '../src/local/metrics/buckets.js';
 import { MetricsRecorder, handleMetricsRequest } from '../src/local/metrics/index.js';
 import { baseEnv, tempDir } from './helpers/cli.js';
@@ -26,6 +26,8 @@ const DIMS = [
 ];
 /** A fixed clock: minute 0 of the test is T0, the recorder's "now" sits in minute 2. */
 const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
+// An independent CBOR codec (not the SDK's, which the endpoint uses) to check the wire bytes.
+const cborDecode = (bytes: Uint8Array): any => decode(bytes);
 const cborBody = (v: unknown) => new Uint8Array(cborEncode(v));
 const at = (minutes: number, seconds = 0) => new Date(T0 + minutes * MINUTE_MS + seconds * 1000);
 

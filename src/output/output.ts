@@ -28,7 +28,7 @@ export class Output {
     this.json = options.json;
     this.quiet = options.quiet;
     this.debug = options.debug;
-    this.color = options.color && this.stderrIsTTY && !process.env.NO_COLOR;
+    this.color = options.color && colorAllowed(this.stderrIsTTY);
   }
 
   /** The command's result: JSON envelope for scripts, `human()` text for people. */
@@ -74,7 +74,7 @@ export class Output {
   /** A spinner on a terminal, nothing otherwise. ora is imported only when it will be seen. */
   async progress(text: string): Promise<Progress> {
     // A terminal that reports no width (some `script` and CI pseudo-terminals) makes ora redraw forever.
-    if (this.quiet || this.json || !this.stderrIsTTY || !process.stderr.columns || process.env.NO_COLOR || process.env.CI) {
+    if (this.quiet || this.json || !process.stderr.columns || !colorAllowed(this.stderrIsTTY)) {
       return { update() {}, stop() {} };
     }
     const { default: ora } = await import('ora');
@@ -85,6 +85,12 @@ export class Output {
   paint(text: string, ansi: number): string {
     return this.color ? `\u001b[${ansi}m${text}\u001b[0m` : text;
   }
+}
+
+/** Colour and spinners only for a person at a terminal: never under NO_COLOR, CI, TERM=dumb or off a TTY. */
+function colorAllowed(tty: boolean): boolean {
+  const env = process.env;
+  return tty && !env.NO_COLOR && !env.CI && env.TERM !== 'dumb';
 }
 
 /**

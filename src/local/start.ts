@@ -67,14 +67,23 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   const config = ctx.config();
   const s = config.settings;
   const prefix = requireSetting(config, 'prefix');
-  const endpointName = s.endpointName.value ?? DEFAULT_ENDPOINT_NAME;
+  const served = localEndpointOf(config);
+  // A flag or variable names this endpoint; a fleet's own endpointName only when the fleet points at mme local.
+  const chosenName = s.endpointName.origin.kind === 'flag' || s.endpointName.origin.kind === 'env' || served ? s.endpointName.value : undefined;
+  const endpointName = chosenName ?? DEFAULT_ENDPOINT_NAME;
   const variant = s.variant.value ?? 'AllTraffic';
   const memoryBudget = size(opts.memory, '--memory');
   const diskBudget = size(opts.disk, '--disk');
   const waitLimitMs = duration(opts.waitLimit, '--wait-limit', { maxMs: 3_600_000 });
   const loadLimitMs = duration(opts.loadLimit, '--load-limit', { maxMs: 3_600_000 });
   const host = opts.host;
-  const port = opts.port !== undefined ? wholeNumber(opts.port, '--port', 0, 65535) : fleetPort(s.endpointUrl.value) ?? DEFAULT_PORT;
+  const port = opts.port !== undefined ? wholeNumber(opts.port, '--port', 0, 65535) : (served?.port ?? DEFAULT_PORT);
+  if (!served && s.endpointUrl.value && isLoopback(s.endpointUrl.value) && opts.port === undefined) {
+    ctx.out.info(
+      `mme local: ${describeOrigin(s.endpointUrl.origin, 'endpointUrl')} points at ${new URL(s.endpointUrl.value).host}, which serves the fleet's S3 prefix too, so it is ` +
+        `not taken as this endpoint: serving on port ${port} as ${endpointName} (pass --port / --endpoint-name to choose).`,
+    );
+  }
   const workers = opts.workers !== undefined ? wholeNumber(opts.workers, '--workers', 0, 64) : Math.max(1, Math.min(4, os.availableParallelism() - 1));
   // Loads always run on their own threads (the event loop never unpacks or compiles): two at a time on a larger
   // machine, one on two cores.
@@ -268,10 +277,16 @@ function pointsAtUs(url: string, host: string, port: number): boolean {
   return Number(u.port || (u.protocol === 'https:' ? 443 : 80)) === port;
 }
 
-/** The fleet's endpointUrl port, when that URL is this machine: `mme local` then serves where the fleet looks. */
-function fleetPort(endpointUrl: string | undefined): number | undefined {
-  if (!endpointUrl || !isLoopback(endpointUrl)) return undefined;
-  const u = new URL(endpointUrl);
+/**
+ * The fleet's endpointUrl, when it is an `mme local` endpoint: http on this machine, with the models somewhere that
+ * URL does not serve (a file:// prefix, or S3 sent elsewhere by AWS_ENDPOINT_URL_S3). A loopback URL that also
+ * serves the fleet's S3 prefix is an emulator such as moto, whose port `mme local` must not take.
+ */
+function localEndpointOf(config: ResolvedConfig): { port: number } | undefined {
+  const url = config.settings.endpointUrl.value;
+  if (!url || !isLoopback(url)) return undefined;
+  const u = new URL(url);
   if (u.protocol !== 'http:') return undefined;
-  return u.port ? Number(u.port) : 80;
+  const modelsElsewhere = config.settings.prefix.value?.startsWith('file://') || Boolean(process.env.AWS_ENDPOINT_URL_S3);
+  return modelsElsewhere ? { port: u.port ? Number(u.port) : 80 } : undefined;
 }

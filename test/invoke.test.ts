@@ -191,7 +191,7 @@ describe('mme invoke against moto', { skip: skipWithoutMoto }, () => {
       [['invoke', '--target', 'a.tar.gz', '--target', 'a.tar.gz', '--body', '1', '--repeat', '3'], /target a\.tar\.gz is given twice/],
       [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--custom-attributes', 'caf\u00e9'], /--custom-attributes "café" has characters InvokeEndpoint does not accept/],
       [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--custom-attributes', 'x'.repeat(1025)], /--custom-attributes must be 1 to 1024 characters/],
-      [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--wait-ready', '-1'], /--wait-ready "-1" is not a number from 0 to 3600/],
+      [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--wait-ready', '-1'], /--wait-ready "-1" is not a duration between 0ms and 1h/],
       [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--inference-id', ' x'], /--inference-id " x" has characters/],
     ];
     for (const [args, pattern, extraEnv, input] of cases) {

@@ -1,5 +1,6 @@
 import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
+import { duration, wholeNumber } from '../util/units.js';
 import { collect, defineCommand, type Context } from './command.js';
 
 
@@ -21,10 +22,10 @@ export default defineCommand({
       .option('--variant-target <variant>', 'send the request to this production variant (TargetVariant)')
       .option('--inference-id <id>', 'an id recorded with the request in data capture')
       .option('--out <file>', 'write the response body to a file (atomically) instead of stdout')
-      .option('--wait-ready <seconds>', 'keep retrying while the model is still loading (ModelNotReadyException), up to this long', '120')
+      .option('--wait-ready <duration>', 'keep retrying while the model is still loading (ModelNotReadyException), up to this long: 120s, 5m, 0 to fail at once', '120s')
       .option('--repeat <n>', 'load run: send n requests and print a latency report')
       .option('--concurrency <n>', `load run: requests in flight at once (1-${MAX_CONCURRENCY})`, '1')
-      .option('--duration <seconds>', 'load run: stop starting requests after this long'),
+      .option('--duration <duration>', 'load run: stop starting requests after this long: 60s, 5m (a bare number is seconds)'),
   examples: [
     "mme invoke --target m37.tar.gz --body '0.5,1.2,3.4'",
     'mme invoke --target v2/m37.tar.gz --body-file rows.csv --accept application/json --out scores.json',
@@ -37,11 +38,12 @@ export default defineCommand({
       import('../invoke/request.js'),
       import('../invoke/targets.js'),
     ]);
-    const waitReadySeconds = number(opts.waitReady, '--wait-ready', 0, 3600, false);
-    const repeat = opts.repeat === undefined ? undefined : number(opts.repeat, '--repeat', 1, 10_000_000, true);
-    const duration = opts.duration === undefined ? undefined : number(opts.duration, '--duration', 0.001, 86_400, false);
-    const concurrency = number(opts.concurrency, '--concurrency', 1, MAX_CONCURRENCY, true);
-    const load = repeat !== undefined || duration !== undefined;
+    const waitReadyMs = duration(opts.waitReady, '--wait-ready', { minMs: 0, maxMs: 3_600_000 });
+    const waitReadySeconds = waitReadyMs / 1000;
+    const repeat = opts.repeat === undefined ? undefined : wholeNumber(opts.repeat, '--repeat', 1, 10_000_000);
+    const durationMs = opts.duration === undefined ? undefined : duration(opts.duration, '--duration', { maxMs: 86_400_000 });
+    const concurrency = wholeNumber(opts.concurrency, '--concurrency', 1, MAX_CONCURRENCY);
+    const load = repeat !== undefined || durationMs !== undefined;
     if (!load && concurrency !== 1) throw usageError('--concurrency applies to load runs only.', 'Add --repeat N or --duration S.');
     if (!load && opts.targetsFile !== undefined) throw usageError('--targets-file applies to load runs only.', 'Add --repeat N or --duration S, or call one --target.');
     if (load && opts.out !== undefined) throw usageError('--out writes one response body; a load run prints a latency report instead.', 'Drop --out, or drop --repeat/--duration.');
@@ -66,7 +68,7 @@ export default defineCommand({
 
     const { clientSettings, runtimeClient } = await import('../aws/clients.js');
     const client = await runtimeClient(clientSettings(config));
-    const waitReady = { waitReadyMs: waitReadySeconds * 1000 };
+    const waitReady = { waitReadyMs };
     const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, prefix: config.settings.prefix.value, waitReadySeconds };
 
     if (load) {
@@ -81,7 +83,7 @@ export default defineCommand({
         request,
         targets,
         repeat,
-        durationMs: duration === undefined ? undefined : duration * 1000,
+        durationMs,
         concurrency,
         signal: ctx.signal,
         waitReady: {
@@ -205,13 +207,4 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function number(raw: unknown, flag: string, min: number, max: number, integer: boolean): number {
-  const text = String(raw).trim();
-  const n = Number(text);
-  if (text === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    throw usageError(`${flag} "${text}" is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`, `E.g. ${flag} ${integer ? Math.max(min, Math.min(max, 10)) : Math.max(min, Math.min(max, 30))}.`);
-  }
-  return n;
 }

@@ -67,7 +67,7 @@ export default defineCommand({
     const { clientSettings, runtimeClient } = await import('../aws/clients.js');
     const client = await runtimeClient(clientSettings(config));
     const waitReady = { waitReadyMs: waitReadySeconds * 1000 };
-    const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, prefix: config.settings.prefix.value, waitReadySeconds };
+    const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, profile: config.settings.profile.value, prefix: config.settings.prefix.value, waitReadySeconds };
 
     if (load) {
       const [{ runLoad }, { loadReportJson, renderLoadReport }, { explainInvokeFailure }] = await Promise.all([

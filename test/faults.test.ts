@@ -143,6 +143,24 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     assert.deepEqual(await keys(), []);
   });
 
+  test('a file modified during the push is caught by hashing the bytes sent: nothing written, no parts (exit 1)', async () => {
+    // lib-storage reads 8 parts ahead and then waits for CreateMultipartUpload: hold that, change a later byte, let go.
+    const file = artifactOf(path.join(work, 'moving.tar.gz'), 80 * 1024 * 1024);
+    proxy.setMode({ kind: 'hold', match: /^POST \S*\?uploads/, count: 1 });
+    const held = proxy.next('held');
+    const run = mme(['push', file, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
+    await held;
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('tampered'), 0, 8, 78 * 1024 * 1024);
+    fs.closeSync(fd);
+    proxy.release();
+    const r = await run;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(oneLine(r), /moving\.tar\.gz: the file changed while it was being pushed: .*its multipart upload was aborted; nothing was written/);
+    assert.deepEqual(await uploads(), []);
+    assert.deepEqual(await keys(), []);
+  });
+
   test('CompleteMultipartUpload keeps the overwrite guard: a push that finishes second is refused (exit 5)', async () => {
     // The first push is held at its complete while a second push of the same name finishes; then it is let go.
     proxy.setMode({ kind: 'hold', match: /^POST \S*uploadId=/, count: 1 });

@@ -46,6 +46,8 @@ export default defineCommand({
     if (!load && opts.targetsFile !== undefined) throw usageError('--targets-file applies to load runs only.', 'Add --repeat N or --duration S, or call one --target.');
     if (load && opts.out !== undefined) throw usageError('--out writes one response body; a load run prints a latency report instead.', 'Drop --out, or drop --repeat/--duration.');
 
+    const outTarget = opts.out === undefined ? undefined
+      : await (await import('../store/output-path.js')).checkOutputPath(opts.out as string, '--out', opts.bodyFile !== undefined ? [opts.bodyFile as string] : []);
     const targets = await resolveTargets((opts.target as string[] | undefined) ?? [], opts.targetsFile as string | undefined);
     if (!load && targets.length > 1) throw usageError(`one call takes one --target (${targets.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
 
@@ -146,12 +148,8 @@ export default defineCommand({
     };
     const out = opts.out as string | undefined;
     if (out !== undefined) {
-      const [{ writeAtomically }, fs] = await Promise.all([import('../store/atomic.js'), import('node:fs/promises')]);
-      try {
-        await writeAtomically(out, (tmp) => fs.writeFile(tmp, result.body));
-      } catch (e) {
-        throw new MmeError(`cannot write --out ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, ExitCode.failed, 'Check that the folder is writable.');
-      }
+      const [{ writeOutput }, fs] = await Promise.all([import('../store/output-path.js'), import('node:fs/promises')]);
+      await writeOutput(outTarget!, (file) => fs.writeFile(file, result.body));
     }
     const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}` +
       `${meta.invokedProductionVariant ? ` via ${meta.invokedProductionVariant}` : ''} in ${latencyMs.toFixed(1)} ms` +

@@ -82,6 +82,7 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
     since = parseDuration(flags.since);
     if (since === undefined) throw usageError(`--since "${flags.since}" is not a duration.`, 'Use a number with a unit, e.g. --since 90m, 3h, 2d or 1w.');
     if (since < 60 || since % 60 !== 0) throw usageError(`--since ${flags.since} is not a whole number of minutes.`, 'CloudWatch keeps one datapoint per minute: use e.g. --since 5m.');
+    if (!(since <= RETENTION_DAYS * DAY)) throw usageError(`--since ${flags.since} reaches back further than the ${RETENTION_DAYS} days (15 months) CloudWatch keeps metrics.`, 'Use e.g. --since 2w or --since 90d.');
   }
   const end = flags.end !== undefined ? parseTime(flags.end, '--end', now) : now;
   const start = flags.start !== undefined

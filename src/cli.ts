@@ -16,6 +16,8 @@ function addGlobalOptions(program: Command): void {
     .option('--region <region>', 'AWS region (env AWS_REGION)')
     .option('--profile <profile>', 'AWS profile (env AWS_PROFILE)')
     .option('--endpoint-url <url>', 'service URL override: moto, LocalStack, mme local (env AWS_ENDPOINT_URL)')
+    .option('--connect-timeout <duration>', 'limit on connecting to AWS, e.g. 10s (env MME_CONNECT_TIMEOUT; default 10s)')
+    .option('--request-timeout <duration>', 'an AWS request silent this long fails, e.g. 60s (env MME_REQUEST_TIMEOUT; default 60s)')
     .option('--json', 'print one JSON document on stdout')
     .option('-q, --quiet', 'print only data and errors')
     .option('--debug', 'show stack traces and SDK details on errors')
@@ -64,17 +66,28 @@ export async function main(argv: string[]): Promise<void> {
     // Config (and zod) load only once a command runs: `mme --help` and `--version` stay fast.
     const { makeContext } = await import('./commands/context.js');
     const ctx = await makeContext(out, opts, controller.signal);
-    const interrupt = () => {
-      if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    let caught: string | undefined;
+    const interrupt = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) {
+        // The second signal: the user wants out now, cleanup or not.
+        out.error(new MmeError(`interrupted again (${signal}); exiting without waiting for cleanup.`, ExitCode.interrupted));
+        process.exit(ExitCode.interrupted);
+      }
+      caught = signal;
       controller.abort();
     };
     process.on('SIGINT', interrupt);
     process.on('SIGTERM', interrupt);
+    const interrupted = () => new MmeError(`interrupted (${caught ?? 'signal'}).`, ExitCode.interrupted);
     try {
       exitCode = (await spec.run(ctx, args, opts)) ?? ExitCode.ok;
-      if (controller.signal.aborted && spec.name !== 'local') exitCode = ExitCode.interrupted;
+      if (controller.signal.aborted && spec.name !== 'local') {
+        // One line, and under --json one document, unless the command had already printed its result.
+        exitCode = out.resultWritten ? ExitCode.interrupted : out.error(interrupted());
+      }
     } catch (err) {
-      exitCode = controller.signal.aborted ? ExitCode.interrupted : out.error(err);
+      const own = err instanceof MmeError && err.exitCode === ExitCode.interrupted;
+      exitCode = controller.signal.aborted ? out.error(own ? err : interrupted()) : out.error(err);
     }
   };
 

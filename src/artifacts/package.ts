@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../output/errors.js';
-import { writeAtomically } from '../store/atomic.js';
+import { checkOutputPath, writeOutput, type OutputTarget } from '../store/output-path.js';
 import { isGzip } from './bytes.js';
 import { gzipParallel } from './gzip.js';
 import { detectLayout, type Layout } from './layout.js';
@@ -21,7 +21,8 @@ export interface PackageResult {
  * Turns a model folder (or one file) into an MME artifact: files at the archive root, reproducible bytes.
  * The output is written through a temp file, so a failed run leaves nothing behind.
  */
-export async function packageModel(input: string, target: string): Promise<PackageResult> {
+export async function packageModel(input: string, output: string | OutputTarget): Promise<PackageResult> {
+  const target = typeof output === 'string' ? await checkOutputPath(output, '-o', [input]) : output;
   // `mme package` has checked that the input exists and that the target is not inside it.
   const source = path.resolve(input);
   const stat = await fsp.lstat(source);
@@ -33,7 +34,7 @@ export async function packageModel(input: string, target: string): Promise<Packa
   const mtime = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? 0) * 1000);
   const hash = crypto.createHash('sha256');
   let size = 0;
-  await writeAtomically(target, async (tmp) => {
+  await writeOutput(target, async (tmp) => {
     const out = await fsp.open(tmp, 'w');
     try {
       for await (const piece of gzipParallel(tarStream(entries, mtime))) {
@@ -45,7 +46,7 @@ export async function packageModel(input: string, target: string): Promise<Packa
       await out.close();
     }
   });
-  return { path: target, size, sha256: hash.digest('hex'), files: entries.filter((e) => e.type === 'File').map((e) => e.path), layout };
+  return { path: target.path, size, sha256: hash.digest('hex'), files: entries.filter((e) => e.type === 'File').map((e) => e.path), layout };
 }
 
 /** Every entry under `root`, sorted by path, with links and special files checked. */

@@ -48,6 +48,8 @@ export default defineCommand({
     if (!load && opts.targetsFile !== undefined) throw usageError('--targets-file applies to load runs only.', 'Add --repeat N or --duration S, or call one --target.');
     if (load && opts.out !== undefined) throw usageError('--out writes one response body; a load run prints a latency report instead.', 'Drop --out, or drop --repeat/--duration.');
 
+    const outTarget = opts.out === undefined ? undefined
+      : await (await import('../store/output-path.js')).checkOutputPath(opts.out, '--out', opts.bodyFile !== undefined ? [opts.bodyFile] : []);
     const targets = await resolveTargets(opts.target ?? [], opts.targetsFile);
     if (!load && targets.length > 1) throw usageError(`one call takes one --target (${targets.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
 
@@ -69,7 +71,7 @@ export default defineCommand({
     const { clientSettings, runtimeClient } = await import('../aws/clients.js');
     const client = await runtimeClient(clientSettings(config));
     const waitReady = { waitReadyMs };
-    const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, prefix: config.settings.prefix.value, waitReadySeconds };
+    const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, profile: config.settings.profile.value, prefix: config.settings.prefix.value, waitReadySeconds };
 
     if (load) {
       const [{ runLoad }, { loadReportJson, renderLoadReport }, { explainInvokeFailure }] = await Promise.all([
@@ -148,12 +150,8 @@ export default defineCommand({
     };
     const out = opts.out;
     if (out !== undefined) {
-      const [{ writeAtomically }, fs] = await Promise.all([import('../store/atomic.js'), import('node:fs/promises')]);
-      try {
-        await writeAtomically(out, (tmp) => fs.writeFile(tmp, result.body));
-      } catch (e) {
-        throw new MmeError(`cannot write --out ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, ExitCode.failed, 'Check that the folder is writable.');
-      }
+      const [{ writeOutput }, fs] = await Promise.all([import('../store/output-path.js'), import('node:fs/promises')]);
+      await writeOutput(outTarget!, (file) => fs.writeFile(file, result.body));
     }
     const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}` +
       `${meta.invokedProductionVariant ? ` via ${meta.invokedProductionVariant}` : ''} in ${latencyMs.toFixed(1)} ms` +

@@ -21,7 +21,7 @@ export default defineCommand({
   async run(ctx, _args, opts) {
     const { fleetStore } = await import('./fleet-store.js');
     const store = await fleetStore(ctx);
-    const models = (await store.list()).sort(sorters[opts.sort]);
+    const models = (await store.list({ onSkip: (name, why) => ctx.out.warn(`skipped ${JSON.stringify(name)}: ${why}.`) })).sort(sorters[opts.sort]);
     if (opts.long) {
       const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true }));
       heads.forEach((h, i) => (models[i].sha256 = h?.sha256));

@@ -22,7 +22,7 @@ export default defineCommand({
     'mme package examples/merchants/m*/ --out-dir dist/',
   ],
   async run(ctx, [sources], opts) {
-    const [{ packageModel }, fsp] = await Promise.all([import('../artifacts/package.js'), import('node:fs/promises')]);
+    const [{ packageModel }, fsp, { checkOutputPath }] = await Promise.all([import('../artifacts/package.js'), import('node:fs/promises'), import('../store/output-path.js')]);
     const output = opts.output;
     const outDir = opts.outDir;
     if (output !== undefined && outDir !== undefined) throw usageError('-o and --out-dir both say where to write.', 'Use -o FILE for one source, or --out-dir DIR.');
@@ -40,7 +40,9 @@ export default defineCommand({
         if (stat.isDirectory() && (target + path.sep).startsWith(full + path.sep)) {
           throw usageError(`the output ${target} is inside the folder being packaged (${source}).`, outDir !== undefined ? 'Give an --out-dir outside the model folders.' : 'Write it elsewhere with -o or --out-dir.');
         }
-        return { source, target };
+        // Its own input, a folder or a block device is refused; a character device or pipe is written directly.
+        const checked = await checkOutputPath(output ?? target, output !== undefined ? '-o' : '--out-dir', sources);
+        return { source, target: checked.path, checked };
       }),
     );
     const clash = items.find((it, i) => items.findIndex((o) => o.target === it.target) !== i);
@@ -54,7 +56,7 @@ export default defineCommand({
     type Settled = { source: string; result?: PackageResult; error?: unknown };
     const settled = await mapLimit(items, PACKAGES_IN_FLIGHT, async (it): Promise<Settled> => {
       try {
-        return { source: it.source, result: await packageModel(it.source, it.target) };
+        return { source: it.source, result: await packageModel(it.source, it.checked) };
       } catch (error) {
         return { source: it.source, error: error ?? new Error('unknown failure') };
       } finally {

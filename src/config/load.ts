@@ -4,7 +4,7 @@ import path from 'node:path';
 import { usageError } from '../output/errors.js';
 import type { ConfigFile, configFileSchema } from './schema.js';
 import { settingKeys, settingSources, type SettingKey } from './settings.js';
-import { checkEndpointName, checkEndpointUrl, describeOrigin, normalisePrefix, type Origin } from './validate.js';
+import { checkEndpointName, checkEndpointUrl, checkTimeout, describeOrigin, normalisePrefix, type Origin } from './validate.js';
 
 export const CONFIG_FILE_NAME = 'mme.config.json';
 
@@ -18,6 +18,8 @@ export interface GlobalFlags {
   region?: string;
   profile?: string;
   endpointUrl?: string;
+  connectTimeout?: string;
+  requestTimeout?: string;
 }
 
 export interface Setting {
@@ -131,6 +133,8 @@ const flagNames: Record<SettingKey, keyof GlobalFlags> = {
   region: 'region',
   profile: 'profile',
   endpointUrl: 'endpointUrl',
+  connectTimeout: 'connectTimeout',
+  requestTimeout: 'requestTimeout',
 };
 
 /** Resolves one fleet's settings: flags > environment > config file > defaults, each value with its origin. */
@@ -144,7 +148,7 @@ export function resolveFleet(
   const settings = {} as Record<SettingKey, Setting>;
   for (const key of settingKeys) {
     const src = settingSources[key];
-    let setting: Setting = { value: key === 'variant' ? 'AllTraffic' : undefined, origin: { kind: 'default' } };
+    let setting: Setting = { value: src.default, origin: { kind: 'default' } };
     const flagValue = flags[flagNames[key]];
     const envName = src.env.find((name) => env[name]);
     if (flagValue !== undefined) setting = { value: flagValue, origin: { kind: 'flag', where: src.flag } };
@@ -165,6 +169,9 @@ function check(key: SettingKey, s: Setting): string | undefined {
       return checkEndpointName(s.value, s.origin);
     case 'endpointUrl':
       return checkEndpointUrl(s.value, s.origin);
+    case 'connectTimeout':
+    case 'requestTimeout':
+      return checkTimeout(key, s.value, s.origin);
     default:
       return s.value;
   }

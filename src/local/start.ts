@@ -241,7 +241,7 @@ function defaultCacheDir(endpointName: string): string {
  * anything. And one server per folder: a second one would delete the first one's models.
  */
 async function claimCacheDir(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true });
+  await fsp.mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => { throw usageError(`--cache-dir ${dir} cannot be used as a folder (${e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'it, or a parent, is a file or device' : e.code}).`, 'Give a new or empty folder, or leave --cache-dir out.'); });
   const entries = await fsp.readdir(dir);
   if (entries.length && !entries.includes(MARKER)) {
     throw usageError(`--cache-dir ${dir} is not empty and is not an mme local cache (it would be emptied).`, 'Give a new or empty folder, or leave --cache-dir out.');

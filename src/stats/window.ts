@@ -69,9 +69,11 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
   }
   let since: number | undefined;
   if (flags.since !== undefined) {
-    // Longer than CloudWatch's retention is refused here, before any date arithmetic can overflow.
-    since = duration(flags.since, '--since', { minMs: 60_000, maxMs: RETENTION_DAYS * DAY * 1000 }) / 1000;
-    if (since % 60 !== 0) throw usageError(`--since ${flags.since} is not a whole number of minutes.`, 'CloudWatch keeps one datapoint per minute: use e.g. --since 5m.');
+    since = (parseDurationMs(flags.since) ?? Number.NaN) / 1000;
+    if (Number.isNaN(since)) throw usageError(`--since "${flags.since}" is not a duration.`, 'Use a number with a unit, e.g. --since 90m, 3h, 2d or 1w.');
+    if (since < 60 || since % 60 !== 0) throw usageError(`--since ${flags.since} is not a whole number of minutes.`, 'CloudWatch keeps one datapoint per minute: use e.g. --since 5m.');
+    // Refused before any date arithmetic can overflow.
+    if (!(since <= RETENTION_DAYS * DAY)) throw usageError(`--since ${flags.since} reaches back further than the ${RETENTION_DAYS} days (15 months) CloudWatch keeps metrics.`, 'Use e.g. --since 2w or --since 90d.');
   }
   const end = flags.end !== undefined ? parseTime(flags.end, '--end', now) : now;
   const start = flags.start !== undefined

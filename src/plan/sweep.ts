@@ -1,0 +1,96 @@
+/**
+ * Runs many simulations of one trace: in this thread for small jobs, else spread over worker threads that share the
+ * trace's memory (SharedArrayBuffers: nothing is copied, whatever the number of threads).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { simulate, type SimConfig, type SimResult, type Trace } from './simulate.js';
+
+/** The settings every simulation of a sweep shares. */
+export type SharedConfig = Omit<SimConfig, 'instances' | 'vcpus' | 'memoryBytes' | 'exclude'>;
+
+export interface SimCandidate {
+  instances: number;
+  vcpus: number;
+  memoryBytes: number;
+}
+
+/**
+ * One job: candidates simulated in order with the models of `exclude` left out. With `until`, the job stops at the
+ * first candidate whose result satisfies it (the hybrid search: candidates come cheapest first).
+ */
+export interface SweepTask {
+  candidates: SimCandidate[];
+  exclude?: Uint8Array;
+  until?: { minHitRatio: number; maxWaitP99Ms: number };
+}
+
+export type TaskResult = (SimResult | null)[];
+
+export function runTask(trace: Trace, shared: SharedConfig, task: SweepTask): TaskResult {
+  const out: TaskResult = task.candidates.map(() => null);
+  for (let i = 0; i < task.candidates.length; i++) {
+    const r = simulate(trace, { ...shared, ...task.candidates[i], exclude: task.exclude });
+    out[i] = r;
+    if (task.until && meets(r, task.until.minHitRatio, task.until.maxWaitP99Ms)) break;
+  }
+  return out;
+}
+
+export function meets(r: SimResult, minHitRatio: number, maxWaitP99Ms: number): boolean {
+  return r.failed === 0 && (r.requests === 0 ? 1 : r.hits / r.requests) >= minHitRatio && r.waitP99Ms <= maxWaitP99Ms;
+}
+
+/** Below this many simulated requests in all, threads cost more to start than they save. */
+const INLINE_WORK = 4_000_000;
+
+export async function runSweep(trace: Trace, shared: SharedConfig, tasks: SweepTask[], threads = os.availableParallelism()): Promise<TaskResult[]> {
+  const work = trace.length * tasks.reduce((s, t) => s + t.candidates.length, 0);
+  const workers = Math.min(threads, tasks.length);
+  if (workers <= 1 || work < INLINE_WORK || !(trace.times.buffer instanceof SharedArrayBuffer)) return tasks.map((t) => runTask(trace, shared, t));
+
+  const results: TaskResult[] = new Array(tasks.length);
+  // Biggest jobs first, so that no thread is left with a long one at the end.
+  const order = tasks.map((t, i) => i).sort((a, b) => tasks[b].candidates.length - tasks[a].candidates.length);
+  let next = 0;
+  const script = workerScript();
+  await Promise.all(
+    Array.from({ length: workers }, () =>
+      new Promise<void>((resolve, reject) => {
+        const worker = new Worker(script, {
+          name: 'mme-plan-sweep',
+          workerData: { times: trace.times, models: trace.models, length: trace.length, durationMs: trace.durationMs, shared },
+        });
+        const send = () => {
+          if (next >= order.length) {
+            void worker.terminate();
+            return resolve();
+          }
+          const i = order[next++];
+          worker.postMessage({ i, task: tasks[i] });
+        };
+        worker.on('message', (m: { i: number; result: TaskResult }) => {
+          results[m.i] = m.result;
+          send();
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => (code === 0 || next >= order.length ? resolve() : reject(new Error(`a simulation thread exited with code ${code}`))));
+        send();
+      }),
+    ),
+  );
+  return results;
+}
+
+/** dist/sweep.worker.js beside the bundle (this module may sit in dist/chunks/), or the .ts file under tsx. */
+function workerScript(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return new URL('./sweep.worker.ts', here);
+  for (const rel of ['./sweep.worker.js', '../sweep.worker.js']) {
+    const url = new URL(rel, here);
+    if (fs.existsSync(fileURLToPath(url))) return url;
+  }
+  throw new Error('sweep.worker.js not found next to the bundle; rebuild with `npm run build`.');
+}

@@ -59,8 +59,11 @@ export function renderReport(r: PlanResult, tty: boolean): string {
         `${pct(h.mme.hitRatio)} hits) = ${money(h.monthlyCost)}/month`,
     );
   } else lines.push('  hybrid:        no split meets the targets');
-  const bestName = { dedicated: 'all dedicated', mme: 'one MME', hybrid: `hybrid (top ${s.hybrid?.k} dedicated)` }[rec.best];
-  lines.push(`  cheapest shape meeting the targets: ${bestName}, saving ${money(rec.savingsVsDedicated)}/month against all dedicated`);
+  if (rec.best === 'dedicated') lines.push('  cheapest shape meeting the targets: all dedicated (no MME shape meets them)');
+  else {
+    const bestName = rec.best === 'mme' ? 'one MME' : `hybrid (top ${s.hybrid?.k} dedicated)`;
+    lines.push(`  cheapest shape meeting the targets: ${bestName}, saving ${money(rec.savingsVsDedicated)}/month against all dedicated`);
+  }
   return lines.join('\n');
 }
 

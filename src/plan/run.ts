@@ -25,7 +25,8 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{ result: PlanResult; svg?: { file: string; text: string } }> {
-  const f = (name: string) => str(flags[name]);
+  // Commander hands options over camel-cased (--target-hit → targetHit).
+  const f = (name: string) => str(flags[name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())]);
   if (f('traffic') === undefined && f('tiers') === undefined) {
     throw usageError('no traffic given.', "Pass --traffic FILE (weights or a request log) or --tiers '5:80%,50:19%,15:1%' with --rate 3000/min.");
   }

@@ -75,7 +75,7 @@ export interface PlanResult {
   assumptions: typeof DEFAULT_TIMING & { overhead: string; hoursPerMonth: number; priceSource: string[]; routing: string };
   targets: { hitRatio: number; waitP99Ms: number };
   candidates: CandidateResult[];
-  memoryCurve: { memoryBytes: number; hitRatio: number; unloads: number }[];
+  memoryCurve: { memoryBytes: number; hitRatio: number }[];
   /** The least memory on one instance that reaches the hit-ratio target (null: not even the whole fleet's size). */
   workingSetBytes: number | null;
   recommendation: Recommendation;
@@ -137,16 +137,17 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
 
   // The memory curve: one instance, exact LRU, budgets from the largest model to the whole fleet.
   const budgets = curveBudgets(largest, totalBytes);
-  const tasks: SweepTask[] = [
-    { candidates: candidates.map(sim) },
-    { candidates: budgets.map((memoryBytes) => ({ instances: 1, vcpus: 1, memoryBytes })) },
-  ];
+  // One job per candidate (so that threads share them out), one for the curve, one per K of the hybrid.
+  const tasks: SweepTask[] = [{ candidates: [], curve: budgets }, ...candidates.map((c) => ({ candidates: [sim(c)] }))];
   for (let k = 1; k <= maxK; k++) {
     const exclude = new Uint8Array(n);
     for (let j = 0; j < k; j++) exclude[ranked[j]] = 1;
     tasks.push({ candidates: byCost.map(sim), exclude, until });
   }
-  const [main, curve, ...hybrids] = await runSweep(trace, shared, tasks, input.threads);
+  const done = await runSweep(trace, shared, tasks, input.threads);
+  const curve = done[0].curve!;
+  const main = done.slice(1, 1 + candidates.length).map((d) => d.sims[0]);
+  const hybrids = done.slice(1 + candidates.length).map((d) => d.sims);
 
   const hours = trace.durationMs / 3_600_000;
   const result = (c: { t: InstanceType; count: number }, r: SimResult): CandidateResult => ({
@@ -174,10 +175,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
   });
   const results = candidates.map((c, i) => result(c, main[i]!));
 
-  const memoryCurve = budgets.map((memoryBytes, i) => {
-    const r = curve[i]!;
-    return { memoryBytes, hitRatio: r.requests ? r.hits / r.requests : 1, unloads: r.unloads };
-  });
+  const memoryCurve = budgets.map((memoryBytes, i) => ({ memoryBytes, hitRatio: curve.requests ? curve.hits[i] / curve.requests : 1 }));
   const fit = memoryCurve.find((p) => p.hitRatio >= input.targetHit);
 
   // Dedicated endpoints: at least the minimum count, more when one model's traffic needs it (workers at most 70% busy).

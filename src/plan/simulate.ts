@@ -240,13 +240,14 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
       if (used[inst] > maxMemory) maxMemory = used[inst];
     }
 
-    // A worker serves it once the model is ready.
+    // A worker's time is booked in arrival order (first free worker, from the arrival on); a request whose model
+    // is still loading waits for the load too, without holding the worker meanwhile (the load runs beside it).
     const w = firstWorker(inst);
     let start = freeAt[w];
     if (start < t) start = t;
-    if (start < ready) start = ready;
     freeAt[w] = start + serviceMs;
     busyMs += serviceMs;
+    if (start < ready) start = ready;
     const wait = start - t;
     waitSum += wait;
     if (wait > waitMax) waitMax = wait;
@@ -294,4 +295,55 @@ function quantile(hist: Float64Array, total: number, q: number): number {
     if (seen >= want) return b === 0 ? 0 : HIST_BASE_MS * Math.exp(b * HIST_LOG_STEP);
   }
   return Infinity;
+}
+
+/**
+ * The hit ratio of one instance at each memory budget, in one pass (Mattson's stack algorithm with sizes): under LRU
+ * the models in memory are always the most recent ones whose sizes add up to at most the budget, so a request hits
+ * a budget C exactly when its model plus every distinct model used since its last request take at most C bytes.
+ * Those bytes are a range sum over "last use" positions, kept in a Fenwick tree (float32: sizes only need to be
+ * close for a curve). Hits are decided by order alone, as in a log replay; budgets must be at least the largest model.
+ */
+export function lruCurve(trace: Trace, modelBytes: Float64Array, budgets: number[], exclude?: Uint8Array): { requests: number; hits: number[] } {
+  const len = trace.length;
+  const models = trace.models;
+  const tree = new Float32Array(len + 1);
+  const last = new Int32Array(modelBytes.length).fill(-1);
+  const sorted = [...budgets].sort((a, b) => a - b);
+  const counts = new Float64Array(sorted.length + 1);
+  const add = (pos: number, v: number) => {
+    for (let i = pos + 1; i <= len; i += i & -i) tree[i] += v;
+  };
+  const prefix = (pos: number) => {
+    let s = 0;
+    for (let i = pos; i > 0; i -= i & -i) s += tree[i];
+    return s;
+  };
+  let requests = 0;
+  for (let r = 0; r < len; r++) {
+    const m = models[r];
+    if (exclude !== undefined && exclude[m] === 1) continue;
+    requests++;
+    const size = modelBytes[m];
+    const prev = last[m];
+    if (prev >= 0) {
+      const d = prefix(r) - prefix(prev + 1) + size;
+      // The first budget that holds d: it and every larger one hit.
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid] >= d * (1 - 1e-6)) hi = mid;
+        else lo = mid + 1;
+      }
+      counts[lo]++;
+      add(prev, -size);
+    }
+    add(r, size);
+    last[m] = r;
+  }
+  const hitsSorted: number[] = [];
+  let acc = 0;
+  for (let i = 0; i < sorted.length; i++) hitsSorted.push((acc += counts[i]));
+  return { requests, hits: budgets.map((b) => hitsSorted[sorted.indexOf(b)]) };
 }

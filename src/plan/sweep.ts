@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { simulate, type SimConfig, type SimResult, type Trace } from './simulate.js';
+import { lruCurve, simulate, type SimConfig, type SimResult, type Trace } from './simulate.js';
 
 /** The settings every simulation of a sweep shares. */
 export type SharedConfig = Omit<SimConfig, 'instances' | 'vcpus' | 'memoryBytes' | 'exclude'>;
@@ -23,20 +23,26 @@ export interface SimCandidate {
  */
 export interface SweepTask {
   candidates: SimCandidate[];
+  /** Also the one-instance LRU hit counts at these budgets (see lruCurve). */
+  curve?: number[];
   exclude?: Uint8Array;
   until?: { minHitRatio: number; maxWaitP99Ms: number };
 }
 
-export type TaskResult = (SimResult | null)[];
+export interface TaskResult {
+  /** One per candidate; null for those not run (after `until` was met). */
+  sims: (SimResult | null)[];
+  curve?: { requests: number; hits: number[] };
+}
 
 export function runTask(trace: Trace, shared: SharedConfig, task: SweepTask): TaskResult {
-  const out: TaskResult = task.candidates.map(() => null);
+  const sims: TaskResult['sims'] = task.candidates.map(() => null);
   for (let i = 0; i < task.candidates.length; i++) {
     const r = simulate(trace, { ...shared, ...task.candidates[i], exclude: task.exclude });
-    out[i] = r;
+    sims[i] = r;
     if (task.until && meets(r, task.until.minHitRatio, task.until.maxWaitP99Ms)) break;
   }
-  return out;
+  return { sims, curve: task.curve ? lruCurve(trace, shared.modelBytes, task.curve, task.exclude) : undefined };
 }
 
 export function meets(r: SimResult, minHitRatio: number, maxWaitP99Ms: number): boolean {
@@ -47,19 +53,24 @@ export function meets(r: SimResult, minHitRatio: number, maxWaitP99Ms: number): 
 const INLINE_WORK = 4_000_000;
 
 export async function runSweep(trace: Trace, shared: SharedConfig, tasks: SweepTask[], threads = os.availableParallelism()): Promise<TaskResult[]> {
-  const work = trace.length * tasks.reduce((s, t) => s + t.candidates.length, 0);
+  const weight = (t: SweepTask) => t.candidates.length + (t.curve ? 1 : 0);
+  const work = trace.length * tasks.reduce((s, t) => s + weight(t), 0);
   const workers = Math.min(threads, tasks.length);
   if (workers <= 1 || work < INLINE_WORK || !(trace.times.buffer instanceof SharedArrayBuffer)) return tasks.map((t) => runTask(trace, shared, t));
 
   const results: TaskResult[] = new Array(tasks.length);
   // Biggest jobs first, so that no thread is left with a long one at the end.
-  const order = tasks.map((t, i) => i).sort((a, b) => tasks[b].candidates.length - tasks[a].candidates.length);
+  const order = tasks.map((t, i) => i).sort((a, b) => weight(tasks[b]) - weight(tasks[a]));
   let next = 0;
   const script = workerScript();
   await Promise.all(
     Array.from({ length: workers }, () =>
       new Promise<void>((resolve, reject) => {
-        const worker = new Worker(script, {
+        // Run from source (benchmarks under tsx), the thread registers tsx's loader before loading the .ts file.
+        const fromSource = script.pathname.endsWith('.ts');
+        const entry = fromSource ? `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });` : script;
+        const worker = new Worker(entry, {
+          eval: fromSource,
           name: 'mme-plan-sweep',
           workerData: { times: trace.times, models: trace.models, length: trace.length, durationMs: trace.durationMs, shared },
         });

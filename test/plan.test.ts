@@ -8,6 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseEnv, MME, mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { DEFAULT_TIMING } from '../src/plan/plan.js';
+import { lruCurve, simulate } from '../src/plan/simulate.js';
+import { poissonTrace } from '../src/plan/traffic.js';
 
 const MERCHANTS = path.join(ROOT, 'examples', 'merchants');
 const TIERS = ['--models', 'examples/merchants', '--measure', '--tiers', '5:80%,50:19%,15:1%', '--rate', '3000/min'];
@@ -140,6 +143,22 @@ describe('mme plan: the simulator', () => {
     assert.ok(one.hitRatio > 0.25 && one.hitRatio < 0.4, String(one.hitRatio)); // 3 of 10 equally likely models
     assert.ok(one.unloads > 1000, String(one.unloads));
     assert.ok(four.hitRatio > one.hitRatio + 0.3, `${four.hitRatio} vs ${one.hitRatio}`);
+  });
+});
+
+describe('mme plan: the memory curve (pure logic)', () => {
+  test('the one-pass curve gives the same hits as simulating each budget', () => {
+    const n = 200;
+    const trace = poissonTrace(Array.from({ length: n }, (_, i) => 1 / (i + 1)), { ratePerMs: 1, durationMs: 50_000, seed: 3 });
+    const bytes = new Float64Array(n).map((_, i) => 1000 + ((i * 7919) % 5000));
+    const budgets = [6000, 10_000, 30_000, 100_000, 300_000, 700_000];
+    const curve = lruCurve(trace, bytes, budgets);
+    budgets.forEach((memoryBytes, i) => {
+      const r = simulate(trace, { ...DEFAULT_TIMING, orderOnly: true, instances: 1, vcpus: 1, memoryBytes, modelBytes: bytes });
+      assert.equal(curve.hits[i], r.hits, `budget ${memoryBytes}`);
+      assert.equal(curve.requests, r.requests);
+    });
+    assert.ok(curve.hits[0] < curve.hits[5]);
   });
 });
 

@@ -301,46 +301,69 @@ function quantile(hist: Float64Array, total: number, q: number): number {
  * The hit ratio of one instance at each memory budget, in one pass (Mattson's stack algorithm with sizes): under LRU
  * the models in memory are always the most recent ones whose sizes add up to at most the budget, so a request hits
  * a budget C exactly when its model plus every distinct model used since its last request take at most C bytes.
- * Those bytes are a range sum over "last use" positions, kept in a Fenwick tree (float32: sizes only need to be
- * close for a curve). Hits are decided by order alone, as in a log replay; budgets must be at least the largest model.
+ * Those bytes are a range sum over "last use" positions, kept in a Fenwick tree. Only each model's last use is live,
+ * so positions are renumbered whenever the tree (4 slots per model) is full: it stays small enough to sit in cache.
+ * Hits are decided by order alone, as in a log replay; budgets must be at least the largest model.
  */
 export function lruCurve(trace: Trace, modelBytes: Float64Array, budgets: number[], exclude?: Uint8Array): { requests: number; hits: number[] } {
   const len = trace.length;
   const models = trace.models;
-  const tree = new Float32Array(len + 1);
-  const last = new Int32Array(modelBytes.length).fill(-1);
+  const n = modelBytes.length;
+  const size = Math.max(64, 4 * n);
+  const tree = new Float64Array(size + 1);
+  const last = new Int32Array(n).fill(-1);
+  const owner = new Int32Array(size).fill(-1);
   const sorted = [...budgets].sort((a, b) => a - b);
   const counts = new Float64Array(sorted.length + 1);
   const add = (pos: number, v: number) => {
-    for (let i = pos + 1; i <= len; i += i & -i) tree[i] += v;
+    for (let i = pos + 1; i <= size; i += i & -i) tree[i] += v;
   };
   const prefix = (pos: number) => {
     let s = 0;
     for (let i = pos; i > 0; i -= i & -i) s += tree[i];
     return s;
   };
+  let at = 0;
+  const compact = () => {
+    tree.fill(0);
+    let k = 0;
+    for (let p = 0; p < size; p++) {
+      const m = owner[p];
+      if (m < 0) continue;
+      owner[p] = -1;
+      owner[k] = m;
+      last[m] = k;
+      add(k, modelBytes[m]);
+      k++;
+    }
+    at = k;
+  };
   let requests = 0;
   for (let r = 0; r < len; r++) {
     const m = models[r];
     if (exclude !== undefined && exclude[m] === 1) continue;
     requests++;
-    const size = modelBytes[m];
+    if (at === size) compact();
+    const bytes = modelBytes[m];
     const prev = last[m];
     if (prev >= 0) {
-      const d = prefix(r) - prefix(prev + 1) + size;
+      const d = prefix(at) - prefix(prev + 1) + bytes;
       // The first budget that holds d: it and every larger one hit.
       let lo = 0;
       let hi = sorted.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (sorted[mid] >= d * (1 - 1e-6)) hi = mid;
+        if (sorted[mid] >= d * (1 - 1e-9)) hi = mid;
         else lo = mid + 1;
       }
       counts[lo]++;
-      add(prev, -size);
+      add(prev, -bytes);
+      owner[prev] = -1;
     }
-    add(r, size);
-    last[m] = r;
+    add(at, bytes);
+    owner[at] = m;
+    last[m] = at;
+    at++;
   }
   const hitsSorted: number[] = [];
   let acc = 0;

@@ -283,7 +283,7 @@ function buildTrace(input: PlanInput, index: Map<string, number>): TraceWithInfo
     if (input.ratePerMs === undefined) throw usageError('a weights file needs --rate (e.g. --rate 3000/min) to make arrivals.', 'Add --rate N/min, or give a request log (timestamp,target).');
     const trace = poissonTrace(weights, { ratePerMs: input.ratePerMs, durationMs: input.durationMs, seed: input.seed, profile: input.profile });
     if (!trace.length) throw usageError(`--rate and --duration give no request in the window.`, 'Raise --rate or --duration.');
-    return { ...trace, info: { source: src.from.startsWith('--tiers') ? 'tiers' : 'weights', from: src.from, unknownModels: unknown, unknownRequests: 0 } };
+    return { ...trace, info: { source: src.tiers ? 'tiers' : 'weights', from: src.from, unknownModels: unknown, unknownRequests: 0 } };
   }
   let unknownRequests = 0;
   for (let r = 0; r < src.length; r++) if (map[src.indices[r]] < 0) unknownRequests++;

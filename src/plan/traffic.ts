@@ -13,7 +13,7 @@ import { aliasSampler, seededRandom } from './prng.js';
 import type { Trace } from './simulate.js';
 
 export type TrafficSource =
-  | { kind: 'weights'; from: string; names: string[]; weights: number[] }
+  | { kind: 'weights'; from: string; names: string[]; weights: number[]; tiers?: boolean }
   | { kind: 'log'; from: string; names: string[]; times: Float64Array; indices: Uint32Array; length: number };
 
 /** Reads --traffic FILE: a request log when its first line has a comma or is JSON, else a weights file. */
@@ -120,7 +120,7 @@ export function tiersSource(spec: string, models: string[]): TrafficSource {
       weights.push(t.share / t.count);
     }
   }
-  return { kind: 'weights', from: `--tiers ${spec}`, names, weights };
+  return { kind: 'weights', from: spec, names, weights, tiers: true };
 }
 
 export interface ArrivalOptions {

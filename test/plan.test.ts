@@ -146,6 +146,20 @@ describe('mme plan: the simulator', () => {
   });
 });
 
+describe('mme plan: arrival order', () => {
+  test("--order invoke follows mme invoke's load runs: two equal models alternate, so room for one never hits", async () => {
+    const models = write('two.csv', 'a,100\nb,100\n');
+    const weights = write('two.txt', 'a 1\nb 1\n');
+    const catalog = write('one.json', JSON.stringify([{ type: 'room.one', memoryBytes: 100, vcpus: 1, pricePerHour: 0 }]));
+    const args = ['plan', '--models', models, '--traffic', weights, '--rate', '60/min', '--duration', '1h', '--catalog', catalog, '--types', 'room.one', '--overhead', '0', '--json'];
+    const [invoke, random] = await Promise.all([mme([...args, '--order', 'invoke']), mme(args)]);
+    assert.equal(invoke.code, 0, invoke.stderr);
+    assert.equal(invoke.json.result.candidates[0].hitRatio, 0);
+    const r = random.json.result.candidates[0].hitRatio;
+    assert.ok(r > 0.4 && r < 0.6, String(r));
+  });
+});
+
 describe('mme plan: the memory curve (pure logic)', () => {
   test('the one-pass curve gives the same hits as simulating each budget', () => {
     const n = 200;

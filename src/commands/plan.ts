@@ -26,6 +26,7 @@ export default defineCommand({
       .option('--rate <n/min>', 'request rate for weights and tiers: 3000/min, 50/s, 180000/h')
       .option('--duration <d>', 'span of generated traffic: 1h, 30m, 1d (default 1h)')
       .option('--daily-profile <24 numbers>', 'relative traffic per hour of the day from 00:00 (use with --duration 1d)')
+      .addOption(new Option('--order <order>', 'which model each generated arrival asks for: random (by weight) or invoke (as mme invoke --targets-file sends: each once, then weighted round-robin)').choices(['random', 'invoke']))
       .option('--speed <n>', 'replay a request log n times faster (default 1)')
       .option('--types <list>', 'instance types, comma-separated (default: every type of the catalogue)')
       .option('--counts <list>', 'instance counts, comma-separated (default 1)')

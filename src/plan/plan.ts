@@ -28,6 +28,7 @@ export interface PlanInput {
   ratePerMs?: number;
   durationMs: number;
   profile?: number[];
+  order: 'random' | 'invoke';
   speed: number;
   types: InstanceType[];
   counts: number[];
@@ -281,7 +282,7 @@ function buildTrace(input: PlanInput, index: Map<string, number>): TraceWithInfo
     src.weights.forEach((w, i) => map[i] >= 0 && (weights[map[i]] += w));
     if (!weights.some((w) => w > 0)) throw usageError(`--traffic ${src.from}: none of its models is in the fleet (${input.models.from}).`, 'Name the models as `mme ls` prints them.');
     if (input.ratePerMs === undefined) throw usageError('a weights file needs --rate (e.g. --rate 3000/min) to make arrivals.', 'Add --rate N/min, or give a request log (timestamp,target).');
-    const trace = poissonTrace(weights, { ratePerMs: input.ratePerMs, durationMs: input.durationMs, seed: input.seed, profile: input.profile });
+    const trace = poissonTrace(weights, { ratePerMs: input.ratePerMs, durationMs: input.durationMs, seed: input.seed, profile: input.profile, order: input.order });
     if (!trace.length) throw usageError(`--rate and --duration give no request in the window.`, 'Raise --rate or --duration.');
     return { ...trace, info: { source: src.tiers ? 'tiers' : 'weights', from: src.from, unknownModels: unknown, unknownRequests: 0 } };
   }

@@ -40,6 +40,7 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
   const ratePerMs = f('rate') !== undefined ? units.ratePerMs(f('rate')!, '--rate') : undefined;
   const durationMs = units.durationMs(f('duration') ?? '1h', '--duration');
   const profile = f('daily-profile') !== undefined ? parseProfile(f('daily-profile')!) : undefined;
+  const order = (f('order') ?? 'random') as 'random' | 'invoke';
   const speed = f('speed') !== undefined ? units.positive(f('speed')!, '--speed') : 1;
   const overhead = units.overhead(f('overhead') ?? '1GiB', '--overhead');
   const copies = f('copies') !== undefined ? units.whole(f('copies')!, '--copies', 1, 256) : 1;
@@ -81,6 +82,7 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
     ratePerMs,
     durationMs,
     profile,
+    order,
     speed,
     types,
     counts,

@@ -7,6 +7,7 @@
  *   (divided by `speed`); timestamps are ISO 8601 or epoch seconds/milliseconds;
  * - synthetic tiers (`5:80%,50:19%,15:1%`) over the models in order, as a weights source.
  */
+import { weightedRoundRobin } from '../invoke/load.js';
 import { parseTargets } from '../invoke/targets.js';
 import { usageError } from '../output/errors.js';
 import { aliasSampler, seededRandom } from './prng.js';
@@ -130,12 +131,17 @@ export interface ArrivalOptions {
   seed: number;
   /** 24 relative rates, one per hour of the day (the trace starts at 00:00). */
   profile?: number[];
+  /**
+   * Which model each arrival asks for: `random` (drawn by weight, independently) or `invoke`, the order of
+   * `mme invoke --targets-file` load runs: each model once, then smooth weighted round-robin.
+   */
+  order?: 'random' | 'invoke';
 }
 
 /** Poisson arrivals over weighted models (model index = position in `weights`). */
 export function poissonTrace(weights: ArrayLike<number>, o: ArrivalOptions): Trace {
   const random = seededRandom(o.seed);
-  const pick = aliasSampler(weights, seededRandom(o.seed ^ 0x2545f491));
+  const pick = o.order === 'invoke' ? invokeOrder(weights) : aliasSampler(weights, seededRandom(o.seed ^ 0x2545f491));
   const peak = o.profile ? Math.max(...o.profile) : 1;
   // The profile's mean is the asked rate: arrivals at the peak, thinned hour by hour.
   const mean = o.profile ? o.profile.reduce((s, v) => s + v, 0) / 24 : 1;
@@ -165,6 +171,15 @@ export function poissonTrace(weights: ArrayLike<number>, o: ArrivalOptions): Tra
     n++;
   }
   return { times, models, length: n, durationMs: o.durationMs };
+}
+
+/** The order of `mme invoke`'s load mode over models with these weights (see weightedRoundRobin there). */
+function invokeOrder(weights: ArrayLike<number>): () => number {
+  const targets = Array.from(weights, (weight, i) => ({ name: String(i), weight })).filter((t) => t.weight > 0);
+  const first = targets.map((t) => Number(t.name));
+  const next = weightedRoundRobin(targets);
+  let i = 0;
+  return () => (i < first.length ? first[i++] : Number(next()));
 }
 
 /** "1,1,1,…" (24 numbers ≥ 0, not all 0): relative traffic per hour of the day. */

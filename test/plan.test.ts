@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { baseEnv, MME, mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
 import { DEFAULT_TIMING } from '../src/plan/plan.js';
 import { lruCurve, simulate } from '../src/plan/simulate.js';
@@ -313,6 +314,45 @@ describe('mme plan: checked against mme local', () => {
       await local.exited;
     }
   }
+
+  test("--calibrate sets the load-time model from the endpoint's CloudWatch averages", async () => {
+    const local = await startLocal(['--prefix', prefix, '--endpoint-name', ENDPOINT, '--cache-dir', path.join(work, 'cache-calibrate')]);
+    try {
+      for (const target of NAMES.slice(0, 4).map((n) => `${n}.tar.gz`)) {
+        const res = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, { method: 'POST', headers: { 'Content-Type': 'text/csv', 'X-Amzn-SageMaker-Target-Model': target }, body: '1,2,3,4,5,6,7,8' });
+        assert.equal(res.status, 200, await res.text());
+      }
+      const r = await mme(['plan', '--models', modelsDir, '--measure', '--traffic', logFile, '--types', 'ml.c5.large', '--calibrate', '30m', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const { calibration, assumptions, models } = r.json.result;
+      // The averages, read independently through the CloudWatch API the endpoint speaks (microseconds).
+      const cw = new CloudWatchClient({ endpoint: local.url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+      const mean = async (name: string) => {
+        const now = Date.now();
+        const out = await cw.send(new GetMetricStatisticsCommand({
+          Namespace: 'AWS/SageMaker', MetricName: name, Dimensions: [{ Name: 'EndpointName', Value: ENDPOINT }, { Name: 'VariantName', Value: 'AllTraffic' }],
+          StartTime: new Date(now - 30 * 60_000), EndTime: new Date(now + 60_000), Period: 60, Statistics: ['SampleCount', 'Sum'],
+        }));
+        const t = (out.Datapoints ?? []).reduce((a, d) => ({ n: a.n + (d.SampleCount ?? 0), s: a.s + (d.Sum ?? 0) }), { n: 0, s: 0 });
+        assert.equal(t.n, 4, name);
+        return t.s / t.n / 1000;
+      };
+      try {
+        const [download, load] = [await mean('ModelDownloadingTime'), await mean('ModelLoadingTime')];
+        assert.ok(Math.abs(calibration.downloadMs - download) < 1e-3, `${calibration.downloadMs} vs ${download}`);
+        assert.ok(Math.abs(calibration.loadMs - load) < 1e-3, `${calibration.loadMs} vs ${load}`);
+        const meanBytes = models.totalBytes / models.count;
+        assert.equal(assumptions.downloadFixedMs, 0);
+        assert.ok(Math.abs(assumptions.downloadBytesPerMs - meanBytes / download) / assumptions.downloadBytesPerMs < 1e-6);
+        assert.ok(Math.abs(assumptions.loadBytesPerMs - meanBytes / load) / assumptions.loadBytesPerMs < 1e-6);
+      } finally {
+        cw.destroy();
+      }
+    } finally {
+      local.child.kill('SIGTERM');
+      await local.exited;
+    }
+  });
 
   test('ModelCacheHit measured at three budgets (fits all, between, thrashes) agrees with the prediction within 3 points', async () => {
     // The fleet's total footprint, as the plan measured it.

@@ -35,6 +35,7 @@ export default defineCommand({
       .option('--seed <n>', 'seed of the generated arrivals (default 1)')
       .option('--target-hit <ratio>', 'hit ratio to reach: 0.99 or 99% (default 0.99)')
       .option('--max-p99 <duration>', 'largest added wait p99 (load and queue): 50ms (default 50ms)')
+      .option('--calibrate [since]', "set the load-time model from the fleet's CloudWatch averages (ModelDownloadingTime, ModelLoadingTime) over the last SINCE (default 1d)")
       .option('--model-latency <duration>', "a worker's time per request (default 2ms)")
       .option('--dedicated-type <type>', 'instance type of a dedicated endpoint (default ml.m5.large)')
       .option('--dedicated-count <n>', 'minimum instances of a dedicated endpoint (default 1)')
@@ -60,12 +61,18 @@ export default defineCommand({
       let listing: (() => Promise<{ objects: { name: string; size: number }[]; prefix: string }>) | undefined;
       if (opts.models === undefined) {
         listing = async () => {
+          if (ctx.config().settings.prefix.value === undefined) {
+            throw usageError('no models given and no fleet prefix configured.', 'Pass --models FILE.csv or --models DIR (e.g. --models examples/merchants), or a fleet with --fleet/--prefix.');
+          }
           const { fleetStore } = await import('./fleet-store.js');
           const store = await fleetStore(ctx);
           return { objects: await store.list(), prefix: store.url };
         };
       }
-      const { result, svg } = await planFromFlags(opts as Record<string, string | boolean | undefined>, { listing, signal: ctx.signal, warn: (m) => ctx.out.warn(m) });
+      const { result, svg } = await planFromFlags(opts as Record<string, string | boolean | undefined>, {
+        listing,
+        calibrate: async (since) => (await import('../plan/calibrate.js')).fleetLoadTimes(ctx.config(), since, ctx.signal),
+        signal: ctx.signal, warn: (m) => ctx.out.warn(m) });
       if (svg) {
         await writeSvg(svg.file, svg.text);
         ctx.out.info(`chart written to ${svg.file}`);

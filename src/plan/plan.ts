@@ -80,6 +80,8 @@ export interface PlanResult {
   /** The least memory on one instance that reaches the hit-ratio target (null: not even the whole fleet's size). */
   workingSetBytes: number | null;
   recommendation: Recommendation;
+  /** With --calibrate: the fleet's measured mean download and load times the timing model was set from. */
+  calibration: { endpoint: string; since: string; downloadMs: number | null; loadMs: number | null; meanModelBytes: number } | null;
   hybridSearch: { k: number; type: string | null; count: number | null; monthlyCost: number | null; hitRatio: number | null; waitP99Ms: number | null }[];
 }
 
@@ -250,6 +252,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
       savingsVsDedicated: dedicated.monthlyCost - bestCost,
     },
     hybridSearch,
+    calibration: null,
   };
 }
 

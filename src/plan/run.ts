@@ -17,6 +17,8 @@ export type PlanFlags = Record<string, string | boolean | undefined>;
 export interface PlanDeps {
   /** The fleet's models as `mme ls` lists them, when --models is not given. */
   listing?: () => Promise<{ objects: { name: string; size: number }[]; prefix: string }>;
+  /** The fleet's mean download and load times from CloudWatch (--calibrate). */
+  calibrate?: (since: string) => Promise<import('./calibrate.js').MeasuredLoadTimes>;
   signal: AbortSignal;
   warn(message: string): void;
 }
@@ -74,6 +76,23 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
           const l = await deps.listing!();
           return modelsFromListing(l.objects, l.prefix, factor);
         })();
+  const timing = { ...DEFAULT_TIMING, serviceMs };
+  let calibration: PlanResult['calibration'] = null;
+  if (flags.calibrate !== undefined && flags.calibrate !== false) {
+    const since = typeof flags.calibrate === 'string' ? flags.calibrate : '1d';
+    units.durationMs(since, '--calibrate');
+    const measured = await deps.calibrate!(since);
+    for (const w of measured.warnings) deps.warn(w);
+    // A model of the fleet's mean size takes the measured mean times: fixed parts 0, rates from the mean.
+    const meanBytes = models.models.reduce((s, m) => s + m.bytes, 0) / models.models.length;
+    if (measured.downloadMs !== null && measured.downloadMs > 0) Object.assign(timing, { downloadFixedMs: 0, downloadBytesPerMs: meanBytes / measured.downloadMs });
+    if (measured.loadMs !== null && measured.loadMs > 0) Object.assign(timing, { loadFixedMs: 0, loadBytesPerMs: meanBytes / measured.loadMs });
+    if (measured.downloadMs === null || measured.loadMs === null) {
+      const missing = [measured.downloadMs === null && 'ModelDownloadingTime', measured.loadMs === null && 'ModelLoadingTime'].filter(Boolean).join(' or ');
+      deps.warn(`--calibrate: ${measured.endpoint} has no ${missing} data in the last ${since}; the default load-time model is used for it.`);
+    }
+    calibration = { endpoint: measured.endpoint, since, downloadMs: measured.downloadMs, loadMs: measured.loadMs, meanModelBytes: meanBytes };
+  }
   const traffic = traffic0 ?? tiersSource(f('tiers')!, models.models.map((m) => m.name));
 
   const result = await runPlan({
@@ -95,10 +114,11 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
     dedicatedMinCount,
     hybridMax,
     refuseUnknown: Boolean(flags.strict),
-    timing: { ...DEFAULT_TIMING, serviceMs },
+    timing,
     threads,
     warn: deps.warn,
   });
+  result.calibration = calibration;
   if (svgFile === undefined) return { result };
   const { renderSvg } = await import('./render.js');
   return { result, svg: { file: svgFile, text: renderSvg(result) } };

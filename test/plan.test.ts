@@ -315,6 +315,16 @@ describe('mme plan: checked against mme local', () => {
     }
   }
 
+  test("without --models, the fleet's prefix as mme ls lists it: artifact sizes × --memory-factor", async () => {
+    const r = await mme(['plan', '--prefix', prefix, '--tiers', '4:90%,8:10%', '--rate', '600/min', '--memory-factor', '3', '--types', 'ml.c5.large', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const dir = new URL(prefix).pathname;
+    const sizes = fs.readdirSync(dir).filter((f) => f.endsWith('.tar.gz')).map((f) => fs.statSync(path.join(dir, f)).size);
+    assert.equal(r.json.result.models.count, 12);
+    assert.equal(r.json.result.models.sizes, 'estimated');
+    assert.equal(r.json.result.models.totalBytes, sizes.reduce((a, b) => a + b, 0) * 3);
+  });
+
   test("--calibrate sets the load-time model from the endpoint's CloudWatch averages", async () => {
     const local = await startLocal(['--prefix', prefix, '--endpoint-name', ENDPOINT, '--cache-dir', path.join(work, 'cache-calibrate')]);
     try {

@@ -296,6 +296,27 @@ function table(head, rows) {
   return [line(head), ...rows.map(line)].map((l) => '  ' + l).join('\n');
 }
 
+/**
+ * What `mme plan` predicts for this run (the same models, budget and traffic: the targets file at the rate the replay
+ * reached, over as long as it took) beside the cache-hit ratio the endpoint measured. Its absence is not a failure.
+ */
+async function planBeside(summary, report, info, work, command) {
+  const catalog = path.join(work, 'plan-catalog.json');
+  fs.writeFileSync(catalog, JSON.stringify([{ type: 'demo.local', memoryBytes: info.memoryBudget, vcpus: os.availableParallelism(), pricePerHour: 0 }]));
+  const seconds = Math.max(1, Math.round(report.elapsedMs / 1000));
+  const rate = Math.max(1, Math.round(report.requests / (report.elapsedMs / 1000)));
+  // --order invoke: the targets in the order mme invoke sent them (each once, then weighted round-robin).
+  const args = ['plan', '--models', FLEET_DIR, '--measure', '--traffic', path.join(work, 'targets.txt'), '--order', 'invoke', '--rate', `${rate}/s`, '--duration', `${seconds}s`,
+    '--catalog', catalog, '--types', 'demo.local', '--overhead', '0', '--hybrid-max', '0', '--json'];
+  command(args);
+  const r = await mme(args);
+  if (r.code !== 0) return say(`  mme plan failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
+  const [c] = JSON.parse(r.stdout).result.candidates;
+  const measured = summary['cache-hit'];
+  say(`  plan (mme plan, same budget and traffic): ${(c.hitRatio * 100).toFixed(1)}% cache hits predicted, ${thousands(c.unloads)} unloads; ` +
+    `measured ${measured === null || measured === undefined ? 'no data' : `${(measured * 100).toFixed(1)}%`}`);
+}
+
 // ---- main ----------------------------------------------------------------------------------------------------------
 
 async function main() {
@@ -448,6 +469,7 @@ async function main() {
     const thrashing = (s.unloads ?? 0) > 0;
     say(`  callers: the top 5 merchants answer in ${ms(top.l.p50)} ms at p50, the middle 50 in ${ms(mid.l.p50)} ms` +
       (thrashing ? ': their models keep being unloaded and loaded again' : ''));
+    await planBeside(s, report, local.info, work, command);
     if (thrashing) say('  try a budget that holds the whole fleet: npm run demo -- --memory 600KiB');
     ok = true;
   } catch (err) {

@@ -80,6 +80,8 @@ describe('npm run demo', () => {
 
       assert.match(r.stdout, /summary: 70 models packaged, pushed and served; 1,000 calls at concurrency 8/);
       assert.match(r.stdout, /endpoint \(mme stats\): [\d.]+% cache hits, [\d,]+ unloads, load wait p99 [\d.]+ ms, at most \d+ of 70 models in memory/);
+      // The plan's prediction for the same budget and traffic, beside the measured ratio (accuracy: test/plan.test.ts).
+      assert.match(r.stdout, /^ {2}plan \(mme plan, same budget and traffic\): [\d.]+% cache hits predicted, [\d,]+ unloads; measured [\d.]+%$/m);
 
       // --keep left the work folder: the artifacts, the prefix, the targets file, and the log of an endpoint that
       // stopped cleanly.

@@ -5,10 +5,11 @@ import invoke from './invoke.js';
 import local from './local.js';
 import ls from './ls.js';
 import packageCommand from './package.js';
+import plan from './plan.js';
 import predict from './predict.js';
 import push from './push.js';
 import rm from './rm.js';
 import stats from './stats.js';
 
 /** Every command, in the order `mme --help` lists them. Modules here stay light: heavy imports happen in handlers. */
-export const commands: AnyCommandSpec[] = [packageCommand, predict, push, ls, rm, invoke, stats, config, fleets, local];
+export const commands: AnyCommandSpec[] = [packageCommand, predict, push, ls, rm, invoke, stats, plan, config, fleets, local];

@@ -4,25 +4,25 @@
  */
 import { usageError } from '../output/errors.js';
 
-const MS_PER_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const MS_PER_UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 export interface DurationBounds {
-  /** Unit of a bare number: `--duration 60` means seconds. */
-  bareUnit?: 'ms' | 's';
+  /** Unit of a bare number: `--duration 60` means seconds; 'none' requires a unit (latencies, where µs vs ms bites). */
+  bareUnit?: 'ms' | 's' | 'none';
   minMs?: number;
   maxMs?: number;
 }
 
 /**
- * "500ms", "60s", "90m", "1h30m", "2d", "1w", or a bare number in `bareUnit` → milliseconds; undefined when the text
+ * "500us", "500ms", "60s", "90m", "1h30m", "2d", "1w", or a bare number in `bareUnit` → milliseconds; undefined when the text
  * is not a duration at all. Bounds are the caller's: see `duration()`.
  */
-export function parseDurationMs(text: string, bareUnit: 'ms' | 's' = 's'): number | undefined {
+export function parseDurationMs(text: string, bareUnit: 'ms' | 's' | 'none' = 's'): number | undefined {
   const t = text.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * MS_PER_UNIT[bareUnit];
-  if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(t)) return undefined;
+  if (/^\d+(\.\d+)?$/.test(t)) return bareUnit === 'none' ? undefined : Number(t) * MS_PER_UNIT[bareUnit];
+  if (!/^(\d+(\.\d+)?(us|ms|s|m|h|d|w))+$/.test(t)) return undefined;
   let total = 0;
-  for (const [, n, unit] of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(n) * MS_PER_UNIT[unit];
+  for (const [, n, unit] of t.matchAll(/(\d+(?:\.\d+)?)(us|ms|s|m|h|d|w)/g)) total += Number(n) * MS_PER_UNIT[unit];
   return total;
 }
 
@@ -33,7 +33,7 @@ export function duration(text: string, flag: string, bounds: DurationBounds = {}
   if (ms === undefined || !Number.isFinite(ms) || ms < minMs || ms > maxMs) {
     throw usageError(
       `${flag} "${text}" is not a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}.`,
-      `Use a number with a unit (ms, s, m, h, d, w), e.g. ${flag} 60s, ${flag} 90m or ${flag} 1h30m${bareUnit === 's' ? '; a bare number is seconds' : ''}.`,
+      `Use a number with a unit (us, ms, s, m, h, d, w), e.g. ${flag} 60s, ${flag} 90m or ${flag} 1h30m${bareUnit === 'none' ? '' : `; a bare number is ${bareUnit === 's' ? 'seconds' : 'milliseconds'}`}.`,
     );
   }
   return ms;

@@ -5,7 +5,8 @@ import { sha256File } from '../artifacts/bytes.js';
 import { MmeError } from '../output/errors.js';
 import { TEMP_MARK, writeAtomically } from './atomic.js';
 import { wouldOverwrite } from './overwrite.js';
-import type { ModelObject, PutOptions, Store } from './store.js';
+import { readFileDocument, writeFileDocument } from './file-document.js';
+import { RESERVED_PREFIX, type ModelObject, type PutOptions, type Store, type StoredDocument, type WriteCondition } from './store.js';
 
 /** A fleet in a local folder: the same names, overwrite guard and atomic writes as S3. */
 export class FileStore implements Store {
@@ -21,22 +22,25 @@ export class FileStore implements Store {
     return path.join(this.root, ...name.split('/'));
   }
 
-  async list(): Promise<ModelObject[]> {
+  async list(under = ''): Promise<ModelObject[]> {
     let entries: Dirent[];
+    // `under` ends in "/" (a folder) for releases' versions; any other start of a name filters the whole listing.
+    const folder = under.endsWith('/') ? this.pathOf(under.slice(0, -1)) : this.root;
     try {
-      entries = await fsp.readdir(this.root, { withFileTypes: true, recursive: true });
+      entries = await fsp.readdir(folder, { withFileTypes: true, recursive: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // like an S3 prefix nobody has pushed to
       throw ioError('list', this.root, err);
     }
     const files = entries.filter((e) => e.isFile() && !e.name.startsWith(TEMP_MARK));
-    return Promise.all(
+    const models = await Promise.all(
       files.map(async (e) => {
         const full = path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
         const st = await fsp.stat(full);
         return { name: path.relative(this.root, full).split(path.sep).join('/'), size: st.size, lastModified: st.mtime };
       }),
     );
+    return models.filter((m) => m.name.startsWith(under) && !m.name.startsWith(RESERVED_PREFIX)); // the alias manifest is not a model
   }
 
   async head(name: string, options?: { sha256?: boolean }): Promise<ModelObject | undefined> {
@@ -86,6 +90,18 @@ export class FileStore implements Store {
     // copyFile lets the kernel copy (or reflink) the bytes: several times faster than streaming them through JS.
     await writeAtomically(localPath, (tmp) => fsp.copyFile(source, tmp));
     return found;
+  }
+
+  readDocument(name: string): Promise<StoredDocument | undefined> {
+    return readFileDocument(this.pathOf(name)).catch((err) => {
+      throw ioError('read', this.pathOf(name), err);
+    });
+  }
+
+  writeDocument(name: string, bytes: Uint8Array, condition: WriteCondition): Promise<string> {
+    return writeFileDocument(this.pathOf(name), name, bytes, condition).catch((err) => {
+      throw err instanceof Error && err.name === 'PreconditionFailed' ? err : ioError('write', this.pathOf(name), err);
+    });
   }
 }
 

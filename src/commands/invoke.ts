@@ -46,11 +46,17 @@ export default defineCommand({
     if (!load && opts.targetsFile !== undefined) throw usageError('--targets-file applies to load runs only.', 'Add --repeat N or --duration S, or call one --target.');
     if (load && opts.out !== undefined) throw usageError('--out writes one response body; a load run prints a latency report instead.', 'Drop --out, or drop --repeat/--duration.');
 
-    const targets = await resolveTargets((opts.target as string[] | undefined) ?? [], opts.targetsFile as string | undefined);
-    if (!load && targets.length > 1) throw usageError(`one call takes one --target (${targets.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
+    const named = await resolveTargets((opts.target as string[] | undefined) ?? [], opts.targetsFile as string | undefined);
+    if (!load && named.length > 1) throw usageError(`one call takes one --target (${named.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
 
-    const { requireSetting } = await import('../config/load.js');
+    const [{ requireSetting }, { resolveAliases }, { clientSettings, runtimeClient }] = await Promise.all([
+      import('../config/load.js'), import('../releases/resolve.js'), import('../aws/clients.js'),
+    ]);
     const config = ctx.config();
+    // An alias (`m37`) is called through the version it points at, read once for the whole run.
+    const aliases = await resolveAliases(named.map((t) => t.name), config.settings.prefix.value, clientSettings(config), (m) => ctx.out.warn(m));
+    const targets = named.map((t) => ({ ...t, name: aliases.get(t.name) ?? t.name }));
+    const aliasJson = aliases.size ? { aliases: Object.fromEntries(aliases) } : {};
     const endpointName = requireSetting(config, 'endpointName');
     const { body, from } = await readBody({ body: opts.body as string | undefined, bodyFile: opts.bodyFile as string | undefined, stdin: process.stdin });
     const request = buildRequest({
@@ -64,7 +70,6 @@ export default defineCommand({
       inferenceId: opts.inferenceId as string | undefined,
     });
 
-    const { clientSettings, runtimeClient } = await import('../aws/clients.js');
     const client = await runtimeClient(clientSettings(config));
     const waitReady = { waitReadyMs: waitReadySeconds * 1000 };
     const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, prefix: config.settings.prefix.value, waitReadySeconds };
@@ -103,7 +108,7 @@ export default defineCommand({
       // Nothing succeeded: the failure is the answer, with its own exit code (3 for a missing endpoint, …).
       if (first && report.ok === 0) throw first;
       const { table, header, notes } = renderLoadReport(report, ctx.out.stdoutIsTTY);
-      ctx.out.result(loadReportJson(report), () => {
+      ctx.out.result({ ...loadReportJson(report), ...aliasJson }, () => {
         if (ctx.out.stdoutIsTTY) return [header, table, ...notes].join('\n');
         ctx.out.info(header);
         notes.forEach((n) => ctx.out.info(n));
@@ -136,6 +141,7 @@ export default defineCommand({
     const latencyMs = Math.round(result.totalMs * 100) / 100;
     const meta = {
       targetModel: request.targetModel,
+      alias: aliases.size ? named[0].name : null,
       endpointName,
       contentType: result.contentType ?? null,
       invokedProductionVariant: result.invokedProductionVariant ?? null,
@@ -153,7 +159,7 @@ export default defineCommand({
         throw new MmeError(`cannot write --out ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, ExitCode.failed, 'Check that the folder is writable.');
       }
     }
-    const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}` +
+    const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}${meta.alias ? ` (alias ${meta.alias})` : ''}` +
       `${meta.invokedProductionVariant ? ` via ${meta.invokedProductionVariant}` : ''} in ${latencyMs.toFixed(1)} ms` +
       `${meta.customAttributes ? `, custom attributes "${meta.customAttributes}"` : ''}${out !== undefined ? `, written to ${out}` : ''}`;
     if (ctx.out.json) {

@@ -294,6 +294,50 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
       assert.equal(pruned.code, 0, pruned.stderr);
       assert.equal((await b.manifest('sync')).aliases.m70, undefined);
       assert.ok((await b.objects('sync')).has(m1.aliases.m70.target), 'pruning an alias leaves its versions for gc');
+
+      // A failed upload: the versions that did go up stay unreferenced, the manifest is left exactly as it was.
+      fs.appendFileSync(path.join(dir, 'm06', 'xgboost-model'), Buffer.from([0]));
+      fs.appendFileSync(path.join(dir, 'm07', 'xgboost-model'), Buffer.from([0]));
+      const tagBefore = await b.manifestTag('sync');
+      const aliasesBefore = (await b.manifest('sync')).aliases;
+      let failed;
+      if (kind === 'file://') {
+        fakeModel(path.join(dir, 'm71'), 'new');
+        fs.writeFileSync(path.join(new URL(b.prefix('sync')).pathname, 'm71'), 'a file where the folder m71/ must go');
+        failed = await run('sync', ['sync', dir, '--json']);
+      } else {
+        const proxy = await startProxy(moto!.url, (req) => (req.method === 'PUT' && req.url!.includes('/sync/m07/') ? 'fail' : 'pass'));
+        failed = await mme(['sync', dir, '--json', '--prefix', b.prefix('sync'), '--endpoint-url', proxy.url], { cwd: work });
+        await proxy.close();
+      }
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.stderr, /upload\(s\) failed .*the manifest was not changed/);
+      assert.equal(await b.manifestTag('sync'), tagBefore);
+      assert.deepEqual((await b.manifest('sync')).aliases, aliasesBefore);
+      const orphans = (await run('sync', ['versions', '--json'])).json.result.unreferenced.map((u: any) => u.name);
+      assert.ok(orphans.some((n: string) => n.startsWith('m06/')), `m06's new version stays for gc: ${orphans}`);
+      if (kind === 'file://') fs.rmSync(path.join(dir, 'm71'), { recursive: true });
+
+      // Ctrl-C while an upload is under way (held by a proxy until the signal is sent): exit 130, manifest untouched.
+      if (kind !== 'file://') {
+        let child: ChildProcess | undefined;
+        let held!: () => void;
+        const holding = new Promise<void>((r) => (held = r));
+        const proxy = await startProxy(moto!.url, (req) => (req.method === 'PUT' && req.url!.includes('/sync/m07/') ? 'hold' : 'pass'), () => held());
+        child = spawn(process.execPath, [MME, 'sync', dir, '--prefix', b.prefix('sync'), '--endpoint-url', proxy.url], { cwd: work, env: baseEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (c) => (stderr += c));
+        const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+        await holding;
+        child.kill('SIGINT');
+        assert.equal(await exited, 130, stderr);
+        await proxy.close();
+        assert.equal(await b.manifestTag('sync'), tagBefore);
+      }
+      // And once the fault is gone, the same sync goes through.
+      const retry = await run('sync', ['sync', dir, '--json']);
+      assert.equal(retry.code, 0, retry.stderr);
+      assert.equal(retry.json.result.changed, 2);
     });
 
     test('gc keeps the live, the last N and the recently live versions, and deletes exactly the rest', async () => {
@@ -333,6 +377,37 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
       assert.equal((await b.manifest('gc')).aliases.g1.target, names[4]);
     });
   });
+}
+
+/** An HTTP proxy in front of moto that can fail a request (500) or hold it unanswered, to make faults on cue. */
+async function startProxy(target: string, rule: (req: http.IncomingMessage) => 'pass' | 'fail' | 'hold', onHold?: () => void) {
+  const server = http.createServer((req, res) => {
+    const action = rule(req);
+    if (action !== 'pass') {
+      req.resume();
+      if (action === 'hold') return void req.once('end', () => onHold?.());
+      req.once('end', () => {
+        res.writeHead(500, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the test</Message></Error>');
+      });
+      return;
+    }
+    const upstream = http.request(new URL(req.url!, target), { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode!, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
 }
 
 let moto: Moto | undefined;

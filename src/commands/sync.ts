@@ -82,7 +82,7 @@ export default defineCommand({
       if (failures.length) {
         const first = failures[0].error;
         throw new MmeError(`${failures.length} of ${toUpload.length} upload(s) failed (first, ${failures[0].alias}: ${first instanceof Error ? first.message : String(first)}); the manifest was not changed.`,
-          first instanceof MmeError ? first.exitCode : ExitCode.failed, 'The versions that did upload stay unreferenced (collected by `mme gc`). Run the sync again.');
+          first instanceof MmeError && first.exitCode === ExitCode.notFound ? first.exitCode : ExitCode.failed, 'The versions that did upload stay unreferenced (collected by `mme gc`). Run the sync again.');
       }
 
       const moves = plan.items.filter((i) => i.action !== 'unchanged');

@@ -44,7 +44,11 @@ export async function ensureVersion(store: Store, alias: string, artifact: Artif
     return { name, uploaded: true };
   } catch (err) {
     // Someone uploaded the same bytes under the same name meanwhile: that is the version we wanted.
-    if (err instanceof MmeError && err.exitCode === ExitCode.wouldOverwrite) return { name, uploaded: false };
+    if (err instanceof MmeError && err.exitCode === ExitCode.wouldOverwrite) {
+      if ((await store.head(name))?.size === artifact.size) return { name, uploaded: false };
+      // Refused as an overwrite, yet nothing (or something else) is there: a write failure, whatever it was called.
+      throw new MmeError(`cannot write ${name} under ${store.url} (${err.message})`, ExitCode.failed, 'Check what occupies that name.');
+    }
     throw err;
   }
 }

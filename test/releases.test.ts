@@ -410,6 +410,78 @@ async function startProxy(target: string, rule: (req: http.IncomingMessage) => '
   };
 }
 
+/** `mme local --port 0 --json` on a folder prefix, up once it printed its one line. */
+async function startLocal(prefix: string, cacheDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', prefix, '--cache-dir', cacheDir], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c) => (err += c));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (c) => {
+      out += c;
+      if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))).result.url);
+    });
+    child.once('exit', (code) => reject(new Error(`mme local exited with ${code}: ${err}`)));
+  });
+  return { url, stop: async () => { child.kill('SIGTERM'); await exited; } };
+}
+
+describe('releases through mme local', () => {
+  const work = tempDir('mme-releases-local-');
+  const prefix = `file://${path.join(work, 'fleet')}/`;
+  let local: { url: string; stop(): Promise<void> };
+  const run = (args: string[]) => mme([...args, '--prefix', prefix, '--endpoint-url', local.url, '--endpoint-name', 'local-mme'], { cwd: work });
+  const loaded = async () => ((await (await fetch(`${local.url}/models`)).json()) as any).models as { modelName: string; hits: number; state: string }[];
+  before(async () => {
+    local = await startLocal(prefix, path.join(work, 'cache'));
+  });
+  after(async () => {
+    await local?.stop();
+  });
+
+  test('--warm: the alias moves only after the new version answered every warm-up call', async () => {
+    const v1 = (await run(['release', 'm37', path.join(MERCHANTS, 'm37'), '--json'])).json.result.version;
+    const ok = await run(['release', 'm37', path.join(MERCHANTS, 'm38'), '--warm', '2', '--warm-body-file', REQUEST, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const v2 = ok.json.result.version;
+    assert.equal(ok.json.result.warm.calls, 2);
+    assert.equal(ok.json.result.previous, v1);
+    // The endpoint itself says the new version was loaded and called twice, before anyone called the alias.
+    const served = (await loaded()).find((m) => m.modelName === v2);
+    assert.equal(served?.hits, 2);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(work, 'fleet', '.mme', 'aliases.json'), 'utf8')).aliases.m37.target, v2);
+
+    // A version that cannot answer: uploaded, but the alias stays where it was.
+    const broken = fakeModel(path.join(work, 'broken'), 'not a real model');
+    const bad = await run(['release', 'm37', broken, '--warm', '1', '--warm-body-file', REQUEST, '--json']);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /warm-up call 1 of 1 .* failed, so the alias was not moved/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(work, 'fleet', '.mme', 'aliases.json'), 'utf8')).aliases.m37.target, v2);
+    const promoteBad = await run(['promote', 'm37', (await run(['versions', 'm37', '--json'])).json.result.unreferenced[0].name, '--warm', '1', '--warm-body-file', REQUEST]);
+    assert.equal(promoteBad.code, 1, promoteBad.stderr);
+    assert.equal((await run(['resolve', 'm37'])).stdout.trim(), v2);
+  });
+
+  test('invoke --target ALIAS calls the version it points at; --targets-file takes aliases', async () => {
+    const target = (await run(['resolve', 'm37'])).stdout.trim();
+    const viaAlias = await run(['invoke', '--target', 'm37', '--body-file', REQUEST, '--json']);
+    assert.equal(viaAlias.code, 0, viaAlias.stderr);
+    assert.equal(viaAlias.json.result.alias, 'm37');
+    assert.equal(viaAlias.json.result.targetModel, target);
+    const direct = await run(['invoke', '--target', target, '--body-file', REQUEST, '--json']);
+    assert.equal(direct.json.result.body, viaAlias.json.result.body);
+    assert.equal(direct.json.result.alias, null);
+
+    fs.writeFileSync(path.join(work, 'targets.txt'), 'm37 2\n');
+    const hits = (await loaded()).find((m) => m.modelName === target)!.hits;
+    const load = await run(['invoke', '--targets-file', path.join(work, 'targets.txt'), '--body-file', REQUEST, '--repeat', '3', '--json']);
+    assert.equal(load.code, 0, load.stderr);
+    assert.deepEqual(load.json.result.aliases, { m37: target });
+    assert.equal((await loaded()).find((m) => m.modelName === target)!.hits, hits + 3);
+  });
+});
+
 let moto: Moto | undefined;
 const s3 = s3Backend(() => moto!);
 const files = fileBackend(tempDir('mme-releases-fs-'));

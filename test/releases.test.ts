@@ -496,5 +496,33 @@ describe('releases', () => {
     await moto?.stop();
   });
   suite('moto S3', () => s3, skipWithoutMoto);
+
+  test("the README's Python and TypeScript resolvers read an alias on S3 as mme resolve does", { skip: skipWithoutMoto }, async () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Releasing models'));
+    const block = (lang: string) => [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].find((m) => m[1] === lang)![2];
+    const released = await mme(['release', 'm37', path.join(MERCHANTS, 'm37'), '--prefix', 's3://fleet/readme/', '--endpoint-url', moto!.url, '--json']);
+    assert.equal(released.code, 0, released.stderr);
+    const expected = released.json.result.version;
+    const env = baseEnv({ AWS_ENDPOINT_URL: moto!.url });
+
+    if (spawnSync('python3', ['-c', 'import boto3']).status === 0) {
+      const py = spawnSync('python3', ['-c', `${block('python')}\nprint(resolve("fleet", "readme/", "m37"))`], { env, encoding: 'utf8' });
+      assert.equal(py.status, 0, py.stderr);
+      assert.equal(py.stdout.trim(), expected);
+    }
+    // The one change: a local S3 needs path-style addressing, which the SDK takes from code, not the environment.
+    const ts = block('ts').replace('new S3Client({})', 'new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true })');
+    assert.ok(block('ts').split('\n').filter((l) => l.trim()).length <= 10);
+    const file = path.join(ROOT, 'test', `.readme-snippet-${process.pid}.ts`);
+    fs.writeFileSync(file, `${ts}\nconsole.log(await resolveAlias('fleet', 'readme/', 'm37'));\n`);
+    try {
+      const node = spawnSync(process.execPath, ['--import', 'tsx', file], { env, encoding: 'utf8', cwd: ROOT });
+      assert.equal(node.status, 0, node.stderr);
+      assert.equal(node.stdout.trim(), expected);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
   suite('file://', () => files, false);
 });

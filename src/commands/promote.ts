@@ -11,7 +11,7 @@ export default defineCommand({
         .argument('<version>', 'a hash prefix (3f2a9c) or the full name (m37/3f2a9c1b7d04.tar.gz), as `mme versions` prints it')
         .option('--note <text>', 'why: recorded in the alias\'s history'),
     ),
-  examples: ['mme versions m37', 'mme promote m37 3f2a9c --note "fixes the threshold"'],
+  examples: ['mme versions m37', 'mme promote m37 9303a0 --note "fixes the threshold"'],
   async run(ctx, [alias, ref], opts) {
     const [{ checkAlias }, { findVersion }, { updateManifest, releaser }, { moveAlias }, { fleetStore }] = await Promise.all([
       import('../releases/names.js'), import('../releases/versions.js'), import('../releases/update.js'), import('../releases/manifest.js'), import('./fleet-store.js'),

@@ -9,7 +9,7 @@ export default defineCommand({
       .argument('<alias>', 'the alias, e.g. m37')
       .option('--to <version>', 'the version to go back to: a hash prefix or the full name (default: the one live before the current)')
       .option('--note <text>', 'why: recorded in the alias\'s history'),
-  examples: ['mme rollback m37 --note "fraud scores off since 02:00"', 'mme rollback m37 --to 3f2a9c'],
+  examples: ['mme rollback m37 --note "fraud scores off since 02:00"', 'mme rollback m37 --to 9303a0'],
   async run(ctx, [alias], opts) {
     const [{ checkAlias }, { findVersion }, { readManifest, updateManifest, releaser, manifestUrl }, { moveAlias }, { fleetStore }] = await Promise.all([
       import('../releases/names.js'), import('../releases/versions.js'), import('../releases/update.js'), import('../releases/manifest.js'), import('./fleet-store.js'),

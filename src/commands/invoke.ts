@@ -50,11 +50,17 @@ export default defineCommand({
 
     const outTarget = opts.out === undefined ? undefined
       : await (await import('../store/output-path.js')).checkOutputPath(opts.out, '--out', opts.bodyFile !== undefined ? [opts.bodyFile] : []);
-    const targets = await resolveTargets(opts.target ?? [], opts.targetsFile);
-    if (!load && targets.length > 1) throw usageError(`one call takes one --target (${targets.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
+    const named = await resolveTargets(opts.target ?? [], opts.targetsFile);
+    if (!load && named.length > 1) throw usageError(`one call takes one --target (${named.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
 
-    const { requireSetting } = await import('../config/load.js');
+    const [{ requireSetting }, { resolveAliases }, { clientSettings, runtimeClient }] = await Promise.all([
+      import('../config/load.js'), import('../releases/resolve.js'), import('../aws/clients.js'),
+    ]);
     const config = ctx.config();
+    // An alias (`m37`) is called through the version it points at, read once for the whole run.
+    const aliases = await resolveAliases(named.map((t) => t.name), config.settings.prefix.value, clientSettings(config), (m) => ctx.out.warn(m));
+    const targets = named.map((t) => ({ ...t, name: aliases.get(t.name) ?? t.name }));
+    const aliasJson = aliases.size ? { aliases: Object.fromEntries(aliases) } : {};
     const endpointName = requireSetting(config, 'endpointName');
     const { body, from } = await readBody({ body: opts.body, bodyFile: opts.bodyFile, stdin: process.stdin });
     const request = buildRequest({
@@ -68,7 +74,6 @@ export default defineCommand({
       inferenceId: opts.inferenceId,
     });
 
-    const { clientSettings, runtimeClient } = await import('../aws/clients.js');
     const client = await runtimeClient(clientSettings(config));
     const waitReady = { waitReadyMs };
     const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, profile: config.settings.profile.value, prefix: config.settings.prefix.value, waitReadySeconds };
@@ -107,7 +112,7 @@ export default defineCommand({
       // Nothing succeeded: the failure is the answer, with its own exit code (3 for a missing endpoint, …).
       if (first && report.ok === 0) throw first;
       const { table, header, notes } = renderLoadReport(report, ctx.out.stdoutIsTTY);
-      ctx.out.result(loadReportJson(report), () => {
+      ctx.out.result({ ...loadReportJson(report), ...aliasJson }, () => {
         if (ctx.out.stdoutIsTTY) return [header, table, ...notes].join('\n');
         ctx.out.info(header);
         notes.forEach((n) => ctx.out.info(n));
@@ -140,6 +145,7 @@ export default defineCommand({
     const latencyMs = Math.round(result.totalMs * 100) / 100;
     const meta = {
       targetModel: request.targetModel,
+      alias: aliases.size ? named[0].name : null,
       endpointName,
       contentType: result.contentType ?? null,
       invokedProductionVariant: result.invokedProductionVariant ?? null,
@@ -153,7 +159,7 @@ export default defineCommand({
       const [{ writeOutput }, fs] = await Promise.all([import('../store/output-path.js'), import('node:fs/promises')]);
       await writeOutput(outTarget!, (file) => fs.writeFile(file, result.body));
     }
-    const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}` +
+    const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}${meta.alias ? ` (alias ${meta.alias})` : ''}` +
       `${meta.invokedProductionVariant ? ` via ${meta.invokedProductionVariant}` : ''} in ${latencyMs.toFixed(1)} ms` +
       `${meta.customAttributes ? `, custom attributes "${meta.customAttributes}"` : ''}${out !== undefined ? `, written to ${out}` : ''}`;
     if (ctx.out.json) {

@@ -5,7 +5,8 @@ import { sha256File } from '../artifacts/bytes.js';
 import { MmeError } from '../output/errors.js';
 import { TEMP_MARK, writeAtomically } from './atomic.js';
 import { wouldOverwrite } from './overwrite.js';
-import type { ListOptions, ModelObject, PutOptions, Store } from './store.js';
+import { readFileDocument, writeFileDocument } from './file-document.js';
+import { RESERVED_PREFIX, type ListOptions, type ModelObject, type PutOptions, type Store, type StoredDocument, type WriteCondition } from './store.js';
 
 /** A fleet in a local folder: the same names, overwrite guard and atomic writes as S3. */
 export class FileStore implements Store {
@@ -22,6 +23,7 @@ export class FileStore implements Store {
   }
 
   async list(options?: ListOptions): Promise<ModelObject[]> {
+    const under = options?.under ?? '';
     const models: ModelObject[] = [];
     // Names are read as bytes: one that is not UTF-8 (it cannot be a model name) is skipped and said, not fatal.
     const visit = async (dir: Buffer, rel: string): Promise<void> => {
@@ -29,7 +31,7 @@ export class FileStore implements Store {
       try {
         entries = await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && rel === '') return; // like an S3 prefix nobody has pushed to
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && rel === start) return; // like an S3 prefix nobody has pushed to
         throw ioError('list', dir.toString(), err);
       }
       for (const e of entries) {
@@ -46,8 +48,10 @@ export class FileStore implements Store {
         }
       }
     };
-    await visit(Buffer.from(this.root), '');
-    return models;
+    // `under` ending in "/" (a folder, for releases' versions) is read alone; any other start of a name filters.
+    const start = under.endsWith('/') ? under : '';
+    await visit(Buffer.from(start ? this.pathOf(start.slice(0, -1)) : this.root), start);
+    return models.filter((m) => m.name.startsWith(under) && !m.name.startsWith(RESERVED_PREFIX)); // the alias manifest is not a model
   }
 
   async head(name: string, options?: { sha256?: boolean; signal?: AbortSignal }): Promise<ModelObject | undefined> {
@@ -107,6 +111,18 @@ export class FileStore implements Store {
     // copyFile lets the kernel copy (or reflink) the bytes: several times faster than streaming them through JS.
     await writeAtomically(localPath, (tmp) => fsp.copyFile(source, tmp));
     return found;
+  }
+
+  readDocument(name: string): Promise<StoredDocument | undefined> {
+    return readFileDocument(this.pathOf(name)).catch((err) => {
+      throw ioError('read', this.pathOf(name), err);
+    });
+  }
+
+  writeDocument(name: string, bytes: Uint8Array, condition: WriteCondition): Promise<string> {
+    return writeFileDocument(this.pathOf(name), name, bytes, condition).catch((err) => {
+      throw err instanceof Error && err.name === 'PreconditionFailed' ? err : ioError('write', this.pathOf(name), err);
+    });
   }
 }
 

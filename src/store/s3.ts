@@ -6,6 +6,8 @@ import {
   ListMultipartUploadsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -14,8 +16,9 @@ import { s3Client, withSignal, type ClientSettings } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import { MmeError } from '../output/errors.js';
 import { writeAtomically } from './atomic.js';
+import { wouldOverwrite } from './overwrite.js';
 import { hashTap, putFailure, trackUpload, type Cleanup, type UploadTrack } from './s3-upload.js';
-import type { ModelObject, PutOptions, Store } from './store.js';
+import { PreconditionFailed, RESERVED_PREFIX, type ListOptions, type ModelObject, type PutOptions, type Store, type StoredDocument, type WriteCondition } from './store.js';
 
 // The AWS CLI's multipart settings: 8 MiB parts, several in flight.
 const PART_SIZE = 8 * 1024 * 1024;
@@ -47,13 +50,15 @@ export class S3Store implements Store {
     }
   }
 
-  list(): Promise<ModelObject[]> {
+  list(options?: ListOptions): Promise<ModelObject[]> {
+    const under = options?.under ?? '';
     return this.call(async (client) => {
       const models: ModelObject[] = [];
       // The prefix always ends in "/", so "models/v1/" never matches "models/v10/...".
-      for await (const page of paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: this.bucket, Prefix: this.keyPrefix })) {
+      for await (const page of paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: this.bucket, Prefix: this.keyPrefix + under })) {
         for (const o of page.Contents ?? []) {
           if (!o.Key || o.Key.endsWith('/')) continue; // folder markers are not models
+          if (o.Key.startsWith(this.keyPrefix + RESERVED_PREFIX)) continue; // the alias manifest is not a model
           models.push({ name: o.Key.slice(this.keyPrefix.length), size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
         }
       }
@@ -172,6 +177,43 @@ export class S3Store implements Store {
       const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + name }), { abortSignal: signal });
       await writeAtomically(localPath, (tmp) => pipeline(res.Body as NodeJS.ReadableStream, fs.createWriteStream(tmp), { signal }));
       return { name, size: res.ContentLength ?? 0, lastModified: res.LastModified ?? new Date(0), sha256: res.Metadata?.sha256 };
+    });
+  }
+
+  readDocument(name: string): Promise<StoredDocument | undefined> {
+    return this.call(async (client) => {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + name }));
+        const bytes = Buffer.from(await res.Body!.transformToByteArray());
+        return { bytes, etag: res.ETag ?? '' };
+      } catch (err) {
+        if (err instanceof NoSuchKey || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  /** S3 conditional writes: If-Match on the ETag read, If-None-Match: * for the first write. */
+  writeDocument(name: string, bytes: Uint8Array, condition: WriteCondition): Promise<string> {
+    return this.call(async (client) => {
+      try {
+        const res = await client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.keyPrefix + name,
+            Body: bytes,
+            ContentType: 'application/json',
+            CacheControl: 'no-cache',
+            ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: '*' }),
+          }),
+        );
+        return res.ETag ?? '';
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        // 412: the tag no longer matches; 409 ConditionalRequestConflict: another conditional write to the key is under way.
+        if (status === 412 || status === 409) throw new PreconditionFailed(name);
+        throw err;
+      }
     });
   }
 }

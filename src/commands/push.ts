@@ -15,7 +15,7 @@ export default defineCommand({
       .option('--as <name>', 'model name under the prefix (one artifact only; default: the file name)')
       .option('--force', 'overwrite an existing model (instances may keep serving the cached old copy)')
       .option('--dry-run', 'check everything and say what would be uploaded, without uploading'),
-  examples: ['mme push m37.tar.gz', 'mme push m37.tar.gz --as v2/m37.tar.gz', 'mme push dist/*.tar.gz --fleet tail --json'],
+  examples: ['mme push m71.tar.gz', 'mme push m71.tar.gz --as v2/m71.tar.gz', 'mme push artifacts/*.tar.gz --fleet tail --json'],
   async run(ctx, files, opts) {
     const [{ checkArtifact }, { sha256File }, { checkModelName }, { wouldOverwrite }, { fleetStore }] = await Promise.all([
       import('../artifacts/inspect.js'), import('../artifacts/bytes.js'), import('../artifacts/names.js'), import('../store/overwrite.js'), import('./fleet-store.js'),

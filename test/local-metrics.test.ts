@@ -386,7 +386,7 @@ function aws(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   return new Promise((resolve) => {
     execFile('aws', ['cloudwatch', ...args, '--endpoint-url', url, '--output', 'json'], {
       env: baseEnv({ AWS_DEFAULT_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '1', AWS_RETRY_MODE: 'standard', ...env }),
-      timeout: 30_000,
+      timeout: 600_000, // a hang guard only
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }

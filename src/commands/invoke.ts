@@ -27,11 +27,11 @@ export default defineCommand({
       .option('--concurrency <n>', `load run: requests in flight at once (1-${MAX_CONCURRENCY})`, '1')
       .option('--duration <duration>', 'load run: stop starting requests after this long: 60s, 5m (a bare number is seconds)'),
   examples: [
-    "mme invoke --target m37.tar.gz --body '0.5,1.2,3.4'",
+    "mme invoke --target m37.tar.gz --body '412.5,3,0.82,14,6,,1,5.3'",
     'mme invoke --target v2/m37.tar.gz --body-file rows.csv --accept application/json --out scores.json',
-    "printf '0.5,1.2,3.4' | mme invoke --target m37.tar.gz --json | jq -r .result.body",
-    "mme invoke --target m37.tar.gz --body '0.5,1.2,3.4' --repeat 500 --concurrency 8",
-    "mme invoke --targets-file hot-models.txt --body '0.5,1.2,3.4' --duration 60 --concurrency 4 --json",
+    "printf '412.5,3,0.82,14,6,,1,5.3' | mme invoke --target m37.tar.gz --json | jq -r .result.body",
+    "mme invoke --target m37.tar.gz --body '412.5,3,0.82,14,6,,1,5.3' --repeat 500 --concurrency 8",
+    "mme invoke --targets-file hot-models.txt --body '412.5,3,0.82,14,6,,1,5.3' --duration 5 --concurrency 4 --json",
   ],
   async run(ctx, _args, opts) {
     const [{ readBody, contentTypeFor, buildRequest }, { resolveTargets }] = await Promise.all([

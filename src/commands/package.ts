@@ -19,7 +19,7 @@ export default defineCommand({
   examples: [
     'mme package ./models/m37/ -o m37.tar.gz',
     'mme package xgboost-model -o m37.tar.gz --json',
-    'mme package examples/merchants/m*/ --out-dir dist/',
+    'mme package examples/merchants/m*/ --out-dir artifacts/',
   ],
   async run(ctx, [sources], opts) {
     const [{ packageModel }, fsp, { checkOutputPath }] = await Promise.all([import('../artifacts/package.js'), import('node:fs/promises'), import('../store/output-path.js')]);

@@ -16,10 +16,10 @@ export default defineCommand({
       .option('--content-type <type>', 'request content type: text/csv, text/libsvm (default: from the --body-file extension, else text/csv)')
       .option('--accept <type>', 'response content type: text/csv (default) or application/json'),
   examples: [
-    "mme predict m37.tar.gz --body '0.5,1.2,3.4'",
-    'mme predict ./model/xgboost-model --body-file rows.csv --accept application/json',
+    "mme predict m37.tar.gz --body '412.5,3,0.82,14,6,,1,5.3'",
+    'mme predict ./models/m37/xgboost-model --body-file rows.csv --accept application/json',
     'mme predict m37.tar.gz --body-file rows.libsvm --json | jq .result.model',
-    "printf '0.5,1.2,3.4\\n0.1,0.2,0.3' | mme predict m37.tar.gz",
+    "printf '412.5,3,0.82,14,6,,1,5.3\\n23.9,14,0.05,1460,1,2.4,0,0.9' | mme predict m37.tar.gz",
   ],
   async run(ctx, [model], opts) {
     const [{ readBody, contentTypeFor }, fs, os, path] = await Promise.all([

@@ -11,7 +11,7 @@ export default defineCommand({
       .option('--force', 'overwrite an existing model (instances may keep serving the cached old copy)')
       .option('--skip-identical', 'skip artifacts whose bytes (sha256) are already stored under that name; say which')
       .option('--dry-run', 'check everything and say what would be uploaded, without uploading'),
-  examples: ['mme push m37.tar.gz', 'mme push m37.tar.gz --as v2/m37.tar.gz', 'mme push dist/*.tar.gz --fleet tail --json', 'mme push dist/*.tar.gz --skip-identical'],
+  examples: ['mme push m71.tar.gz', 'mme push m71.tar.gz --as v2/m71.tar.gz', 'mme push artifacts/*.tar.gz --fleet tail --json', 'mme push artifacts/*.tar.gz --skip-identical'],
   async run(ctx, [files], opts) {
     const [{ pushArtifacts }, { fleetStore }] = await Promise.all([import('../push/push.js'), import('./fleet-store.js')]);
     ctx.signal.throwIfAborted();

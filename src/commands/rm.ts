@@ -11,7 +11,7 @@ export default defineCommand({
       .argument('<name...>', 'model names as `mme ls` prints them')
       .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
       .option('--dry-run', 'say what would be deleted, without deleting'),
-  examples: ['mme rm m37.tar.gz', 'mme rm m12.tar.gz m13.tar.gz --yes --fleet tail'],
+  examples: ['mme rm m37.tar.gz --dry-run', 'mme rm m12.tar.gz m13.tar.gz --yes --fleet tail'],
   async run(ctx, [names], opts) {
     const [{ checkModelName }, { fleetStore }] = await Promise.all([import('../artifacts/names.js'), import('./fleet-store.js')]);
     names.forEach((n) => checkModelName(n));

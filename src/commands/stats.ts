@@ -34,7 +34,7 @@ export default defineCommand({
     'mme stats --since 24h --fleet tail',
     'mme stats --start 2026-11-22T00:00Z --end 2026-11-22T06:00Z --series --period 300',
     "mme stats --all-fleets --fail-if 'cache-hit<0.9' --fail-if 'load-wait-p99>500ms' --fail-if 'unloads>100'",
-    'mme stats --all-fleets --output prom > /var/lib/node_exporter/textfile/mme.prom.$$ && mv /var/lib/node_exporter/textfile/mme.prom.$$ /var/lib/node_exporter/textfile/mme.prom',
+    'mme stats --all-fleets --output prom > mme.prom.$$ && mv mme.prom.$$ mme.prom',
     'mme stats --all-fleets --series --output csv > stats.csv',
   ],
   async run(ctx, _args, opts) {

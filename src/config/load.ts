@@ -32,6 +32,8 @@ export interface ResolvedConfig {
   fleet: string | undefined;
   configPath: string | undefined;
   settings: Record<SettingKey, Setting>;
+  /** The fleets of the config file, to name the choices when none was picked. */
+  fleets?: string[];
 }
 
 export interface LoadedConfigFile {
@@ -156,7 +158,7 @@ export function resolveFleet(
     else if (fromFile?.[key] !== undefined) setting = { value: fromFile[key], origin: { kind: 'file', where: loaded.path, fleet } };
     settings[key] = { value: check(key, setting), origin: setting.origin };
   }
-  return { fleet, configPath: loaded.path, settings };
+  return { fleet, configPath: loaded.path, settings, fleets: Object.keys(loaded.file.fleets) };
 }
 
 function check(key: SettingKey, s: Setting): string | undefined {
@@ -184,6 +186,14 @@ export function requireSetting(config: ResolvedConfig, key: SettingKey): string 
   const src = settingSources[key];
   const fleet = config.fleet ? `fleets.${config.fleet}.${key}` : `a fleet's "${key}"`;
   const file = config.configPath ?? CONFIG_FILE_NAME;
+  const choices = config.fleets ?? [];
+  if (!config.fleet && choices.length > 1) {
+    // Several fleets and no choice: the missing setting is only a symptom.
+    throw usageError(
+      `${file} has ${choices.length} fleets and none was chosen (no --fleet, MME_FLEET or "defaultFleet"), so no ${key} is configured.`,
+      `Pick one with --fleet ${choices.join('|')}, set MME_FLEET, or add "defaultFleet" to ${file}.`,
+    );
+  }
   throw usageError(
     `no ${key} configured.`,
     `Pass ${src.flag} ${src.example}, set ${src.env[0]}, or add ${fleet} to ${file}.`,

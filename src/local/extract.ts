@@ -34,6 +34,8 @@ export interface ExtractOptions {
    * in the thread pool): the caller can use the kept bytes meanwhile, e.g. compile a model. It must not throw.
    */
   onUnpacked?(contents: Unpacked): void;
+  /** Called once `dest` exists and the archive starts being read: from then on a cancel stops the unpacking midway. */
+  onStart?(): void;
   /** Bytes asked for in each read of the compressed file and in each inflated chunk. */
   chunkBytes?: number;
 }
@@ -99,6 +101,8 @@ function safeRelativePath(raw: string): string {
 
 function unpack(file: string, dest: string, limits: ExtractLimits, signal: AbortSignal | undefined, options: ExtractOptions): Promise<Extracted> {
   return new Promise<Extracted>((resolve, reject) => {
+    // Cancelled while the folder was being made: the listener below would never hear of it.
+    if (signal?.aborted) return reject(new ArtifactError('extraction was cancelled'));
     let entries = 0;
     let files = 0;
     let declared = 0;
@@ -276,6 +280,7 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     gunzip.on('error', (err) => fail(new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`)));
     input.on('error', fail);
     input.pipe(gunzip);
+    options.onStart?.();
   });
 }
 

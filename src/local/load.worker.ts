@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { ArtifactError, extractArtifact, type Unpacked } from './extract.js';
-import type { LoadFailure, LoadReply, LoadRequest } from './pool.js';
+import type { LoadEvent, LoadFailure, LoadReply, LoadRequest } from './pool.js';
 import { compileArtifact, compileEarly, isModelFile } from './runtime.js';
 import { readArtifactFiles } from './runtimes/files.js';
 import { ModelLoadError, type ArtifactFiles, type EarlyCompile } from './runtimes/types.js';
@@ -35,6 +35,7 @@ async function unpackAndLoad(id: number, tarball: string, dir: string, limits: E
   try {
     const extracted = await extractArtifact(tarball, dir, limits, controller.signal, {
       keep: (rel, size) => !rel.includes('/') && size <= KEEP_LIMIT && isModelFile(rel),
+      onStart: () => port.postMessage({ id, event: 'started' } satisfies LoadEvent),
       onKeptData: (rel, bytes, available) => early.arrived(rel, bytes, available),
       onUnpacked: (contents) => {
         unpackedAt = performance.now();

@@ -13,6 +13,8 @@ class PoolThread<Req, Rep extends { id: number }> {
   readonly pending = new Map<number, { resolve(reply: Rep): void; reject(err: Error): void }>();
   /** Keys of the models this thread holds (it was sent their compiled data). */
   readonly holds = new Set<number>();
+  /** Listeners for the events a thread posts about a request before its reply (`{ id, event }` messages). */
+  readonly events = new Map<number, (message: { id: number; event: string }) => void>();
 
   constructor(readonly worker: Worker, private readonly nextId: () => number) {}
 
@@ -32,6 +34,7 @@ class PoolThread<Req, Rep extends { id: number }> {
   settle(id: number): { resolve(reply: Rep): void; reject(err: Error): void } | undefined {
     const waiter = this.pending.get(id);
     this.pending.delete(id);
+    this.events.delete(id);
     if (this.pending.size === 0) this.worker.unref();
     return waiter;
   }
@@ -90,7 +93,10 @@ class WorkerPool<Req, Rep extends { id: number }> {
     const worker = new Worker(this.script, { name: `mme-${this.label}-${index}` });
     worker.unref();
     const thread = new PoolThread<Req, Rep>(worker, () => this.nextId++);
-    worker.on('message', (reply: Rep) => thread.settle(reply.id)?.resolve(reply));
+    worker.on('message', (reply: Rep | { id: number; event: string }) => {
+      if ('event' in reply) thread.events.get(reply.id)?.(reply);
+      else thread.settle(reply.id)?.resolve(reply);
+    });
     const fail = (err: Error) => {
       if (this.threads[index] === thread) this.threads[index] = undefined;
       for (const id of [...thread.pending.keys()]) thread.settle(id)!.reject(new Error(`${this.label} thread failed: ${err.message}`));
@@ -198,6 +204,12 @@ export type LoadRequest =
   | { type: 'load'; id: number; dir: string }
   | { type: 'cancel'; id: number };
 
+/** What a loading thread says about a request before it replies: the artifact's unpacking has started. */
+export interface LoadEvent {
+  id: number;
+  event: 'started';
+}
+
 /** Why a step failed, as data: `artifact` (ArtifactError), `model` (ModelLoadError) or anything else. */
 export type LoadFailure =
   | { kind: 'artifact'; message: string }
@@ -223,8 +235,9 @@ export class LoadingPool implements ModelLoader {
     this.pool = new WorkerPool(size, script, 'loading');
   }
 
-  async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal?: AbortSignal): Promise<UnpackedModel> {
-    const reply = await this.run((id) => ({ type: 'unpack-and-load', id, tarball, dir, limits }), signal);
+  /** @param onStart called when the thread has made `dir` and starts unpacking into it */
+  async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal?: AbortSignal, onStart?: () => void): Promise<UnpackedModel> {
+    const reply = await this.run((id) => ({ type: 'unpack-and-load', id, tarball, dir, limits }), signal, onStart);
     const unpacked = reply.unpacked!;
     if ('failure' in unpacked) throw errorOf(unpacked.failure);
     const model = modelOf(reply.loaded!);
@@ -244,10 +257,11 @@ export class LoadingPool implements ModelLoader {
     return this.pool.close();
   }
 
-  private async run(make: (id: number) => LoadRequest, signal?: AbortSignal): Promise<LoadReply> {
+  private async run(make: (id: number) => LoadRequest, signal?: AbortSignal, onStart?: () => void): Promise<LoadReply> {
     if (this.pool.closed) throw new Error('the endpoint is shutting down');
     const thread = this.pool.pick();
     const { id, reply } = thread.request(make);
+    if (onStart) thread.events.set(id, onStart);
     // Cancelling stops an extraction under way; the thread still answers (after removing what it wrote).
     const cancel = () => thread.post({ type: 'cancel', id });
     if (signal?.aborted) cancel();

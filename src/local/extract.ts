@@ -4,6 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { isGzip } from '../artifacts/bytes.js';
+import { MAX_ARTIFACT_ENTRIES } from '../artifacts/limits.js';
 
 /** Why an artifact was refused or could not be unpacked; the message is shown to the caller as the model's error. */
 export class ArtifactError extends Error {
@@ -53,7 +54,7 @@ export interface Extracted extends Unpacked {
   bytes: number;
 }
 
-export const DEFAULT_MAX_ENTRIES = 10_000;
+export const DEFAULT_MAX_ENTRIES = MAX_ARTIFACT_ENTRIES;
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 // Per-entry tar overhead (header, padding, pax records) allowed on top of the file bytes before the decompressed

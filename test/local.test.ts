@@ -601,7 +601,7 @@ describe('mme local: memory and disk budgets', () => {
     try {
       const err = await invokeError(sdk2, 'm1.tar.gz', denseRows[0]);
       assert.equal(err.name, 'ModelError');
-      assert.match(err.OriginalMessage, /extraction limit/);
+      assert.match(err.OriginalMessage, /more than the whole disk budget/);
     } finally {
       sdk2.destroy();
       await tiny.stop();

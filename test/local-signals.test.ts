@@ -9,7 +9,8 @@ import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, test } from 'node:test';
-import { tempDir } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { baseEnv, MME, tempDir } from './helpers/cli.js';
 import { invokeRaw, modelStates, startLocal } from './helpers/local.js';
 import { DENSE_CSV, fixture, fixtureJson, tar } from './helpers/models.js';
 
@@ -40,6 +41,15 @@ function enormousModel(count: number, depth: number): Buffer {
   model.trees = '@TREES@';
   const trees = Array.from({ length: count }, (_, t) => one.replace('"id":0', `"id":${t}`)).join(',');
   return Buffer.from(JSON.stringify(doc).replace('"@TREES@"', `[${trees}]`));
+}
+
+let cached: Buffer | undefined;
+const enormous = () => (cached ??= enormousModel(2500, 9));
+
+/** CPU seconds (user + system) the process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** One HTTP/1.1 exchange on a raw socket that stays open (keep-alive): the status line and headers of the answer. */
@@ -74,7 +84,7 @@ function connect(url: string): Promise<net.Socket> {
 test('a slow load does not hold up another cold model; SIGTERM stops it at once and refuses late requests with 503', async () => {
   const prefix = path.join(work, 'prefix');
   fs.mkdirSync(prefix);
-  const model = enormousModel(2500, 9);
+  const model = enormous();
   const modelBytes = model.length;
   fs.writeFileSync(path.join(prefix, 'enormous.tar.gz'), zlib.gzipSync(tar([{ path: 'xgboost-model.json', data: model }]), { level: 1 }));
   fs.writeFileSync(path.join(prefix, 'small.tar.gz'), zlib.gzipSync(tar([{ path: 'xgboost-model', data: fixture('binary_logistic', 'binary') }])));
@@ -127,3 +137,26 @@ test('a slow load does not hold up another cold model; SIGTERM stops it at once 
     await local.stop('SIGKILL');
   }
 });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`mme predict honours ${signal} while it loads a model: exit 130 at once, nothing printed, no scratch folder left`, async () => {
+    const file = path.join(work, 'enormous.json');
+    if (!fs.existsSync(file)) fs.writeFileSync(file, enormous());
+    const artifact = path.join(work, 'enormous.tar.gz');
+    if (!fs.existsSync(artifact)) fs.writeFileSync(artifact, zlib.gzipSync(tar([{ path: 'xgboost-model.json', data: enormous() }]), { level: 1 }));
+    const tmp = path.join(work, `tmp-${signal}`);
+    fs.mkdirSync(tmp);
+    for (const model of [file, artifact]) {
+      const child = spawn(process.execPath, [MME, 'predict', model, '--body', ROW], { env: baseEnv({ TMPDIR: tmp }), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      // Loading is under way once the process has used more CPU than starting takes (about 0.15 s).
+      while (cpuSeconds(child.pid!) < 0.4) await fs.promises.readFile(`/proc/${child.pid}/stat`);
+      child.kill(signal);
+      assert.equal(await exited, 130);
+      assert.equal(stdout, '', 'nothing scored, nothing printed');
+      assert.deepEqual(fs.readdirSync(tmp), [], 'the scratch folder is gone');
+    }
+  });
+}

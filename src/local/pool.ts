@@ -124,7 +124,7 @@ class WorkerPool<Req, Rep extends { id: number }> {
  * A bundled worker is dist/<name>.worker.js, beside the entry; this module may sit in dist/ or dist/chunks/.
  * Run from source (tsx), it is the .ts file next to this one.
  */
-function workerScript(name: 'score' | 'load'): URL {
+export function workerScript(name: 'score' | 'load' | 'predict'): URL {
   const here = import.meta.url;
   if (here.endsWith('.ts')) return new URL(`./${name}.worker.ts`, here);
   for (const rel of [`./${name}.worker.js`, `../${name}.worker.js`]) {

@@ -34,6 +34,7 @@ function stringField(parent: Obj, key: string, where: string): string {
 function intParam(parent: Obj, key: string, where: string, fallback?: number): number {
   const raw = parent[key];
   if (raw === undefined && fallback !== undefined) return fallback;
+  if (raw === undefined) fail(`missing '${where}.${key}'`);
   const value = typeof raw === 'string' ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(`'${where}.${key}' is not a non-negative integer (${String(raw).slice(0, 40)})`);
   return value;

@@ -616,7 +616,7 @@ describe('mme local: memory and disk budgets', () => {
     try {
       const err = await invokeError(sdk2, 'm1.tar.gz', denseRows[0]);
       assert.equal(err.name, 'ModelError');
-      assert.match(err.OriginalMessage, /extraction limit/);
+      assert.match(err.OriginalMessage, /more than the whole disk budget/);
     } finally {
       sdk2.destroy();
       await tiny.stop();
@@ -875,7 +875,7 @@ describe('mme local: bad input is one clear line and a documented exit code', ()
   const cases: [string[], number, RegExp][] = [
     [['--memory', 'lots'], 2, /--memory "lots" is not a size/],
     [['--disk', '0'], 2, /--disk "0" is not a size/],
-    [['--port', '70000'], 2, /--port "70000" is not a port number/],
+    [['--port', '70000'], 2, /--port "70000" is not a whole number from 0 to 65535.*--port 0 for a free port/],
     [['--wait-limit', 'soon'], 2, /--wait-limit "soon" is not a duration/],
     [['--load-limit', '2h'], 2, /--load-limit "2h" is not a duration/],
     [['--models-preload', '../x.tar.gz'], 2, /--models-preload: "\.\.\/x\.tar\.gz" is not a valid model name/],

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { usageError } from '../output/errors.js';
 import { checkOutputPath, writeOutput, type OutputTarget } from '../store/output-path.js';
 import { isGzip } from './bytes.js';
+import { MAX_ARTIFACT_ENTRIES } from './limits.js';
 import { gzipParallel } from './gzip.js';
 import { detectLayout, type Layout } from './layout.js';
 import { tarStream, type TarEntry } from './tarball.js';
@@ -29,6 +30,12 @@ export async function packageModel(input: string, output: string | OutputTarget)
   if (stat.isFile() && (await isGzip(source))) throw usageError(`${input} is already a gzip file.`, 'Push it as it is: `mme push ' + input + '`.');
   const entries = stat.isDirectory() ? await walk(source) : [await fileEntry(source, path.basename(source), source)];
   if (!entries.some((e) => e.type === 'File')) throw usageError(`${input} has no files to package.`, 'Put the model file(s) in it, e.g. xgboost-model.');
+  if (entries.length > MAX_ARTIFACT_ENTRIES) {
+    throw usageError(
+      `${input} holds ${entries.length} files and folders; an artifact may hold at most ${MAX_ARTIFACT_ENTRIES} (mme local and mme predict refuse more).`,
+      'Package only what the model needs to serve.',
+    );
+  }
   const layout = detectLayout(entries.filter((e) => e.type === 'File').map((e) => ({ path: e.path, full: e.source! })));
 
   const mtime = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? 0) * 1000);

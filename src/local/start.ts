@@ -12,6 +12,7 @@ import { MmeError, ExitCode, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import { duration, size, wholeNumber } from '../util/units.js';
 import { openStore } from '../store/index.js';
+import { SharedBudget } from './budget.js';
 import { ModelCache, type CacheEvent } from './cache.js';
 import { handleMetricsRequest, MetricsRecorder } from './metrics/index.js';
 import { LoadingPool, ScoringPool } from './pool.js';
@@ -25,6 +26,10 @@ const MARKER = '.mme-local-cache';
 const WORKER_THRESHOLD = 64 * 1024;
 /** How long in-flight requests may take to finish after Ctrl-C / SIGTERM. */
 const SHUTDOWN_GRACE_MS = 30_000;
+/** Loads that can run at once (each on its own thread); more wait for a thread. */
+const MAX_LOADING_THREADS = 8;
+/** Model files that loads under way may hold in memory at once: the memory budget, but at least this. */
+const LOADING_MEMORY_FLOOR = 64 * 1024 * 1024;
 
 /** What `mme local --json` prints (one line) once it accepts requests; also the locator file's content. */
 export interface LocalEndpointInfo {
@@ -77,7 +82,7 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   const waitLimitMs = duration(opts.waitLimit, '--wait-limit', { maxMs: 3_600_000 });
   const loadLimitMs = duration(opts.loadLimit, '--load-limit', { maxMs: 3_600_000 });
   const host = opts.host;
-  const port = opts.port !== undefined ? wholeNumber(opts.port, '--port', 0, 65535) : (served?.port ?? DEFAULT_PORT);
+  const port = opts.port !== undefined ? wholeNumber(opts.port, '--port', 0, 65535, 'Use e.g. --port 8080, or --port 0 for a free port.') : (served?.port ?? DEFAULT_PORT);
   if (!served && s.endpointUrl.value && isLoopback(s.endpointUrl.value) && opts.port === undefined) {
     ctx.out.info(
       `mme local: ${describeOrigin(s.endpointUrl.origin, 'endpointUrl')} points at ${new URL(s.endpointUrl.value).host}, which serves the fleet's S3 prefix too, so it is ` +
@@ -85,9 +90,9 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
     );
   }
   const workers = opts.workers !== undefined ? wholeNumber(opts.workers, '--workers', 0, 64) : Math.max(1, Math.min(4, os.availableParallelism() - 1));
-  // Loads always run on their own threads (the event loop never unpacks or compiles): two at a time on a larger
-  // machine, one on two cores.
-  const loaders = Math.max(1, Math.min(2, os.availableParallelism() - 2));
+  // Loads always run on their own threads (the event loop never unpacks or compiles), each on an idle one: a model
+  // that takes long to compile does not hold up the others. Threads start as loads need them.
+  const loaders = MAX_LOADING_THREADS;
   const preload = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean);
   for (const name of preload) {
     if (modelNameProblem(name)) throw usageError(`--models-preload: "${name}" is not a valid model name.`, 'Give names relative to the prefix, e.g. m1.tar.gz,v2/m2.tar.gz.');
@@ -105,7 +110,10 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
 
   const metrics = new MetricsRecorder({ endpointName, variantName: variant });
   const pool = workers > 0 ? new ScoringPool(workers) : undefined;
-  const loader = new LoadingPool(loaders);
+  // One disk budget for the cache and every loading thread, and one for the model files that loads under way hold in
+  // memory (the memory budget, at least LOADING_MEMORY_FLOOR): reserved before anything is written or kept.
+  const budgets = { disk: new SharedBudget('disk', diskBudget), memory: new SharedBudget('memory', Math.max(memoryBudget, LOADING_MEMORY_FLOOR)) };
+  const loader = new LoadingPool(loaders, undefined, budgets);
   // Started now, so that the first cold model does not also wait for a thread to start.
   loader.warm();
   const stamp = () => new Date().toISOString().slice(11, 19);
@@ -115,6 +123,7 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
     memoryBudget,
     diskBudget,
     loader,
+    diskShared: budgets.disk,
     loadTimeoutMs: loadLimitMs,
     record: (metric, value) => metrics.record(metric, value),
     onUnload: (model) => {
@@ -183,7 +192,11 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   });
   const busy = endpoint.inFlight();
   ctx.out.info(busy ? `stopping: letting ${busy} request(s) in flight finish (Ctrl-C again to stop now)…` : 'stopping…');
-  await endpoint.stop(SHUTDOWN_GRACE_MS);
+  const stopped = endpoint.stop(SHUTDOWN_GRACE_MS);
+  // Loads under way stop now (their threads are terminated): a request waiting for one is answered at once (503)
+  // instead of holding the endpoint for the grace period or the load limit.
+  await cache.close();
+  await stopped;
   await shutdown();
   ctx.out.info('mme local stopped.');
 }

@@ -66,9 +66,9 @@ export function size(text: string, flag: string, minBytes = 1): number {
   return n;
 }
 
-/** A flag's whole number within bounds, or a usage error naming the flag and the range. */
-export function wholeNumber(text: string, flag: string, min: number, max: number): number {
+/** A flag's whole number within bounds, or a usage error naming the flag, the range and an example (`hint`). */
+export function wholeNumber(text: string, flag: string, min: number, max: number, hint = `Use e.g. ${flag} ${Math.max(min, 1)}.`): number {
   const n = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) throw usageError(`${flag} "${text}" is not a whole number from ${min} to ${max}.`, `e.g. ${flag} ${min === 0 ? 1 : min}.`);
+  if (!/^\s*\d+\s*$/.test(text) || n < min || n > max) throw usageError(`${flag} "${text}" is not a whole number from ${min} to ${max}.`, hint);
   return n;
 }

@@ -88,7 +88,20 @@ test('a slow load does not hold up another cold model; SIGTERM stops it at once 
   const modelBytes = model.length;
   fs.writeFileSync(path.join(prefix, 'enormous.tar.gz'), zlib.gzipSync(tar([{ path: 'xgboost-model.json', data: model }]), { level: 1 }));
   fs.writeFileSync(path.join(prefix, 'small.tar.gz'), zlib.gzipSync(tar([{ path: 'xgboost-model', data: fixture('binary_logistic', 'binary') }])));
-  const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache')], work);
+  // MME_TEST_PHASES: the server says `mme-test-phase: request` as each request arrives, so the test knows when the
+  // request it holds open has reached the server (and counts as in flight) before it sends SIGTERM.
+  // MME_TEST_HOLD_LOAD_BYTES: the enormous model's load never ends by itself (however fast this machine compiles it).
+  const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache')], work, {
+    MME_TEST_PHASES: '1',
+    MME_TEST_HOLD_LOAD_BYTES: String(modelBytes),
+  });
+  const arrived = () => local.stderr().split('\n').filter((l) => l === 'mme-test-phase: request').length;
+  const untilArrived = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => arrived() >= n && (local.child.stderr!.off('data', check), resolve());
+      local.child.stderr!.on('data', check);
+      check();
+    });
   try {
     const enormous = invokeRaw(local.url, 'enormous.tar.gz', ROW);
     // Unpacked (the model file has its full size in the cache): what is left is parsing and compiling it.
@@ -111,8 +124,10 @@ test('a slow load does not hold up another cold model; SIGTERM stops it at once 
     assert.match(await exchange(idle, 'GET /ping HTTP/1.1\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 200/);
     const slow = await connect(local.url);
     const body = Buffer.from(ROW);
+    const before = arrived();
     const slowAnswer = exchange(slow, `POST /endpoints/local-mme/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nX-Amzn-SageMaker-Target-Model: small.tar.gz\r\nContent-Length: ${body.length}\r\n\r\n${body.subarray(0, 3).toString()}`);
 
+    await untilArrived(before + 1);
     const stopping = new Promise<void>((resolve) => local.child.stderr!.on('data', () => /stopping/.test(local.stderr()) && resolve()));
     local.child.kill('SIGTERM');
     await stopping;

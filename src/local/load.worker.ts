@@ -62,6 +62,7 @@ async function unpackAndLoad(id: number, tarball: string, dir: string, limits: E
     });
     // A model file too large to keep is read back now that it is written.
     loaded ??= await readArtifactFiles(dir, isModelFile, extracted.kept).then(compile, (err) => ({ failure: failureOf(err) }));
+    await holdForTests(extracted.bytes);
     return { id, unpacked: { files: extracted.files, bytes: extracted.bytes, diskBytes: extracted.diskBytes, ms: unpackedAt - started }, loaded };
   } catch (err) {
     return { id, unpacked: { failure: failureOf(err) } };
@@ -147,3 +148,14 @@ function failureOf(err: unknown): LoadFailure {
   if (err instanceof BudgetExceeded) return { kind: 'budget', budget: err.budget, neededBytes: err.neededBytes, permanent: err.permanent, message: err.message };
   return { kind: 'internal', message: (err as Error)?.message ?? String(err) };
 }
+
+/**
+ * Test-only: with MME_TEST_HOLD_LOAD_BYTES=N, a load of N or more unpacked bytes never finishes (until the thread is
+ * stopped), so a test can rely on a model that is still loading instead of on one that is merely slow.
+ */
+async function holdForTests(bytes: number): Promise<void> {
+  const at = Number(process.env.MME_TEST_HOLD_LOAD_BYTES);
+  if (!(at > 0) || bytes < at) return;
+  await new Promise(() => setInterval(() => {}, 1 << 30));
+}
+

@@ -7,6 +7,7 @@ import { ModelAbsentError, ModelLoadFailure, StoreFailure, type CachedModel, typ
 import { WorkerScoringError, type ScoringPool } from './pool.js';
 import { ModelLoadError, ModelRequestError, type LoadedModel } from './runtimes/types.js';
 import { safeDecode } from './url.js';
+import { testPhase } from '../util/test-phase.js';
 
 /**
  * The local multi-model endpoint on one port:
@@ -371,6 +372,7 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   const server = http.createServer({ keepAliveTimeout: 30_000, headersTimeout: 35_000 }, (req, res) => {
     inFlight++;
     res.once('close', () => inFlight--);
+    void testPhase('request');
     const url = req.url ?? '/';
     if (stopping) {
       // Arrived on an open connection after SIGTERM: refused in SageMaker's shape, and the connection closes.

@@ -14,9 +14,9 @@ export interface LocalProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startLocal(args: string[], cwd: string): Promise<LocalProcess> {
+export function startLocal(args: string[], cwd: string, env: Record<string, string> = {}): Promise<LocalProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', ...args], { cwd, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', ...args], { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));

@@ -37,11 +37,30 @@ function artifactOf(file: string, bytes: number): string {
   return file;
 }
 
+// One moto and one proxy for the file: each test sets the proxy's mode and starts from an empty bucket.
+let moto: Moto;
+let proxy: FaultProxy;
+let s3: S3Client;
+const work = tempDir();
+before(async () => {
+  if (skipWithoutMoto) return;
+  moto = await startMoto();
+  proxy = await startFaultProxy(moto.url);
+  s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+});
+after(async () => {
+  s3?.destroy();
+  await proxy?.close();
+  await moto?.stop();
+});
+beforeEach(async () => {
+  if (skipWithoutMoto) return;
+  proxy.setMode({ kind: 'pass' });
+  await moto.reset();
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+});
+
 describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
-  let moto: Moto;
-  let proxy: FaultProxy;
-  let s3: S3Client;
-  const work = tempDir();
   let small: string;
   let big: string;
   const viaProxy = () => ['--endpoint-url', proxy.url, '--prefix', `s3://${BUCKET}/models/`, '--endpoint-name', 'fraud-mme'];
@@ -53,24 +72,10 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     return lines[0];
   };
 
-  before(async () => {
-    moto = await startMoto();
-    proxy = await startFaultProxy(moto.url);
-    s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  before(() => {
     small = artifactOf(path.join(work, 'm1.tar.gz'), 1024);
     big = artifactOf(path.join(work, 'big.tar.gz'), 20 * 1024 * 1024);
   });
-  after(async () => {
-    s3?.destroy();
-    await proxy?.close();
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    proxy.setMode({ kind: 'pass' });
-    await moto.reset();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  });
-
   test('a server that accepts and never answers: ls, rm, push, stats and invoke each end with one line, exit 1', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'models/m1.tar.gz', Body: 'x' }));
     proxy.setMode({ kind: 'stall' });
@@ -181,27 +186,9 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
 });
 
 describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
-  let moto: Moto;
-  let proxy: FaultProxy;
-  let s3: S3Client;
-  const work = tempDir();
   let big: string;
-
-  before(async () => {
-    moto = await startMoto();
-    proxy = await startFaultProxy(moto.url);
-    s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    big = artifactOf(path.join(work, 'big.tar.gz'), 20 * 1024 * 1024);
-  });
-  after(async () => {
-    s3?.destroy();
-    await proxy?.close();
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    proxy.setMode({ kind: 'pass' });
-    await moto.reset();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  before(() => {
+    big = artifactOf(path.join(work, 'phases.tar.gz'), 20 * 1024 * 1024);
   });
 
   /** Starts a push, waits for `ready` (an event that says the phase is under way), sends SIGINT, returns the result. */
@@ -244,7 +231,7 @@ describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
       const r = await interruptAt(async (err) => (held ? held : marker('hashing')(err)), env);
       assert.equal(r.code, 130, r.stderr);
       assert.equal(r.lines.length, 1, r.stderr);
-      assert.match(r.lines[0], /^mme: (push |upload of big\.tar\.gz )?interrupted/);
+      assert.match(r.lines[0], /^mme: (push |upload of phases\.tar\.gz )?interrupted/);
       proxy.release();
       assert.deepEqual((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? [], []);
       assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [], []);

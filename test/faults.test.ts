@@ -96,6 +96,35 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     assert.deepEqual(await uploads(), []);
   });
 
+  test('the first SIGTERM ends ls, rm, push, stats and invoke at once while a request hangs (exit 130, one line)', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'models/m1.tar.gz', Body: 'x' }));
+    const runs: [string, string[]][] = [
+      ['ls', ['ls']],
+      ['rm', ['rm', 'm1.tar.gz', '--yes']],
+      ['push', ['push', small]],
+      ['stats', ['stats', '--since', '1h']],
+      ['invoke', ['invoke', '--target', 'm1.tar.gz', '--body', '1,2,3,4,5,6,7,8']],
+    ];
+    for (const [what, args] of runs) {
+      proxy.setMode({ kind: 'stall' });
+      const stalled = proxy.next('stalled');
+      // The default 60 s request timeout: only the signal can end these runs within the test's bound.
+      const child = spawn(process.execPath, [MME, ...args, ...viaProxy()], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const guard = setTimeout(() => child.kill('SIGKILL'), ENDS_WITHIN); // only so a regression fails instead of hanging
+      const closed = new Promise<number | null>((r) => child.on('close', r));
+      await stalled;
+      child.kill('SIGTERM');
+      const code = await closed;
+      clearTimeout(guard);
+      assert.equal(code, 130, `${what}: ${stderr}`);
+      assert.equal(stderr.trim().split('\n').length, 1, `${what}: ${stderr}`);
+      assert.match(stderr, /interrupted/, what);
+    }
+    assert.deepEqual(await keys(), ['models/m1.tar.gz']);
+  });
+
   test('a connection reset at accept is called a reset, not "cannot reach"; --json gives one document', async () => {
     proxy.setMode({ kind: 'reset' });
     const r = await mme(['ls', ...viaProxy(), '--json'], { env: FAST, timeoutMs: ENDS_WITHIN });
@@ -204,10 +233,12 @@ describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
       err.text += c;
       err.changed.dispatchEvent(new Event('data'));
     });
+    const guard = setTimeout(() => child.kill('SIGKILL'), ENDS_WITHIN); // only so a regression fails instead of hanging
     const closed = new Promise<number | null>((r) => child.on('close', r));
     await ready(err);
     child.kill('SIGINT');
     const code = await closed;
+    clearTimeout(guard);
     const lines = err.text.trim().split('\n').filter((l) => !l.startsWith('mme-test-phase:'));
     return { code, lines, stdout, stderr: err.text };
   }

@@ -235,7 +235,7 @@ describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
     });
     const guard = setTimeout(() => child.kill('SIGKILL'), ENDS_WITHIN); // only so a regression fails instead of hanging
     const closed = new Promise<number | null>((r) => child.on('close', r));
-    await ready(err);
+    await Promise.race([ready(err), closed]);
     child.kill('SIGINT');
     const code = await closed;
     clearTimeout(guard);

@@ -83,4 +83,17 @@ describe('messages', () => {
     assert.equal(p.code, 2, p.stderr);
     assert.match(oneLine(p.stderr), /two\\nlines\.gz is already a gzip file/);
   });
+
+  test('push of gzip data that is not a tar archive is one line (exit 2), not a tar parser error', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'noise.tar.gz');
+    // A size field in base-256 too large for a number: tar's header parser throws on it.
+    const block = Buffer.alloc(4096);
+    block[124] = 0x80;
+    block.fill(0xff, 125, 136);
+    fs.writeFileSync(file, zlib.gzipSync(block));
+    const r = await mme(['push', file, '--prefix', `file://${dir}/fleet/`]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(oneLine(r.stderr), /noise\.tar\.gz is not a gzip-compressed tar archive/);
+  });
 });

@@ -178,14 +178,15 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
   });
 
   test('a file modified during the push is caught by hashing the bytes sent: nothing written, no parts (exit 1)', async () => {
-    // lib-storage reads 8 parts ahead and then waits for CreateMultipartUpload: hold that, change a later byte, let go.
-    const file = artifactOf(path.join(work, 'moving.tar.gz'), 80 * 1024 * 1024);
-    proxy.setMode({ kind: 'hold', match: /^POST \S*\?uploads/, count: 1 });
+    // Hold the name check (HEAD), which comes after the first hash; change a byte the upload has yet to read; let go.
+    const file = path.join(work, 'moving.tar.gz');
+    fs.copyFileSync(big, file);
+    proxy.setMode({ kind: 'hold', match: /^HEAD /, count: 1 });
     const held = proxy.next('held');
     const run = mme(['push', file, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
     await held;
     const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.from('tampered'), 0, 8, 78 * 1024 * 1024);
+    fs.writeSync(fd, Buffer.from('tampered'), 0, 8, 15 * 1024 * 1024);
     fs.closeSync(fd);
     proxy.release();
     const r = await run;
@@ -199,17 +200,18 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     // The first push is held at its complete while a second push of the same name finishes; then it is let go.
     proxy.setMode({ kind: 'hold', match: /^POST \S*uploadId=/, count: 1 });
     const held = proxy.next('held');
-    const first = mme(['push', big, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
+    const mid = artifactOf(path.join(work, 'mid.tar.gz'), 9 * 1024 * 1024);
+    const other = artifactOf(path.join(work, 'other', 'mid.tar.gz'), 9 * 1024 * 1024 + 1);
+    const first = mme(['push', mid, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
     await held;
-    const other = artifactOf(path.join(work, 'other', 'big.tar.gz'), 9 * 1024 * 1024);
     const second = await mme(['push', other, '--endpoint-url', moto.url, '--prefix', `s3://${BUCKET}/models/`]);
     assert.equal(second.code, 0, second.stderr);
     proxy.release();
     const r = await first;
     assert.equal(r.code, 5, r.stderr);
-    assert.match(oneLine(r), /big\.tar\.gz already exists .*another push created it meanwhile.*multipart upload was aborted/);
+    assert.match(oneLine(r), /mid\.tar\.gz already exists .*another push created it meanwhile.*multipart upload was aborted/);
     assert.deepEqual(await uploads(), []);
-    const stored = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'models/big.tar.gz' }));
+    const stored = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'models/mid.tar.gz' }));
     assert.equal(stored.ContentLength, fs.statSync(other).size, 'the second push\'s bytes');
   });
 });

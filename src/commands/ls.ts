@@ -23,7 +23,7 @@ export default defineCommand({
     const store = await fleetStore(ctx);
     const models = (await store.list({ onSkip: (name, why) => ctx.out.warn(`skipped ${JSON.stringify(name)}: ${why}.`) })).sort(sorters[opts.sort as string]);
     if (opts.long) {
-      const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true }));
+      const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true, signal: ctx.signal }));
       heads.forEach((h, i) => (models[i].sha256 = h?.sha256));
     }
     const totalBytes = models.reduce((n, m) => n + m.size, 0);

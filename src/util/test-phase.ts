@@ -7,5 +7,9 @@ export async function testPhase(name: string, signal?: AbortSignal): Promise<voi
   if (!process.env.MME_TEST_PHASES) return;
   process.stderr.write(`mme-test-phase: ${name}\n`);
   if (process.env.MME_TEST_HOLD !== name || !signal || signal.aborted) return;
+  // Nothing else is pending while held: a ref'd timer keeps the process alive (else it would exit, and a signal sent
+  // during that exit would kill it instead of being handled).
+  const alive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  clearInterval(alive);
 }

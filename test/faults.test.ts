@@ -37,11 +37,30 @@ function artifactOf(file: string, bytes: number): string {
   return file;
 }
 
+// One moto and one proxy for the file: each test sets the proxy's mode and starts from an empty bucket.
+let moto: Moto;
+let proxy: FaultProxy;
+let s3: S3Client;
+const work = tempDir();
+before(async () => {
+  if (skipWithoutMoto) return;
+  moto = await startMoto();
+  proxy = await startFaultProxy(moto.url);
+  s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+});
+after(async () => {
+  s3?.destroy();
+  await proxy?.close();
+  await moto?.stop();
+});
+beforeEach(async () => {
+  if (skipWithoutMoto) return;
+  proxy.setMode({ kind: 'pass' });
+  await moto.reset();
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+});
+
 describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
-  let moto: Moto;
-  let proxy: FaultProxy;
-  let s3: S3Client;
-  const work = tempDir();
   let small: string;
   let big: string;
   const viaProxy = () => ['--endpoint-url', proxy.url, '--prefix', `s3://${BUCKET}/models/`, '--endpoint-name', 'fraud-mme'];
@@ -53,24 +72,10 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     return lines[0];
   };
 
-  before(async () => {
-    moto = await startMoto();
-    proxy = await startFaultProxy(moto.url);
-    s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  before(() => {
     small = artifactOf(path.join(work, 'm1.tar.gz'), 1024);
     big = artifactOf(path.join(work, 'big.tar.gz'), 20 * 1024 * 1024);
   });
-  after(async () => {
-    s3?.destroy();
-    await proxy?.close();
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    proxy.setMode({ kind: 'pass' });
-    await moto.reset();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  });
-
   test('a server that accepts and never answers: ls, rm, push, stats and invoke each end with one line, exit 1', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'models/m1.tar.gz', Body: 'x' }));
     proxy.setMode({ kind: 'stall' });
@@ -89,6 +94,35 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     });
     assert.deepEqual(await keys(), ['models/m1.tar.gz'], 'rm deleted nothing, push wrote nothing');
     assert.deepEqual(await uploads(), []);
+  });
+
+  test('the first SIGTERM ends ls, rm, push, stats and invoke at once while a request hangs (exit 130, one line)', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'models/m1.tar.gz', Body: 'x' }));
+    const runs: [string, string[]][] = [
+      ['ls', ['ls']],
+      ['rm', ['rm', 'm1.tar.gz', '--yes']],
+      ['push', ['push', small]],
+      ['stats', ['stats', '--since', '1h']],
+      ['invoke', ['invoke', '--target', 'm1.tar.gz', '--body', '1,2,3,4,5,6,7,8']],
+    ];
+    for (const [what, args] of runs) {
+      proxy.setMode({ kind: 'stall' });
+      const stalled = proxy.next('stalled');
+      // The default 60 s request timeout: only the signal can end these runs within the test's bound.
+      const child = spawn(process.execPath, [MME, ...args, ...viaProxy()], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const guard = setTimeout(() => child.kill('SIGKILL'), ENDS_WITHIN); // only so a regression fails instead of hanging
+      const closed = new Promise<number | null>((r) => child.on('close', r));
+      await stalled;
+      child.kill('SIGTERM');
+      const code = await closed;
+      clearTimeout(guard);
+      assert.equal(code, 130, `${what}: ${stderr}`);
+      assert.equal(stderr.trim().split('\n').length, 1, `${what}: ${stderr}`);
+      assert.match(stderr, /interrupted/, what);
+    }
+    assert.deepEqual(await keys(), ['models/m1.tar.gz']);
   });
 
   test('a connection reset at accept is called a reset, not "cannot reach"; --json gives one document', async () => {
@@ -144,14 +178,15 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
   });
 
   test('a file modified during the push is caught by hashing the bytes sent: nothing written, no parts (exit 1)', async () => {
-    // lib-storage reads 8 parts ahead and then waits for CreateMultipartUpload: hold that, change a later byte, let go.
-    const file = artifactOf(path.join(work, 'moving.tar.gz'), 80 * 1024 * 1024);
-    proxy.setMode({ kind: 'hold', match: /^POST \S*\?uploads/, count: 1 });
+    // Hold the name check (HEAD), which comes after the first hash; change a byte the upload has yet to read; let go.
+    const file = path.join(work, 'moving.tar.gz');
+    fs.copyFileSync(big, file);
+    proxy.setMode({ kind: 'hold', match: /^HEAD /, count: 1 });
     const held = proxy.next('held');
     const run = mme(['push', file, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
     await held;
     const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.from('tampered'), 0, 8, 78 * 1024 * 1024);
+    fs.writeSync(fd, Buffer.from('tampered'), 0, 8, 15 * 1024 * 1024);
     fs.closeSync(fd);
     proxy.release();
     const r = await run;
@@ -165,43 +200,26 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     // The first push is held at its complete while a second push of the same name finishes; then it is let go.
     proxy.setMode({ kind: 'hold', match: /^POST \S*uploadId=/, count: 1 });
     const held = proxy.next('held');
-    const first = mme(['push', big, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
+    const mid = artifactOf(path.join(work, 'mid.tar.gz'), 9 * 1024 * 1024);
+    const other = artifactOf(path.join(work, 'other', 'mid.tar.gz'), 9 * 1024 * 1024 + 1);
+    const first = mme(['push', mid, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
     await held;
-    const other = artifactOf(path.join(work, 'other', 'big.tar.gz'), 9 * 1024 * 1024);
     const second = await mme(['push', other, '--endpoint-url', moto.url, '--prefix', `s3://${BUCKET}/models/`]);
     assert.equal(second.code, 0, second.stderr);
     proxy.release();
     const r = await first;
     assert.equal(r.code, 5, r.stderr);
-    assert.match(oneLine(r), /big\.tar\.gz already exists .*another push created it meanwhile.*multipart upload was aborted/);
+    assert.match(oneLine(r), /mid\.tar\.gz already exists .*another push created it meanwhile.*multipart upload was aborted/);
     assert.deepEqual(await uploads(), []);
-    const stored = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'models/big.tar.gz' }));
+    const stored = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'models/mid.tar.gz' }));
     assert.equal(stored.ContentLength, fs.statSync(other).size, 'the second push\'s bytes');
   });
 });
 
 describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
-  let moto: Moto;
-  let proxy: FaultProxy;
-  let s3: S3Client;
-  const work = tempDir();
   let big: string;
-
-  before(async () => {
-    moto = await startMoto();
-    proxy = await startFaultProxy(moto.url);
-    s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    big = artifactOf(path.join(work, 'big.tar.gz'), 20 * 1024 * 1024);
-  });
-  after(async () => {
-    s3?.destroy();
-    await proxy?.close();
-    await moto?.stop();
-  });
-  beforeEach(async () => {
-    proxy.setMode({ kind: 'pass' });
-    await moto.reset();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  before(() => {
+    big = artifactOf(path.join(work, 'phases.tar.gz'), 20 * 1024 * 1024);
   });
 
   /** Starts a push, waits for `ready` (an event that says the phase is under way), sends SIGINT, returns the result. */
@@ -217,10 +235,12 @@ describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
       err.text += c;
       err.changed.dispatchEvent(new Event('data'));
     });
+    const guard = setTimeout(() => child.kill('SIGKILL'), ENDS_WITHIN); // only so a regression fails instead of hanging
     const closed = new Promise<number | null>((r) => child.on('close', r));
-    await ready(err);
+    await Promise.race([ready(err), closed]);
     child.kill('SIGINT');
     const code = await closed;
+    clearTimeout(guard);
     const lines = err.text.trim().split('\n').filter((l) => !l.startsWith('mme-test-phase:'));
     return { code, lines, stdout, stderr: err.text };
   }
@@ -244,7 +264,7 @@ describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
       const r = await interruptAt(async (err) => (held ? held : marker('hashing')(err)), env);
       assert.equal(r.code, 130, r.stderr);
       assert.equal(r.lines.length, 1, r.stderr);
-      assert.match(r.lines[0], /^mme: (push |upload of big\.tar\.gz )?interrupted/);
+      assert.match(r.lines[0], /^mme: (push |upload of phases\.tar\.gz )?interrupted/);
       proxy.release();
       assert.deepEqual((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? [], []);
       assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [], []);

@@ -83,4 +83,35 @@ describe('messages', () => {
     assert.equal(p.code, 2, p.stderr);
     assert.match(oneLine(p.stderr), /two\\nlines\.gz is already a gzip file/);
   });
+
+  test('push of gzip data that is not a tar archive is one line (exit 2), not a tar parser error', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'noise.tar.gz');
+    // A size field in base-256 too large for a number: tar's header parser throws on it.
+    const block = Buffer.alloc(4096);
+    block[124] = 0x80;
+    block.fill(0xff, 125, 136);
+    fs.writeFileSync(file, zlib.gzipSync(block));
+    const r = await mme(['push', file, '--prefix', `file://${dir}/fleet/`]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(oneLine(r.stderr), /noise\.tar\.gz is not a gzip-compressed tar archive/);
+  });
+
+  test('timeouts come from flag, env or config key, with documented defaults; a bad one is refused (exit 2)', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'mme.config.json'), JSON.stringify({ fleets: { tail: { prefix: 's3://fleet/models/', requestTimeout: '5s' } } }));
+    const show = async (args: string[], env: Record<string, string> = {}) => {
+      const r = await mme(['config', '--json', ...args], { cwd: dir, env });
+      assert.equal(r.code, 0, r.stderr);
+      return Object.fromEntries(r.json.result.settings.map((x: { key: string; value: string; source: string }) => [x.key, `${x.value} (${x.source})`]));
+    };
+    const file = await show([]);
+    assert.match(file.requestTimeout, /^5s \(.*fleets\.tail\.requestTimeout\)\)$/);
+    assert.equal(file.connectTimeout, '10s (default)');
+    assert.equal((await show([], { MME_REQUEST_TIMEOUT: '2m' })).requestTimeout, '2m (env MME_REQUEST_TIMEOUT)');
+    assert.equal((await show(['--connect-timeout', '500ms'])).connectTimeout, '500ms (flag --connect-timeout)');
+    const bad = await mme(['ls', '--request-timeout', 'forever'], { cwd: dir });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(oneLine(bad.stderr), /^mme: flag --request-timeout: "forever" is not a timeout between 1ms and 1h\./);
+  });
 });

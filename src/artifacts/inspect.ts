@@ -49,6 +49,11 @@ async function firstTarHeader(file: string): Promise<Header | undefined> {
     input.pipe(gunzip);
   });
   if (head.length < 512) return undefined;
-  const header = new Header(head.subarray(0, 512));
+  let header: Header;
+  try {
+    header = new Header(head.subarray(0, 512));
+  } catch {
+    return undefined; // not a tar header at all (tar throws on e.g. a bad base-256 number)
+  }
   return header.cksumValid ? header : undefined;
 }

@@ -22,9 +22,14 @@ export default defineCommand({
     const { fleetStore } = await import('./fleet-store.js');
     const store = await fleetStore(ctx);
     const onSkip = (name: string, why: string) => ctx.out.warn(`skipped ${JSON.stringify(name)}: ${why}.`);
-    const [models, aliasOf] = await Promise.all([store.list({ onSkip }).then((m) => m.sort(sorters[opts.sort])), aliasesByTarget(store, (m) => ctx.out.warn(m))]);
+    // Read together; a manifest that cannot be read is said only when the listing itself worked.
+    const aliasRead = aliasesByTarget(store).then((byTarget) => ({ byTarget }), (err: unknown) => ({ err }));
+    const models = (await store.list({ onSkip })).sort(sorters[opts.sort]);
+    const aliases = await aliasRead;
+    if ('err' in aliases) ctx.out.warn(`aliases not shown: ${aliases.err instanceof Error ? aliases.err.message : String(aliases.err)}`);
+    const aliasOf = 'byTarget' in aliases ? aliases.byTarget : new Map<string, string[]>();
     if (opts.long) {
-      const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true }));
+      const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true, signal: ctx.signal }));
       heads.forEach((h, i) => (models[i].sha256 = h?.sha256));
     }
     const totalBytes = models.reduce((n, m) => n + m.size, 0);
@@ -57,14 +62,10 @@ export default defineCommand({
 });
 
 /** target → the aliases live on it; empty without a manifest (and, with a warning, when it cannot be read). */
-async function aliasesByTarget(store: Store, warn: (m: string) => void): Promise<Map<string, string[]>> {
+async function aliasesByTarget(store: Store): Promise<Map<string, string[]>> {
   const { readManifest } = await import('../releases/update.js');
   const byTarget = new Map<string, string[]>();
-  try {
-    const { manifest } = await readManifest(store);
-    for (const [alias, entry] of Object.entries(manifest.aliases)) byTarget.set(entry.target, [...(byTarget.get(entry.target) ?? []), alias]);
-  } catch (err) {
-    warn(`aliases not shown: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const { manifest } = await readManifest(store);
+  for (const [alias, entry] of Object.entries(manifest.aliases)) byTarget.set(entry.target, [...(byTarget.get(entry.target) ?? []), alias]);
   return byTarget;
 }

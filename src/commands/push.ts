@@ -13,7 +13,7 @@ export default defineCommand({
       .option('--dry-run', 'check everything and say what would be uploaded, without uploading'),
   examples: ['mme push m71.tar.gz', 'mme push m71.tar.gz --as v2/m71.tar.gz', 'mme push artifacts/*.tar.gz --fleet tail --json', 'mme push artifacts/*.tar.gz --skip-identical'],
   async run(ctx, [files], opts) {
-    const [{ pushArtifacts }, { fleetStore }] = await Promise.all([import('../push/push.js'), import('./fleet-store.js')]);
+    const [{ pushArtifacts, listSome }, { fleetStore }] = await Promise.all([import('../push/push.js'), import('./fleet-store.js')]);
     ctx.signal.throwIfAborted();
     const store = await fleetStore(ctx);
     const progress = await ctx.out.progress(`pushing ${files.length} artifact(s)`);
@@ -30,7 +30,7 @@ export default defineCommand({
     }).finally(() => progress.stop());
 
     const skippedLine = outcome.skipped.length
-      ? `skipped ${outcome.skipped.length} artifact(s) already stored with the same sha256: ${outcome.skipped.map((s) => s.name).slice(0, 5).join(', ')}${outcome.skipped.length > 5 ? ', …' : ''}`
+      ? `skipped ${outcome.skipped.length} artifact(s) already stored with the same sha256: ${listSome(outcome.skipped.map((s) => s.name))}`
       : undefined;
     if (outcome.dryRun) {
       const plan = outcome.pushes;

@@ -1,5 +1,5 @@
 import readline from 'node:readline/promises';
-import { notFound, usageError } from '../output/errors.js';
+import { ExitCode, MmeError, notFound, usageError } from '../output/errors.js';
 import { defineCommand } from './command.js';
 import { mapLimit } from '../util/map-limit.js';
 
@@ -39,7 +39,11 @@ export default defineCommand({
         return 1;
       }
     }
-    await store.remove(unique);
+    await store.remove(unique).catch((err) => {
+      // The request may have reached the store before the signal: do not claim that nothing was deleted.
+      if (ctx.signal.aborted) throw new MmeError(`rm interrupted while deleting ${unique.length} model(s); some may already be deleted.`, ExitCode.interrupted, 'Check with `mme ls`.');
+      throw err;
+    });
     ctx.out.info('instances that already loaded these models may serve them until they are evicted; stop sending them traffic.');
     ctx.out.result({ deleted: urls }, () => urls.map((u) => `deleted ${u}`).join('\n'));
   },

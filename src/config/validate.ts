@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { usageError } from '../output/errors.js';
+import { parseDurationMs } from '../util/units.js';
 import type { SettingKey } from './settings.js';
 
 /** Where a value came from, so that errors and `mme config` can say which file or flag to fix. */
@@ -86,12 +87,10 @@ export function checkEndpointUrl(url: string, origin: Origin): string {
   return url.replace(/\/+$/, '');
 }
 
-/** "10s", "1.5s", "500ms", "2m" → milliseconds; undefined when it does not parse. (One call site: swap for util/units.) */
+/** "10s", "1.5s", "500ms", "2m" → milliseconds (a unit is required), within 1 ms to 1 h; undefined otherwise. */
 export function timeoutMs(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim().toLowerCase());
-  if (!m) return undefined;
-  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
-  return Number.isFinite(ms) && ms >= 1 && ms <= 3_600_000 ? Math.round(ms) : undefined;
+  const ms = parseDurationMs(text, 'none');
+  return ms !== undefined && Number.isFinite(ms) && ms >= 1 && ms <= 3_600_000 ? Math.round(ms) : undefined;
 }
 
 export function checkTimeout(key: 'connectTimeout' | 'requestTimeout', text: string, origin: Origin): string {

@@ -61,11 +61,25 @@ export function listSome(names: string[], max = LISTED): string {
 }
 
 export async function pushArtifacts(store: Store, req: PushRequest): Promise<PushOutcome> {
+  let phase = 'starting';
+  try {
+    return await pushSteps(store, req, (p) => (phase = p));
+  } catch (err) {
+    // Before the upload nothing has been sent: say where it stopped. The upload's own failures say what they left.
+    if (req.signal.aborted && !(err instanceof MmeError && err.exitCode === ExitCode.interrupted)) {
+      throw new MmeError(`push interrupted while ${phase}; nothing was uploaded.`, ExitCode.interrupted);
+    }
+    throw err;
+  }
+}
+
+async function pushSteps(store: Store, req: PushRequest, at: (phase: string) => void): Promise<PushOutcome> {
   const { signal } = req;
   signal.throwIfAborted();
   if (req.as !== undefined && req.files.length > 1) throw usageError(`--as names one model, but ${req.files.length} artifacts were given.`, 'Push them one at a time, or drop --as.');
 
   // Everything is checked before the first byte is sent.
+  at('checking the files');
   await testPhase('checking-files', signal);
   const items = await Promise.all(
     req.files.map(async (file) => {
@@ -79,9 +93,11 @@ export async function pushArtifacts(store: Store, req: PushRequest): Promise<Pus
   const dup = items.find((it, i) => items.findIndex((o) => o.name === it.name) !== i);
   if (dup) throw usageError(`two artifacts would both be pushed as ${dup.name}.`, 'Push them under different names.');
 
+  at('hashing');
   await testPhase('hashing', signal);
   const hashes = await mapLimit(items, HASHES_IN_FLIGHT, (it) => sha256File(it.file, signal));
 
+  at(`checking the names under ${store.url}`);
   await testPhase('checking', signal);
   const existing = await mapLimit(items, HEADS_IN_FLIGHT, (it) => store.head(it.name, { sha256: req.skipIdentical, signal }));
   signal.throwIfAborted();
@@ -164,7 +180,8 @@ function pushFailure(settled: ({ ok: Pushed } | { error: unknown; cancelled: boo
   const orphans = left.length ? ` Parts may remain for: ${listSome(left)}.` : '';
   const base = cause.error instanceof MmeError ? cause.error : new MmeError(cause.error instanceof Error ? cause.error.message : String(cause.error));
   if (interrupted) {
-    return new MmeError(`push interrupted; ${failures.length} of ${names.length} upload(s) stopped, nothing half-written.${written}${orphans}`.replace(/\.\./g, '.'), ExitCode.interrupted, base.hint);
+    if (names.length === 1) return base.exitCode === ExitCode.interrupted ? base : new MmeError(base.message, ExitCode.interrupted, base.hint);
+    return new MmeError(`push interrupted; ${failures.length} of ${names.length} upload(s) stopped and aborted, nothing half-written.${written}${orphans}`, ExitCode.interrupted, base.hint);
   }
   if (names.length === 1) return base;
   return new MmeError(`${base.message.replace(/\.$/, '')}.${stopped}${written}${orphans}`, base.exitCode, base.hint);

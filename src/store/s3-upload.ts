@@ -2,7 +2,7 @@
 // a person is told when it fails.
 import crypto from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { explainAwsError } from '../aws/errors.js';
 import { ExitCode, MmeError } from '../output/errors.js';
 import { wouldOverwrite } from './overwrite.js';
@@ -59,19 +59,19 @@ export function trackUpload(raw: S3Client, stop: AbortController): UploadTrack {
     },
   };
   const send = raw.send.bind(raw) as (command: unknown, options?: object) => Promise<unknown>;
-  (track.client as { send: unknown }).send = (command: { constructor: { name: string } }, options?: object) => {
-    const kind = command.constructor.name;
-    if (kind === 'CreateMultipartUploadCommand') track.createSent = true;
+  (track.client as { send: unknown }).send = (command: unknown, options?: object) => {
+    const create = command instanceof CreateMultipartUploadCommand;
+    if (create) track.createSent = true;
     const p = send(command, { abortSignal: stop.signal, ...options });
     inFlight.add(p);
     p.then(
       (out) => {
         const id = (out as { UploadId?: string }).UploadId;
-        if (kind === 'CreateMultipartUploadCommand' && id) track.uploadIds.push(id);
+        if (create && id) track.uploadIds.push(id);
       },
       (err) => {
         // A failure the SDK gave up on (after its retries) ends the whole upload at once, not after the other parts.
-        if (!stop.signal.aborted && kind !== 'AbortMultipartUploadCommand') {
+        if (!stop.signal.aborted && !(command instanceof AbortMultipartUploadCommand)) {
           track.firstError ??= err;
           stop.abort();
         }

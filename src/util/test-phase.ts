@@ -7,9 +7,9 @@ export async function testPhase(name: string, signal?: AbortSignal): Promise<voi
   if (!process.env.MME_TEST_PHASES) return;
   process.stderr.write(`mme-test-phase: ${name}\n`);
   if (process.env.MME_TEST_HOLD !== name || !signal || signal.aborted) return;
-  // Signal handlers do not keep Node running: without a ref'd handle the process would end (exit 0) or die of the
-  // very signal the test sends while it tears down.
-  const keepAlive = setInterval(() => {}, 1 << 30);
+  // Nothing else is pending while held: a ref'd timer keeps the process alive (else it would exit, and a signal sent
+  // during that exit would kill it instead of being handled).
+  const alive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-  clearInterval(keepAlive);
+  clearInterval(alive);
 }

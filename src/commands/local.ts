@@ -13,7 +13,8 @@ export default defineCommand({
       .option('--models-preload <names>', 'comma-separated models to load at start-up (requests are answered meanwhile; the ready line waits for them)')
       .option('--wait-limit <duration>', 'how long a request waits for a cold model before ModelNotReadyException (429)', '60s')
       .option('--load-limit <duration>', 'how long a model may take to download, extract and load before its load fails', '360s')
-      .option('--workers <n>', 'scoring threads for large requests (0: score everything on the main thread)'),
+      .option('--workers <n>', 'scoring threads for large requests (0: score everything on the main thread)')
+      .option('--default-accept <type>', "the Accept a request without one (or with */*) gets, as the container's SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", 'application/json'),
   examples: [
     'mme local --prefix file://./models/',
     'mme local --fleet dev --memory 512MiB --models-preload m1.tar.gz,m2.tar.gz',

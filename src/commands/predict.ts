@@ -30,6 +30,10 @@ export default defineCommand({
     ]);
     const { ModelLoadError, ModelRequestError } = await import('../local/runtimes/types.js');
     const xgboost = await import('../local/runtimes/xgboost/index.js');
+    const { loadArtifactDir, UnsupportedModelError } = await import('../local/runtime.js');
+    const { foreignFramework } = await import('../artifacts/model-files.js');
+    // The registry picks the runtime from the artifact's files; XGBoost is the built-in one (others fail naming theirs).
+    const loadDir = async (dir: string) => (await loadArtifactDir(dir)) as InstanceType<typeof xgboost.XGBoostModel>;
 
     const info = await fs.stat(model).catch((e: NodeJS.ErrnoException) => {
       throw e.code === 'ENOENT' ? notFound(`${model}: no such file or folder.`, 'Pass an artifact (.tar.gz), a model file or a folder.') : e;
@@ -46,7 +50,7 @@ export default defineCommand({
     try {
       if (info.isDirectory()) {
         kind = 'folder';
-        loaded = await xgboost.loadModelDir(model);
+        loaded = await loadDir(model);
       } else if (await (await import('../artifacts/bytes.js')).isGzip(model)) {
         kind = 'artifact';
         // Extracted as the endpoint would (safe paths only, no links, size limits) into a private temp folder.
@@ -59,12 +63,15 @@ export default defineCommand({
           if (err instanceof ArtifactError) throw usageError(`${model}: ${err.message}.`, 'Build the artifact with `mme package`.');
           throw err;
         }
-        loaded = await xgboost.loadModelDir(dir);
+        loaded = await loadDir(dir);
       } else {
         kind = 'file';
+        const framework = foreignFramework(path.basename(model));
+        if (framework) throw new UnsupportedModelError(framework, path.basename(model));
         loaded = await xgboost.loadModelFile(model);
       }
     } catch (err) {
+      if (err instanceof UnsupportedModelError) throw new MmeError(`${model}: ${err.message}.`, ExitCode.usage, 'mme local --handler inference.py serves it with your own Python code; mme local --container-url with your serving container.');
       if (err instanceof ModelLoadError) throw loadFailure(err, model, kind!, scratch && path.join(scratch, 'model'), path.join);
       throw err;
     } finally {
@@ -78,7 +85,7 @@ export default defineCommand({
       response = loaded.invoke(body, contentType, accept);
     } catch (err) {
       if (err instanceof ModelRequestError) {
-        throw new MmeError(`the endpoint would answer HTTP ${err.status}: ${err.message}.`, ExitCode.usage, hintFor(err.status));
+        throw new MmeError(`the endpoint would answer HTTP ${err.status}: ${err.message}.`, ExitCode.usage, hintFor(err.status, err.message));
       }
       throw err;
     }
@@ -123,9 +130,9 @@ function loadFailure(
   return new MmeError(`${where}: ${err.reason}.`, ExitCode.usage, hint);
 }
 
-function hintFor(status: number): string {
-  if (status === 415) return 'Pass --content-type text/csv or text/libsvm.';
-  if (status === 406) return 'Pass --accept text/csv or application/json.';
+function hintFor(status: number, message: string): string {
+  if (status === 415) return /^Accept/.test(message) ? 'Pass --accept text/csv or application/json.' : 'Pass --content-type text/csv or text/libsvm.';
+  if (status === 204) return 'Pass a request body: CSV rows or libsvm lines.';
   return 'CSV rows have one value per feature and no header; libsvm rows are "label index:value ...".';
 }
 

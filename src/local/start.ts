@@ -50,6 +50,7 @@ interface Options {
   waitLimit: string;
   loadLimit: string;
   workers?: string;
+  defaultAccept: string;
 }
 
 /** Runs `mme local` until ctx.signal is aborted (Ctrl-C / SIGTERM), then stops cleanly. */
@@ -113,6 +114,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
     region: s.region.value ?? 'us-east-1',
     cache,
     waitLimitMs,
+    defaultAccept: mediaType(opts.defaultAccept),
     workerThreshold: WORKER_THRESHOLD,
     pool,
     record: (metric, value) => metrics.record(metric, value),
@@ -284,6 +286,12 @@ function portNumber(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n > 65535) throw usageError(`--port "${text}" is not a port number.`, 'Use 0..65535, e.g. --port 8080 (0 picks a free port).');
   return n;
+}
+
+function mediaType(text: string): string {
+  const t = text.trim();
+  if (!/^[\w.+-]+\/[\w.+-]+$/.test(t) || t === '*/*') throw usageError(`--default-accept "${text}" is not a media type.`, 'Use e.g. --default-accept application/json or --default-accept text/csv.');
+  return t;
 }
 
 function count(text: string, flag: string): number {

@@ -14,13 +14,23 @@ export default defineCommand({
       .option('--wait-limit <duration>', 'how long a request waits for a cold model before ModelNotReadyException (429)', '60s')
       .option('--load-limit <duration>', 'how long a model may take to download, extract and load before its load fails', '360s')
       .option('--workers <n>', 'scoring threads for large requests (0: score everything on the main thread)')
-      .option('--default-accept <type>', "the Accept a request without one (or with */*) gets, as the container's SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", 'application/json'),
+      .option('--default-accept <type>', "the Accept a request without one (or with */*) gets, as the container's SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", 'application/json')
+      .option('--container-url <url>', 'serve the models with a running multi-model container (the MME contract: /ping, /models, /models/{name}/invoke)')
+      .option('--container-cmd <command>', 'start a multi-model container with this shell command; placeholders {port} {host} {model_dir} {container_model_dir} {log}')
+      .option('--container-model-dir <dir>', 'the model folder as the container sees it (e.g. /opt/ml/models under docker -v {model_dir}:/opt/ml/models)')
+      .option('--container-start-limit <duration>', 'how long a started container may take to answer GET /ping', '120s')
+      .option('--handler <file>', "serve the models with a SageMaker-toolkit style inference.py (model_fn, input_fn, predict_fn, output_fn or transform_fn) run by mme's Python server")
+      .option('--python <path>', 'the Python that runs --handler (your environment, with your libraries)', undefined)
+      .option('--check', 'test the container (--container-url, --container-cmd or --handler) against the multi-model contract: a pass/fail table, exit 4 on failures'),
   examples: [
     'mme local --prefix file://./models/',
     'mme local --fleet dev --memory 512MiB --models-preload m1.tar.gz,m2.tar.gz',
     'mme local --prefix s3://my-bucket/models/ --region eu-west-1 --port 0 --json',
     'mme invoke --endpoint-url http://127.0.0.1:8080 --endpoint-name local-mme --target m1.tar.gz --body "1,2,3"',
     'curl -s http://127.0.0.1:8080/models',
+    'mme local --prefix file://./models/ --handler inference.py --python .venv/bin/python',
+    "mme local --prefix file://./models/ --container-cmd 'docker run --rm -p {port}:8080 -v {model_dir}:/opt/ml/models my-image serve' --container-model-dir /opt/ml/models",
+    "mme local --check --container-cmd 'python3 serve.py --port {port}'",
   ],
   async run(ctx, _args, opts) {
     const { startLocalEndpoint } = await import('../local/start.js');

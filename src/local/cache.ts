@@ -59,7 +59,7 @@ export interface CachedModel {
 
 export type CacheEvent =
   | { type: 'loaded'; name: string; footprint: number; diskBytes: number; downloadMs?: number; loadMs: number }
-  | { type: 'unloaded'; name: string; reason: 'memory' | 'disk' | 'request' }
+  | { type: 'unloaded'; name: string; reason: 'memory' | 'disk' | 'request' | 'container' }
   | { type: 'deleted'; name: string; diskBytes: number }
   | { type: 'failed'; name: string; message: string };
 
@@ -185,6 +185,22 @@ export class ModelCache {
     if (!e?.model) return false;
     this.unloadEntry(e, 'request');
     return true;
+  }
+
+  /**
+   * For a serving container (src/local/container/): unloads the least recently used model other than `except`
+   * (memory pressure the container reported); false when there is none.
+   */
+  evictLeastRecent(except?: string): boolean {
+    const victim = this.leastRecent((c) => c.model !== undefined && c.name !== except);
+    if (!victim) return false;
+    this.unloadEntry(victim, 'memory');
+    return true;
+  }
+
+  /** For a serving container that died: every model it held is out of memory (they stay on disk). */
+  dropAllLoaded(): void {
+    for (const e of this.entries.values()) if (e.model) this.unloadEntry(e, 'container');
   }
 
   list(): ModelInfo[] {
@@ -341,7 +357,7 @@ export class ModelCache {
     return best;
   }
 
-  private unloadEntry(e: CachedModel, reason: 'memory' | 'disk' | 'request'): void {
+  private unloadEntry(e: CachedModel, reason: 'memory' | 'disk' | 'request' | 'container'): void {
     const started = performance.now();
     const model = e.model as (LoadedModel & { dispose?(): void }) | undefined;
     e.model = undefined;

@@ -4,7 +4,7 @@ import { modelNameProblem } from '../artifacts/names.js';
 import { MAX_PAYLOAD_BYTES as MAX_PAYLOAD } from '../invoke/request.js';
 import { ModelAbsentError, ModelLoadFailure, StoreFailure, type CachedModel, type ModelCache } from './cache.js';
 import { WorkerScoringError, type ScoringPool } from './pool.js';
-import { ModelLoadError, ModelRequestError, type LoadedModel } from './runtimes/types.js';
+import { ModelAnswerError, ModelLoadError, ModelRequestError, ModelUnavailableError, type LoadedModel } from './runtimes/types.js';
 import { safeDecode } from './url.js';
 
 /**
@@ -326,13 +326,17 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   }
 
   function scoringFailed(res: ServerResponse, err: unknown, started: number, hit: number, modelMs: number): void {
-    if (err instanceof ModelRequestError) {
+    if (err instanceof ModelRequestError || err instanceof ModelAnswerError) {
       modelError(res, err.status, err.message);
       return finishMetrics(started, err.status, hit, modelMs);
     }
     if (err instanceof ModelLoadError) {
       modelError(res, 500, err.message);
       return finishMetrics(started, 500, hit, modelMs);
+    }
+    if (err instanceof ModelUnavailableError) {
+      awsError(res, 503, 'ServiceUnavailable', err.message);
+      return finishMetrics(started, 503, hit, -1);
     }
     log(`the model runtime failed on a request: ${(err as Error)?.stack ?? err}`);
     modelError(res, 500, `internal error in the model runtime: ${(err as Error)?.message ?? err}`);
@@ -497,6 +501,8 @@ function errorCode(type: string): string {
       return 'MODEL_NOT_READY';
     case 'InternalDependencyException':
       return 'INTERNAL_DEPENDENCY_EXCEPTION';
+    case 'ServiceUnavailable':
+      return 'SERVICE_UNAVAILABLE';
     default:
       return 'INTERNAL_FAILURE';
   }

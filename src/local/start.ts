@@ -15,6 +15,8 @@ import { ModelCache, type CacheEvent } from './cache.js';
 import { handleMetricsRequest, MetricsRecorder } from './metrics/index.js';
 import { LoadingPool, ScoringPool } from './pool.js';
 import { createEndpointServer } from './server.js';
+import { ContainerStartError } from './container/process.js';
+import { setUpContainer, type ContainerFlags, type ContainerSetup } from './container/setup.js';
 
 const DEFAULT_ENDPOINT_NAME = 'local-mme';
 const DEFAULT_PORT = 8080;
@@ -51,12 +53,26 @@ interface Options {
   loadLimit: string;
   workers?: string;
   defaultAccept: string;
+  containerUrl?: string;
+  containerCmd?: string;
+  containerModelDir?: string;
+  containerStartLimit: string;
+  handler?: string;
+  python?: string;
+  check?: boolean;
 }
 
 /** Runs `mme local` until ctx.signal is aborted (Ctrl-C / SIGTERM), then stops cleanly. */
 export async function startLocalEndpoint(ctx: Context, raw: Record<string, unknown>): Promise<void> {
   const opts = raw as unknown as Options;
   const config = ctx.config();
+  const containerFlags = containerOptions(opts);
+  const defaultAccept = mediaType(opts.defaultAccept);
+  if (opts.check) {
+    if (!containerFlags) throw usageError('--check tests a serving container: give --container-url, --container-cmd or --handler.', 'e.g. mme local --check --container-cmd "docker run --rm -p {port}:8080 my-image serve".');
+    const { runContractCheck } = await import('./check/check.js');
+    return runContractCheck(ctx, containerFlags, { memoryBudget: size(opts.memory, '--memory'), defaultAccept, region: config.settings.region.value ?? 'us-east-1' });
+  }
   const s = config.settings;
   const prefix = requireSetting(config, 'prefix');
   const endpointName = s.endpointName.value ?? DEFAULT_ENDPOINT_NAME;
@@ -87,12 +103,37 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   const store = await openStore(prefix, storeSettings);
 
   const metrics = new MetricsRecorder({ endpointName, variantName: variant });
-  const pool = workers > 0 ? new ScoringPool(workers) : undefined;
-  const loader = new LoadingPool(loaders);
-  // Started now, so that the first cold model does not also wait for a thread to start.
-  loader.warm();
   const stamp = () => new Date().toISOString().slice(11, 19);
-  const cache = new ModelCache({
+  // A serving container (--container-url, --container-cmd, --handler) loads and scores instead of the built-in runtime.
+  let cache: ModelCache | undefined;
+  let container: ContainerSetup | undefined;
+  if (containerFlags) {
+    try {
+      container = await setUpContainer(containerFlags, {
+        cacheDir,
+        modelDir: path.join(cacheDir, 'models'),
+        memoryBudget,
+        defaultAccept,
+        region: s.region.value ?? 'us-east-1',
+        evictLeastRecent: () => cache?.evictLeastRecent() ?? false,
+        log: (message) => ctx.out.info(`[${stamp()}] ${message}`),
+      });
+    } catch (err) {
+      if (err instanceof ContainerStartError) throw new MmeError(err.message, ExitCode.failed, 'Check the command (mme local --check tests a container against the contract).');
+      throw err;
+    }
+    container.process?.on('died', ({ how }: { how: string }) => {
+      ctx.out.warn(`[${stamp()}] the container exited (${how}); restarting it. Its models reload on demand; see ${container!.logFile}`);
+      cache?.dropAllLoaded();
+    });
+    container.process?.on('restarted', () => ctx.out.info(`[${stamp()}] the container answers /ping again`));
+    container.process?.on('failed', (err: Error) => ctx.out.warn(`[${stamp()}] the container did not come back: ${err.message}`));
+  }
+  const pool = workers > 0 && !container ? new ScoringPool(workers) : undefined;
+  const loader = container?.backend ?? new LoadingPool(loaders);
+  // Started now, so that the first cold model does not also wait for a thread to start.
+  if (loader instanceof LoadingPool) loader.warm();
+  cache = new ModelCache({
     store,
     cacheDir,
     memoryBudget,
@@ -106,7 +147,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
     onEvent: (e) => ctx.out.info(`[${stamp()}] ${describeEvent(e)}`),
   });
   await cache.init();
-  metrics.watch(() => cache.stats());
+  metrics.watch(() => cache!.stats());
 
   const endpoint = createEndpointServer({
     endpointName,
@@ -114,7 +155,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
     region: s.region.value ?? 'us-east-1',
     cache,
     waitLimitMs,
-    defaultAccept: mediaType(opts.defaultAccept),
+    defaultAccept,
     workerThreshold: WORKER_THRESHOLD,
     pool,
     record: (metric, value) => metrics.record(metric, value),
@@ -125,8 +166,8 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
 
   const shutdown = async () => {
     metrics.stop();
-    await cache.close();
-    await Promise.all([pool?.close(), loader.close()]);
+    await cache!.close();
+    await Promise.all([pool?.close(), loader instanceof LoadingPool ? loader.close() : undefined, container?.close()]);
     await fsp.rm(path.join(cacheDir, LOCATOR), { force: true });
   };
 
@@ -159,7 +200,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
     ctx.out.warn(`listening on ${host}: anyone who can reach this machine can call the endpoint and its management API (there is no authentication).`);
   }
-  announce(ctx, info, s.endpointUrl.value === url ? describeOrigin(s.endpointUrl.origin, 'endpointUrl') : undefined);
+  announce(ctx, info, s.endpointUrl.value === url ? describeOrigin(s.endpointUrl.origin, 'endpointUrl') : undefined, container?.describe);
 
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
@@ -172,9 +213,10 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   ctx.out.info('mme local stopped.');
 }
 
-function announce(ctx: Context, info: LocalEndpointInfo, configuredAt: string | undefined): void {
+function announce(ctx: Context, info: LocalEndpointInfo, configuredAt: string | undefined, container: string | undefined): void {
   const lines = [
     `mme local: endpoint ${info.endpointName} (variant ${info.variant}) listening on ${info.url}`,
+    ...(container ? [`  ${container}`] : []),
     `  models from ${info.prefix}; memory budget ${formatBytes(info.memoryBudget)}, disk budget ${formatBytes(info.diskBudget)}, cache ${info.cacheDir}`,
     configuredAt
       ? `  the fleet already points here (endpointUrl from ${configuredAt}): mme invoke, mme stats, … work as they are`
@@ -195,7 +237,7 @@ function describeEvent(e: CacheEvent): string {
       return `loaded ${e.name} (${formatBytes(e.footprint)} in memory, ${formatBytes(e.diskBytes)} on disk; ${steps})`;
     }
     case 'unloaded':
-      return `unloaded ${e.name} (${e.reason === 'memory' ? 'least recently used; memory budget' : e.reason === 'disk' ? 'deleted from disk; disk budget' : 'DELETE /models'})`;
+      return `unloaded ${e.name} (${e.reason === 'memory' ? 'least recently used; memory budget' : e.reason === 'disk' ? 'deleted from disk; disk budget' : e.reason === 'container' ? 'its container exited' : 'DELETE /models'})`;
     case 'deleted':
       return `deleted ${e.name} from the disk cache (${formatBytes(e.diskBytes)})`;
     case 'failed':
@@ -286,6 +328,37 @@ function portNumber(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n > 65535) throw usageError(`--port "${text}" is not a port number.`, 'Use 0..65535, e.g. --port 8080 (0 picks a free port).');
   return n;
+}
+
+/** --container-url, --container-cmd or --handler (one of them), checked; undefined for the built-in runtime. */
+function containerOptions(opts: Options): ContainerFlags | undefined {
+  const given = (['containerUrl', 'containerCmd', 'handler'] as const).filter((k) => opts[k] !== undefined);
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (given.length > 1) throw usageError(`${given.map(flag).join(' and ')} cannot be combined.`, 'Give one way to reach the serving container.');
+  if (opts.python !== undefined && opts.handler === undefined) throw usageError('--python goes with --handler.', 'e.g. mme local --handler inference.py --python .venv/bin/python.');
+  if (opts.containerModelDir !== undefined && given.length === 0) throw usageError('--container-model-dir goes with --container-url or --container-cmd.', 'It names the model folder as the container sees it, e.g. /opt/ml/models.');
+  if (given.length === 0) return undefined;
+  if (opts.containerUrl !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(opts.containerUrl);
+    } catch {
+      u = undefined;
+    }
+    if (!u || u.protocol !== 'http:') throw usageError(`--container-url "${opts.containerUrl}" is not an http:// URL.`, 'e.g. --container-url http://127.0.0.1:8081');
+  }
+  if (opts.containerCmd !== undefined && opts.containerCmd.trim() === '') throw usageError('--container-cmd is empty.', 'e.g. --container-cmd "python3 serve.py --port {port}"');
+  if (opts.handler !== undefined) {
+    if (!fs.existsSync(opts.handler) || !fs.statSync(opts.handler).isFile()) throw usageError(`--handler ${opts.handler}: no such file.`, 'Give the path of your inference.py (model_fn, input_fn, predict_fn, output_fn).');
+  }
+  return {
+    containerUrl: opts.containerUrl,
+    containerCmd: opts.containerCmd,
+    handler: opts.handler,
+    python: opts.python,
+    containerModelDir: opts.containerModelDir,
+    containerStartLimitMs: duration(opts.containerStartLimit, '--container-start-limit'),
+  };
 }
 
 function mediaType(text: string): string {

@@ -21,7 +21,8 @@ export default defineCommand({
       .option('--container-start-limit <duration>', 'how long a started container may take to answer GET /ping', '120s')
       .option('--handler <file>', "serve the models with a SageMaker-toolkit style inference.py (model_fn, input_fn, predict_fn, output_fn or transform_fn) run by mme's Python server")
       .option('--python <path>', 'the Python that runs --handler (your environment, with your libraries)', undefined)
-      .option('--check', 'test the container (--container-url, --container-cmd or --handler) against the multi-model contract: a pass/fail table, exit 4 on failures'),
+      .option('--check', 'test the container (--container-url, --container-cmd or --handler) against the multi-model contract with the first artifact under the prefix (or --models-preload\'s first): a pass/fail table, exit 4 on failures')
+      .option('--check-body <text>', 'with --check: a request body the model answers 2xx to (text/csv)'),
   examples: [
     'mme local --prefix file://./models/',
     'mme local --fleet dev --memory 512MiB --models-preload m1.tar.gz,m2.tar.gz',
@@ -34,6 +35,6 @@ export default defineCommand({
   ],
   async run(ctx, _args, opts) {
     const { startLocalEndpoint } = await import('../local/start.js');
-    await startLocalEndpoint(ctx, opts);
+    return startLocalEndpoint(ctx, opts);
   },
 });

@@ -60,10 +60,11 @@ interface Options {
   handler?: string;
   python?: string;
   check?: boolean;
+  checkBody?: string;
 }
 
 /** Runs `mme local` until ctx.signal is aborted (Ctrl-C / SIGTERM), then stops cleanly. */
-export async function startLocalEndpoint(ctx: Context, raw: Record<string, unknown>): Promise<void> {
+export async function startLocalEndpoint(ctx: Context, raw: Record<string, unknown>): Promise<number | void> {
   const opts = raw as unknown as Options;
   const config = ctx.config();
   const containerFlags = containerOptions(opts);
@@ -71,7 +72,17 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   if (opts.check) {
     if (!containerFlags) throw usageError('--check tests a serving container: give --container-url, --container-cmd or --handler.', 'e.g. mme local --check --container-cmd "docker run --rm -p {port}:8080 my-image serve".');
     const { runContractCheck } = await import('./check/check.js');
-    return runContractCheck(ctx, containerFlags, { memoryBudget: size(opts.memory, '--memory'), defaultAccept, region: config.settings.region.value ?? 'us-east-1' });
+    const first = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean)[0];
+    return runContractCheck({
+      out: ctx.out,
+      flags: containerFlags,
+      memoryBudget: size(opts.memory, '--memory'),
+      defaultAccept,
+      region: config.settings.region.value ?? 'us-east-1',
+      store: await openStore(requireSetting(config, 'prefix'), clientSettings(config)),
+      model: first,
+      body: opts.checkBody,
+    });
   }
   const s = config.settings;
   const prefix = requireSetting(config, 'prefix');

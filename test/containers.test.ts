@@ -125,3 +125,147 @@ describe('built-in runtime: answers as the XGBoost MME container gives them (thr
     assert.match(bad.stderr, /^mme: --default-accept "nonsense" is not a media type/);
   });
 });
+
+// ---- containers ------------------------------------------------------------------------------------------------
+
+const CONTAINER = path.join(FIXTURES, 'containers', 'contract_container.py');
+const HANDLER = path.join(FIXTURES, 'handlers', 'linear_inference.py');
+const hasAws = spawnSync('aws', ['--version']).status === 0;
+
+/** A model folder for the test container and the test handler: model.json. */
+async function publishLinear(as: string, spec: Record<string, unknown>): Promise<void> {
+  const dir = path.join(work, 'linear', as.replace(/\//g, '_'));
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ weights: [1, 2, 3], bias: 0.5, ...spec }));
+  await publish(dir, as);
+}
+
+/** Resident memory of a process and its descendants, read from /proc by the test itself. */
+function treeRss(root: number): number {
+  const parent = new Map<number, number>();
+  const rss = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(f[1]));
+      rss.set(Number(name), Number(f[21]) * 4096);
+    } catch {
+      /* gone */
+    }
+  }
+  let total = 0;
+  for (const [pid, bytes] of rss) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === root) {
+        total += bytes;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
+/** The container's port and pid from the announcement line. */
+function containerOf(local: Local): { port: number; pid: number } {
+  const m = /pid (\d+)\)? on port (\d+)/.exec(local.stderr());
+  assert.ok(m, local.stderr());
+  return { pid: Number(m[1]), port: Number(m[2]) };
+}
+
+const csvOf = (rows: number[][]) => rows.map((r) => r.join(',')).join('\n');
+const linear = (row: number[]) => row[0] * 1 + row[1] * 2 + row[2] * 3 + 0.5;
+
+describe('--container-cmd: a contract-faithful container started by mme local', { skip: noBoto3 }, () => {
+  let local: Local;
+  before(async () => {
+    await Promise.all([
+      publishLinear('c1.tar.gz', {}),
+      publishLinear('c2.tar.gz', {}),
+      publishLinear('c3.tar.gz', {}),
+      publishLinear('attrs.tar.gz', { behaviour: 'attributes' }),
+      publishLinear('die.tar.gz', { behaviour: 'die' }),
+      publishLinear('noload.tar.gz', { behaviour: 'fail_load' }),
+      publishLinear('late.tar.gz', { behaviour: 'fail_load_when', release: path.join(work, 'release-late') }),
+    ]);
+    local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-cmd'), '--wait-limit', '300ms',
+      '--container-cmd', `python3 ${CONTAINER} --port {port} --slots 2`], work);
+  });
+  after(() => local?.stop());
+
+  test('says where the container output goes, and the container got the SageMaker environment', async () => {
+    const m = /its output: (\S+container\.log)/.exec(local.stderr());
+    assert.ok(m, local.stderr());
+    assert.match(fs.readFileSync(m[1], 'utf8'), /contract container on port \d+ \(multi-model: true\)/);
+  });
+
+  test('boto3, the aws CLI and mme invoke get the container\'s answers; its custom attributes come back', async () => {
+    const r = boto3Invoke(local.url, ENDPOINT, { target: 'c1.tar.gz', body: csvOf([[1, 1, 1], [2, 0, 0]]), contentType: 'text/csv', customAttributes: 'trace=1' });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.deepEqual(JSON.parse(r.body), [linear([1, 1, 1]), linear([2, 0, 0])]);
+    assert.equal(r.customAttributes, null);
+    const attrs = boto3Invoke(local.url, ENDPOINT, { target: 'attrs.tar.gz', body: '1,0,0', contentType: 'text/csv' });
+    assert.match(attrs.customAttributes, /^model=/);
+    const inv = await mme(['invoke', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--target', 'c1.tar.gz', '--body', '0,1,0'], { cwd: work });
+    assert.equal(inv.code, 0, inv.stderr);
+    assert.deepEqual(JSON.parse(inv.stdout), [linear([0, 1, 0])]);
+    if (hasAws) {
+      const outFile = path.join(work, 'aws-cmd.out');
+      const aws = spawnSync('aws', ['sagemaker-runtime', 'invoke-endpoint', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--region', 'us-east-1',
+        '--target-model', 'c1.tar.gz', '--content-type', 'text/csv', '--body', '0,0,1', outFile],
+      { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } });
+      assert.equal(aws.status, 0, aws.stderr);
+      assert.deepEqual(JSON.parse(fs.readFileSync(outFile, 'utf8')), [linear([0, 0, 1])]);
+    }
+  });
+
+  test("a container 4xx is a ModelError with its status and body as OriginalStatusCode / OriginalMessage; a failed LOAD is a 500", () => {
+    const bad = boto3Invoke(local.url, ENDPOINT, { target: 'c1.tar.gz', body: 'x,y', contentType: 'text/csv' });
+    assert.equal(bad.code, 'ModelError');
+    assert.equal(bad.status, 424);
+    assert.equal(bad.originalStatusCode, 400);
+    assert.equal(bad.originalMessage, "cannot parse the request: could not convert string to float: 'x'");
+    const noload = boto3Invoke(local.url, ENDPOINT, { target: 'noload.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+    assert.equal(noload.code, 'ModelError');
+    assert.equal(noload.originalStatusCode, 500);
+    assert.match(noload.originalMessage, /cannot load model/);
+  });
+
+  test('507 on LOAD unloads the least recently used model and retries; the container holds at most its slots', async () => {
+    for (const name of ['c1.tar.gz', 'c2.tar.gz', 'c3.tar.gz', 'c1.tar.gz']) {
+      const r = boto3Invoke(local.url, ENDPOINT, { target: name, body: '1,1,1', contentType: 'text/csv' });
+      assert.equal(r.ok, true, JSON.stringify(r));
+    }
+    const { port } = containerOf(local);
+    const listed = (await (await fetch(`http://127.0.0.1:${port}/models`)).json()) as { models: unknown[] };
+    assert.equal(listed.models.length, 2);
+    assert.match(local.stderr(), /answered 507 \(out of memory\) to LOAD/);
+    const unloads = await (await fetch(`${local.url}/metrics`)).text();
+    assert.match(unloads, /mme_local_model_unloading_seconds_count\{[^}]*\} [1-9]/);
+    const loads = /mme_local_model_loading_seconds_count\{[^}]*\} (\d+)/.exec(unloads);
+    assert.ok(loads && Number(loads[1]) >= 4, unloads);
+  });
+
+  test('a load that fails after the wait limit: the retry gets the ModelError, not a new 429', async () => {
+    const first = boto3Invoke(local.url, ENDPOINT, { target: 'late.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+    assert.equal(first.code, 'ModelNotReadyException');
+    assert.equal(first.status, 429);
+    fs.writeFileSync(path.join(work, 'release-late'), '');
+    await local.waitForStderr(/failed to load late\.tar\.gz/);
+    const retry = boto3Invoke(local.url, ENDPOINT, { target: 'late.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+    assert.equal(retry.code, 'ModelError', JSON.stringify(retry));
+    assert.equal(retry.originalStatusCode, 500);
+  });
+
+  test('a container that dies mid-request: that request gets ServiceUnavailable, the container restarts, models reload on demand', async () => {
+    const died = boto3Invoke(local.url, ENDPOINT, { target: 'die.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+    assert.equal(died.ok, false);
+    assert.equal(died.status, 503, JSON.stringify(died));
+    assert.equal(died.code, 'ServiceUnavailable');
+    await local.waitForStderr(/the container answers \/ping again/);
+    const after = boto3Invoke(local.url, ENDPOINT, { target: 'c2.tar.gz', body: '2,2,2', contentType: 'text/csv' });
+    assert.equal(after.ok, true, JSON.stringify(after));
+    assert.deepEqual(JSON.parse(after.body), [linear([2, 2, 2])]);
+  });
+});

@@ -269,3 +269,105 @@ describe('--container-cmd: a contract-faithful container started by mme local', 
     assert.deepEqual(JSON.parse(after.body), [linear([2, 2, 2])]);
   });
 });
+
+describe('--handler: a SageMaker-toolkit inference.py run by mme\'s Python server', { skip: noBoto3 }, () => {
+  let local: Local;
+  before(async () => {
+    await Promise.all([
+      publishLinear('h1.tar.gz', {}),
+      publishLinear('h2.tar.gz', { weights: [0, 0, 1], bias: 0 }),
+      publishLinear('raise.tar.gz', { behaviour: 'raise' }),
+      publishLinear('crash.tar.gz', { behaviour: 'crash' }),
+      publishLinear('hang.tar.gz', { behaviour: 'hang', release: path.join(work, 'release-hang') }),
+    ]);
+    local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-handler'), '--handler', HANDLER, '--python', 'python3'], work);
+  });
+  after(() => local?.stop());
+
+  test('text/csv and application/json {"instances": …} through boto3, the aws CLI and mme invoke', async () => {
+    const csv = boto3Invoke(local.url, ENDPOINT, { target: 'h1.tar.gz', body: csvOf([[1, 1, 1], [0, 0, 2]]), contentType: 'text/csv' });
+    assert.equal(csv.ok, true, JSON.stringify(csv));
+    assert.equal(csv.contentType, 'application/json');
+    assert.deepEqual(JSON.parse(csv.body), [linear([1, 1, 1]), linear([0, 0, 2])]);
+    const json = boto3Invoke(local.url, ENDPOINT, { target: 'h1.tar.gz', body: JSON.stringify({ instances: [[3, 0, 0]] }), contentType: 'application/json', accept: 'text/csv' });
+    assert.equal(json.contentType, 'text/csv');
+    assert.equal(Number(json.body), linear([3, 0, 0]));
+    const inv = await mme(['invoke', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--target', 'h2.tar.gz', '--body', '1,2,3'], { cwd: work });
+    assert.equal(inv.code, 0, inv.stderr);
+    assert.deepEqual(JSON.parse(inv.stdout), [3]);
+    if (hasAws) {
+      const outFile = path.join(work, 'aws-handler.out');
+      const aws = spawnSync('aws', ['sagemaker-runtime', 'invoke-endpoint', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--region', 'us-east-1',
+        '--target-model', 'h2.tar.gz', '--content-type', 'text/csv', '--body', '0,0,5', outFile],
+      { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } });
+      assert.equal(aws.status, 0, aws.stderr);
+      assert.deepEqual(JSON.parse(fs.readFileSync(outFile, 'utf8')), [5]);
+    }
+  });
+
+  test('a predict_fn that raises is a ModelError 500 carrying its message and traceback, as the toolkit answers', () => {
+    const r = boto3Invoke(local.url, ENDPOINT, { target: 'raise.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+    assert.equal(r.code, 'ModelError');
+    assert.equal(r.originalStatusCode, 500);
+    assert.match(r.originalMessage, /^this model always fails\nTraceback/);
+    assert.match(r.originalMessage, /RuntimeError: this model always fails/);
+  });
+
+  test('a crashing predict_fn fails only its own requests; /ping and the other models keep answering', async () => {
+    const r = boto3Invoke(local.url, ENDPOINT, { target: 'crash.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+    assert.equal(r.originalStatusCode, 500);
+    assert.match(r.originalMessage, /the model's process exited \(code 3\) while handling the request/);
+    const { port } = containerOf(local);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/ping`)).status, 200);
+    const other = boto3Invoke(local.url, ENDPOINT, { target: 'h2.tar.gz', body: '0,0,7', contentType: 'text/csv' });
+    assert.deepEqual(JSON.parse(other.body), [7]);
+    // Its next request starts its process again (model_fn runs again), and crashes again.
+    const again = boto3Invoke(local.url, ENDPOINT, { target: 'crash.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+    assert.match(again.originalMessage, /exited \(code 3\)/);
+  });
+
+  test('a predict_fn that hangs holds up neither /ping nor the other models', async () => {
+    const hung = fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, {
+      method: 'POST', headers: { 'x-amzn-sagemaker-target-model': 'hang.tar.gz', 'content-type': 'text/csv' }, body: '1,1,1',
+    });
+    // Answered while the hung request is still pending (it waits for a file only this test writes, below).
+    await local.waitForStderr(/loaded hang\.tar\.gz/);
+    const { port } = containerOf(local);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/ping`)).status, 200);
+    const other = boto3Invoke(local.url, ENDPOINT, { target: 'h1.tar.gz', body: '1,0,0', contentType: 'text/csv' });
+    assert.deepEqual(JSON.parse(other.body), [linear([1, 0, 0])]);
+    fs.writeFileSync(path.join(work, 'release-hang'), '');
+    const res = await hung;
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), [linear([1, 1, 1])]);
+  });
+});
+
+describe('--handler: a handler that leaks memory past the budget', { skip: noBoto3 }, () => {
+  const BUDGET = 160 * 1024 ** 2;
+  const LEAK_MB = 25;
+  /** One model's process at most: Python with the handler (under 40 MiB here) plus what model_fn and one predict_fn keep. */
+  const ONE_MODEL = 40 * 1024 ** 2 + 2 * LEAK_MB * 1024 ** 2;
+  let local: Local;
+  before(async () => {
+    await Promise.all([1, 2, 3, 4, 5, 6].map((i) => publishLinear(`leak${i}.tar.gz`, { behaviour: 'leak', leak_mb: LEAK_MB })));
+    local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-leak'), '--handler', HANDLER, '--memory', `${BUDGET}`], work);
+  });
+  after(() => local?.stop());
+
+  test('models are unloaded, and the process tree never exceeds the budget by more than one model', async () => {
+    const { pid } = containerOf(local);
+    let peak = 0;
+    for (const i of [1, 2, 3, 4, 5, 6, 1, 2]) {
+      const r = boto3Invoke(local.url, ENDPOINT, { target: `leak${i}.tar.gz`, body: '1,2,3', contentType: 'text/csv' });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      const rss = treeRss(pid);
+      peak = Math.max(peak, rss);
+      assert.ok(rss <= BUDGET + ONE_MODEL, `after leak${i}: ${rss} bytes > budget ${BUDGET} + one model ${ONE_MODEL}`);
+    }
+    // (boto3 runs synchronously: the endpoint's log is read once the loop is free again.)
+    await local.waitForStderr(/unloaded leak\d\.tar\.gz \(least recently used; memory budget\)/);
+    // Without the unloads, six models holding 50 MiB each would be far past the budget.
+    assert.ok(peak > BUDGET / 2, `peak ${peak}`);
+  });
+});

@@ -371,3 +371,93 @@ describe('--handler: a handler that leaks memory past the budget', { skip: noBot
     assert.ok(peak > BUDGET / 2, `peak ${peak}`);
   });
 });
+
+describe('mme local --check: the contract, call by call', () => {
+  test('the contract-faithful container passes every check (exit 0)', async () => {
+    const r = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz', '--check-body', '1,2,3',
+      '--container-cmd', `python3 ${CONTAINER} --port {port}`, '--json'], { cwd: work });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const checks = r.json.result.checks as { check: string; result: string }[];
+    assert.equal(r.json.result.failed, 0);
+    assert.ok(checks.length >= 14);
+    assert.deepEqual(checks.filter((c) => c.result === 'skip').map((c) => c.check), ['507 (memory full) on LOAD: unloading one model makes room']);
+  });
+
+  test('a container that reports memory: the 507 row passes', async () => {
+    const r = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz',
+      '--container-cmd', `python3 ${CONTAINER} --port {port} --slots 1`, '--json'], { cwd: work });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const row = r.json.result.checks.find((c: { check: string }) => c.check.startsWith('507'));
+    assert.equal(row.result, 'pass');
+  });
+
+  test('a container that breaks the contract: the right rows fail, exit 4, a table on stdout', async () => {
+    const r = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz',
+      '--container-cmd', `python3 ${CONTAINER} --port {port} --broken`], { cwd: work });
+    assert.equal(r.code, 4, r.stderr);
+    const failed = r.stdout.split('\n').filter((l) => l.startsWith('FAIL')).map((l) => l.split('\t')[1]);
+    assert.deepEqual(failed, [
+      'a second LOAD of a loaded model is 409',
+      'LIST pages with limit and next_page_token',
+      'GET of a model not loaded is 404',
+      'GET after UNLOAD is 404',
+      'UNLOAD of a model not loaded is 404',
+    ]);
+    assert.match(r.stderr, /5 of 15 contract checks failed/);
+  });
+
+  test('--check needs a container; a container that never answers /ping fails its first row', async () => {
+    const none = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`], { cwd: work });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^mme: --check tests a serving container/);
+    const dead = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz', '--container-cmd', 'exit 3'], { cwd: work });
+    assert.equal(dead.code, 4);
+    assert.match(dead.stdout, /^FAIL\tanswers GET \/ping\tGET \/ping\tthe container exited \(code 3\) before answering GET \/ping/m);
+  });
+
+  test('bad container flags are one clear line, exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--container-url', 'http://127.0.0.1:1', '--container-cmd', 'x'], /--container-url and --container-cmd cannot be combined/],
+      [['--python', 'python3'], /--python goes with --handler/],
+      [['--handler', path.join(work, 'nope.py')], /--handler .*nope\.py: no such file/],
+      [['--container-url', 'ftp://x'], /--container-url "ftp:\/\/x" is not an http:\/\/ URL/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await mme(['local', '--prefix', `file://${prefixDir}/`, ...args], { cwd: work });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, pattern);
+    }
+  });
+});
+
+describe('--container-url: a container that is already running', { skip: noBoto3 }, () => {
+  test('models load into it and answer; once it is gone, requests get ServiceUnavailable', async () => {
+    const { spawn } = await import('node:child_process');
+    const { freePort } = await import('./helpers/moto.js');
+    const port = await freePort();
+    const container = spawn('python3', [CONTAINER, '--port', String(port), '--slots', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise((r) => container.once('exit', r));
+    try {
+      // Listening once it says so on stderr (it prints after binding the port).
+      await new Promise<void>((resolve) => container.stderr!.on('data', (c) => /contract container on port/.test(String(c)) && resolve()));
+      const local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-url'), '--container-url', `http://127.0.0.1:${port}`], work);
+      try {
+        assert.match(local.stderr(), new RegExp(`models served by the container at http://127.0.0.1:${port} \\(memory: its 507 answers\\)`));
+        for (const name of ['c1.tar.gz', 'c2.tar.gz', 'c1.tar.gz']) {
+          const r = boto3Invoke(local.url, ENDPOINT, { target: name, body: '1,1,1', contentType: 'text/csv' });
+          assert.deepEqual(JSON.parse(r.body), [linear([1, 1, 1])], JSON.stringify(r));
+        }
+        container.kill('SIGKILL');
+        await exited;
+        const gone = boto3Invoke(local.url, ENDPOINT, { target: 'c1.tar.gz', body: '1,1,1', contentType: 'text/csv' });
+        assert.equal(gone.status, 503, JSON.stringify(gone));
+        assert.equal(gone.code, 'ServiceUnavailable');
+      } finally {
+        await local.stop();
+      }
+    } finally {
+      if (container.exitCode === null && container.signalCode === null) container.kill('SIGKILL');
+    }
+  });
+});

@@ -462,19 +462,21 @@ describe('--container-url: a container that is already running', { skip: noBoto3
   });
 });
 
-const hasSklearn = spawnSync('python3', ['-c', 'import sklearn, joblib, numpy']).status === 0;
+/** The Python with scikit-learn: python3, or MME_TEST_SKLEARN_PYTHON (e.g. a virtualenv's) when set. */
+const SK_PYTHON = process.env.MME_TEST_SKLEARN_PYTHON || 'python3';
+const hasSklearn = spawnSync(SK_PYTHON, ['-c', 'import sklearn, joblib, numpy']).status === 0;
 
 describe("examples/sklearn/inference.py (the how-to's handler) runs unchanged under --handler", {
-  skip: !hasSklearn ? 'scikit-learn is not installed for python3 (python3 -c "import sklearn" fails), so the example cannot load its model.joblib' : noBoto3,
+  skip: !hasSklearn ? `scikit-learn is not installed for ${SK_PYTHON} (${SK_PYTHON} -c "import sklearn" fails), so the example cannot load its model.joblib; set MME_TEST_SKLEARN_PYTHON to a Python that has it` : noBoto3,
 }, () => {
   test('text/csv and application/json {"instances": …} answer the model\'s own predictions', async () => {
     const dir = path.join(work, 'sk-example');
-    const train = spawnSync('python3', [path.join(ROOT, 'examples', 'sklearn', 'train.py'), dir], { encoding: 'utf8' });
+    const train = spawnSync(SK_PYTHON, [path.join(ROOT, 'examples', 'sklearn', 'train.py'), dir], { encoding: 'utf8' });
     assert.equal(train.status, 0, train.stderr);
     await publish(dir, 'sk-example.tar.gz');
     const rows = [[1, 0, 0, 0, 0, 0, 0, 0], [0, 1, 2, 3, 4, 5, 6, 7]];
-    const want = JSON.parse(spawnSync('python3', ['-c', `import joblib, json; m = joblib.load(${JSON.stringify(path.join(dir, 'model.joblib'))}); print(json.dumps(m.predict(${JSON.stringify(rows)}).tolist()))`], { encoding: 'utf8' }).stdout);
-    const local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-sk'), '--handler', path.join(ROOT, 'examples', 'sklearn', 'inference.py')], work);
+    const want = JSON.parse(spawnSync(SK_PYTHON, ['-c', `import joblib, json; m = joblib.load(${JSON.stringify(path.join(dir, 'model.joblib'))}); print(json.dumps(m.predict(${JSON.stringify(rows)}).tolist()))`], { encoding: 'utf8' }).stdout);
+    const local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-sk'), '--handler', path.join(ROOT, 'examples', 'sklearn', 'inference.py'), '--python', SK_PYTHON], work);
     try {
       const csv = boto3Invoke(local.url, ENDPOINT, { target: 'sk-example.tar.gz', body: csvOf(rows), contentType: 'text/csv' });
       assert.equal(csv.ok, true, JSON.stringify(csv));

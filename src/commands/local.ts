@@ -29,9 +29,6 @@ export default defineCommand({
     'mme local --prefix s3://my-bucket/models/ --region eu-west-1 --port 0 --json',
     'mme invoke --endpoint-url http://127.0.0.1:8080 --endpoint-name local-mme --target m1.tar.gz --body "1,2,3"',
     'curl -s http://127.0.0.1:8080/models',
-    'mme local --prefix file://./models/ --handler inference.py --python .venv/bin/python',
-    "mme local --prefix file://./models/ --container-cmd 'docker run --rm -p {port}:8080 -v {model_dir}:/opt/ml/models my-image serve' --container-model-dir /opt/ml/models",
-    "mme local --check --container-cmd 'python3 serve.py --port {port}'",
   ],
   async run(ctx, _args, opts) {
     const { startLocalEndpoint } = await import('../local/start.js');

@@ -121,9 +121,10 @@ export class ContainerProcess extends EventEmitter {
     if (this.child !== child) return;
     this.child = undefined;
     if (this.stopping) return;
-    this.emit('died', { generation, how });
     this.restarts++;
+    // launch() moves to the next generation at once, so that the listeners of 'died' see the old models as gone.
     this.ready = this.launch();
+    this.emit('died', { generation, how });
     this.ready.then(
       () => this.emit('restarted', { generation: this.generation }),
       (err: Error) => this.emit('failed', err),

@@ -488,3 +488,31 @@ describe("examples/sklearn/inference.py (the how-to's handler) runs unchanged un
     }
   });
 });
+
+describe('one definition of a model file, for mme package, mme predict and mme local', () => {
+  test('xgboost-model.ubj beside weights.bin is two XGBoost files to package and to predict, as to the container', async () => {
+    const dir = path.join(work, 'two-files');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(path.join(FIXTURES, 'xgboost', 'models', 'reg_squarederror', 'xgboost-model.ubj'), path.join(dir, 'xgboost-model.ubj'));
+    fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    fs.writeFileSync(path.join(dir, 'README.md'), '# notes');
+    const pkg = await mme(['package', dir, '-o', path.join(work, 'two.tar.gz'), '--json'], { cwd: work });
+    assert.equal(pkg.code, 0, pkg.stderr);
+    assert.deepEqual(pkg.json.result.modelFiles.map((m: { path: string; format: string }) => [m.path, m.format]), [['weights.bin', 'binary'], ['xgboost-model.ubj', 'ubj']]);
+    assert.match(pkg.json.result.warnings.join('\n'), /2 XGBoost model files/);
+    const predict = await mme(['predict', dir, '--body', denseRows[1]], { cwd: work });
+    assert.equal(predict.code, 2);
+    assert.match(predict.stderr, /weights\.bin: legacy binary model/);
+  });
+
+  test('a TensorFlow SavedModel in its version folder, an ONNX or a PyTorch file are named too', async () => {
+    for (const [file, framework] of [['1/saved_model.pb', 'tensorflow'], ['model.onnx', 'onnx'], ['model.pth', 'pytorch']]) {
+      const dir = path.join(work, `fw-${framework}`);
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), 'x');
+      const predict = await mme(['predict', dir, '--body', '1'], { cwd: work });
+      assert.equal(predict.code, 2);
+      assert.ok(predict.stderr.includes(`${framework} model ${file}: the built-in runtime serves XGBoost; serve it with --handler or --container-url`), predict.stderr);
+    }
+  });
+});

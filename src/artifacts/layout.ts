@@ -32,7 +32,7 @@ export function detectLayout(files: { path: string; full: string }[]): Layout {
   const warnings: string[] = [];
   const foreign = findForeignFramework(files.map((f) => f.path));
   if (foreign) {
-    const pattern = foreign.framework === 'tensorflow' ? /(^|\/)saved_model\.pbt?xt?$/i : undefined;
+    const pattern = foreign.framework === 'tensorflow' ? /(^|\/)saved_model\.pb(txt)?$/i : undefined;
     const modelFiles = files.filter((f) => (pattern ? pattern.test(f.path) : f.path === foreign.file)).map((f) => ({ path: f.path }));
     warnings.push(`${foreignModelMessage(foreign)} (mme local; SageMaker serves it with that framework's container).`);
     return { framework: foreign.framework, modelFiles, warnings };

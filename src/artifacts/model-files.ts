@@ -17,7 +17,7 @@ export interface ForeignFramework {
 }
 
 const FOREIGN: readonly { framework: string; pattern: RegExp }[] = [
-  { framework: 'tensorflow', pattern: /^saved_model\.pbt?xt?$/i },
+  { framework: 'tensorflow', pattern: /^saved_model\.pb(txt)?$/i },
   { framework: 'onnx', pattern: /\.onnx$/i },
   { framework: 'pytorch', pattern: /\.(pt|pth|mar|torchscript)$/i },
   { framework: 'scikit-learn', pattern: /\.(joblib|pkl|pickle)$/i },

@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     console.log(`direct to the handler server: ${direct.rps.toFixed(0)} req/s, p50 ${direct.p50.toFixed(2)} ms, p99 ${direct.p99.toFixed(2)} ms; ` +
       `built-in runtime: ${native.rps.toFixed(0)} req/s, p50 ${native.p50.toFixed(2)} ms, p99 ${native.p99.toFixed(2)} ms`);
   } finally {
-    for (const c of started) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of started) if (c.exitCode === null) c.kill('SIGTERM'); // mme local stops its container
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

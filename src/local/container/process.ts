@@ -82,12 +82,16 @@ export class ContainerProcess extends EventEmitter {
     const log = fs.openSync(this.options.logFile, 'a');
     fs.writeSync(log, `\n--- mme local: ${new Date().toISOString()} starting (generation ${generation}): ${this.commandLine()}\n`);
     const child = spawn('sh', ['-c', this.commandLine()], {
-      env: { ...process.env, ...this.options.env },
+      env: { ...process.env, ...this.options.env, MME_LOCAL_PID: String(process.pid) },
       stdio: ['ignore', log, log],
       detached: true, // its own process group: stop() ends the whole tree
     });
     fs.closeSync(log);
     this.child = child;
+    // Should mme local exit without stopping it (an uncaught error), the container goes with it.
+    const orphanGuard = () => killGroup(child.pid!, 'SIGKILL');
+    process.once('exit', orphanGuard);
+    child.once('exit', () => process.off('exit', orphanGuard));
     let exitInfo: string | undefined;
     const exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {

@@ -32,6 +32,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -444,6 +445,27 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+def watch_parent(server):
+    """Stops the server when the mme local that started it is gone (killed without a chance to stop it)."""
+    pid = int(os.environ.get("MME_LOCAL_PID") or 0)
+    if not pid:
+        return
+
+    def watch():
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                for m in list(ContractHandler.registry.models.values()):
+                    m.stop()
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         return worker_main(sys.argv[2], sys.argv[3])
@@ -457,6 +479,7 @@ def main():
     load_user_module(handler)
     ContractHandler.registry = Registry(handler, sys.executable)
     server = Server((args.host, args.port), ContractHandler)
+    watch_parent(server)
     print("mme handler server: {} on {}:{} (python {})".format(handler, args.host, args.port, sys.version.split()[0]), file=sys.stderr, flush=True)
     try:
         server.serve_forever()

@@ -516,3 +516,10 @@ describe('one definition of a model file, for mme package, mme predict and mme l
     }
   });
 });
+
+test('the handler server ships in the package (dist/mme_handler_server.py)', () => {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const files = (JSON.parse(r.stdout)[0].files as { path: string }[]).map((f) => f.path);
+  assert.ok(files.includes('dist/mme_handler_server.py'), files.join(' '));
+});

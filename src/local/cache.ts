@@ -359,14 +359,17 @@ export class ModelCache {
 
   private unloadEntry(e: CachedModel, reason: 'memory' | 'disk' | 'request' | 'container'): void {
     const started = performance.now();
-    const model = e.model as (LoadedModel & { dispose?(): void }) | undefined;
+    const model = e.model;
     e.model = undefined;
     this.memoryUsed -= e.footprint;
     this.loadedCount--;
     e.footprint = 0;
-    model?.dispose?.();
+    const disposing = model?.dispose?.();
     if (model) this.options.onUnload?.(model);
-    this.options.record?.('ModelUnloadingTime', micros(performance.now() - started));
+    const recordUnload = () => this.options.record?.('ModelUnloadingTime', micros(performance.now() - started));
+    // A model in a serving container is unloaded by a call (DELETE /models/{name}): its time is that call's.
+    if (disposing instanceof Promise) void disposing.then(recordUnload, recordUnload);
+    else recordUnload();
     this.options.onEvent?.({ type: 'unloaded', name: e.name, reason });
   }
 

@@ -2,7 +2,7 @@
 // entries named *.worker.ts), minified: fewer modules to resolve and less code to parse keep start-up fast.
 // Type checking is `tsc --noEmit`, run before this by `npm run build`.
 import { build } from 'esbuild';
-import { readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const workers = readdirSync('src', { recursive: true })
@@ -34,6 +34,8 @@ await build({
   logLevel: 'warning',
   define: { __MME_VERSION__: JSON.stringify(version) },
 });
+// The Python server of `mme local --handler` ships as it is, beside the bundle (src/local/container/setup.ts finds it).
+copyFileSync('src/local/handler/mme_handler_server.py', path.join(fresh, 'mme_handler_server.py'));
 const old = `dist.old-${process.pid}`;
 try {
   renameSync('dist', old);

@@ -96,7 +96,7 @@ function runtime(url: string): SageMakerRuntimeClient {
 }
 
 async function invoke(client: SageMakerRuntimeClient, target: string | undefined, body: string | Buffer, extra: Record<string, unknown> = {}) {
-  const out = await client.send(new InvokeEndpointCommand({ EndpointName: ENDPOINT, TargetModel: target, Body: typeof body === 'string' ? Buffer.from(body) : body, ContentType: 'text/csv', ...extra }));
+  const out = await client.send(new InvokeEndpointCommand({ EndpointName: ENDPOINT, TargetModel: target, Body: typeof body === 'string' ? Buffer.from(body) : body, ContentType: 'text/csv', Accept: 'text/csv', ...extra }));
   return { body: Buffer.from(out.Body!).toString(), contentType: out.ContentType, variant: out.InvokedProductionVariant, attributes: out.CustomAttributes };
 }
 
@@ -250,11 +250,15 @@ describe('mme local: one endpoint, many models', () => {
 
   test('answers InvokeEndpoint like SageMaker: predictions, content type, variant, custom attributes', async () => {
     const reg = caseOf('reg_squarederror');
-    const out = await invoke(sdk, 'reg.tar.gz', denseRows.join('\n'), { CustomAttributes: 'trace=abc-1' });
-    assert.equal(out.contentType, 'text/csv');
+    // No Accept: application/json, as the XGBoost container in multi-model mode; custom attributes are not echoed.
+    const out = await invoke(sdk, 'reg.tar.gz', denseRows.join('\n'), { CustomAttributes: 'trace=abc-1', Accept: undefined });
+    assert.equal(out.contentType, 'application/json');
     assert.equal(out.variant, 'AllTraffic');
-    assert.equal(out.attributes, 'trace=abc-1');
-    assertClose(out.body.trim().split(/[,\n]/).map(Number), reg.expected);
+    assert.equal(out.attributes, undefined);
+    assertClose(JSON.parse(out.body), reg.expected);
+    const csv = await invoke(sdk, 'reg.tar.gz', denseRows.join('\n'), { Accept: 'text/csv' });
+    assert.equal(csv.contentType, 'text/csv');
+    assertClose(csv.body.trim().split(/[,\n]/).map(Number), reg.expected);
 
     const json = await invoke(sdk, 'reg.tar.gz', denseRows[2], { Accept: 'application/json' });
     assert.equal(json.contentType, 'application/json');
@@ -377,9 +381,9 @@ describe('mme local: one endpoint, many models', () => {
     assert.equal(ok.status, 0, ok.stderr);
     const meta = JSON.parse(ok.stdout);
     assert.equal(meta.InvokedProductionVariant, 'AllTraffic');
-    assert.equal(meta.ContentType, 'text/csv');
-    assert.equal(meta.CustomAttributes, 'x=1');
-    assertClose([Number(fs.readFileSync(outFile, 'utf8'))], [caseOf('reg_squarederror').expected[4]]);
+    assert.equal(meta.ContentType, 'application/json');
+    assert.equal(meta.CustomAttributes, undefined);
+    assertClose(JSON.parse(fs.readFileSync(outFile, 'utf8')), [caseOf('reg_squarederror').expected[4]]);
 
     const bad = spawnSync('aws', ['sagemaker-runtime', 'invoke-endpoint', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT,
       '--target-model', 'reg.tar.gz', '--content-type', 'text/csv', '--body', '1,2', outFile], { env, encoding: 'utf8' });
@@ -391,7 +395,7 @@ describe('mme local: one endpoint, many models', () => {
     const env = { AWS_ENDPOINT_URL: local.url, MME_ENDPOINT_NAME: ENDPOINT };
     const ok = await mme(['invoke', '--target', 'reg.tar.gz', '--body', denseRows[5]], { env, cwd: work });
     assert.equal(ok.code, 0, ok.stderr);
-    assertClose([Number(ok.stdout)], [caseOf('reg_squarederror').expected[5]]);
+    assertClose(JSON.parse(ok.stdout), [caseOf('reg_squarederror').expected[5]]);
     const bad = await mme(['invoke', '--target', 'reg.tar.gz', '--body', '1,2'], { env, cwd: work });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /400/);
@@ -696,7 +700,7 @@ describe('mme local: slow loads and shutdown', () => {
     });
     const res = await response;
     assert.equal(res.status, 200);
-    assertClose([Number(res.text)], [caseOf('reg_squarederror').expected[9]]);
+    assertClose(JSON.parse(res.text), [caseOf('reg_squarederror').expected[9]]);
     assert.equal(await local.exited, 0);
     running.delete(local);
     assert.match(local.stderr(), /letting 1 request\(s\) in flight finish/);
@@ -816,7 +820,7 @@ describe('mme local: cold loads run off the event loop', () => {
         const r = await call(name, row);
         const serverMs = mainThreadCpuMs() - cpu0;
         assert.equal(r.status, 200, r.text);
-        assertClose([Number(r.text)], [expected[name]]);
+        assertClose(JSON.parse(r.text), [expected[name]]);
         const before = process.cpuUsage();
         loadModelBytes(typeof content === 'string' ? Buffer.from(content) : content, file);
         const { user, system } = process.cpuUsage(before);
@@ -933,7 +937,7 @@ describe('mme local: bad input is one clear line and a documented exit code', ()
       assert.match(err, /the fleet already points here/);
       const r = await mme(['invoke', '--target', 'reg.tar.gz', '--body', denseRows[0]], { cwd: dir });
       assert.equal(r.code, 0, r.stderr);
-      assertClose([Number(r.stdout)], [caseOf('reg_squarederror').expected[0]]);
+      assertClose(JSON.parse(r.stdout), [caseOf('reg_squarederror').expected[0]]);
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');

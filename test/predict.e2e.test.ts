@@ -120,7 +120,7 @@ describe('mme predict', () => {
     assert.match(short.stderr, /HTTP 400: row 1 has 2 values; the model expects 8 features/);
     const accept = await mme(['predict', model, '--body', denseLines[1], '--accept', 'application/xml']);
     assert.equal(accept.code, 2);
-    assert.match(accept.stderr, /HTTP 406: Accept 'application\/xml' is not supported/);
+    assert.match(accept.stderr, /HTTP 415: Accept 'application\/xml' is not supported/);
     const type = await mme(['predict', model, '--body', denseLines[1], '--content-type', 'application/json']);
     assert.match(type.stderr, /HTTP 415: Content-Type 'application\/json' is not supported/);
   });

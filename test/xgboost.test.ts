@@ -179,7 +179,7 @@ describe('predictions agree with xgboost 1.7', () => {
     assert.deepEqual(description.files, ['xgboost-model-0', 'xgboost-model-1', 'xgboost-model-2']);
     assert.equal(description.format, 'binary');
     assert.equal(description.objective, 'binary:logistic');
-    const response = loaded.invoke(bytesOf(manifest.datasets[manifest.kfold.data].csv), undefined, undefined);
+    const response = await loaded.invoke(bytesOf(manifest.datasets[manifest.kfold.data].csv), undefined, undefined);
     const text = Buffer.from(response.body).toString();
     assert.equal(shapeOf(text), shapeOf(manifest.kfold.csv_response));
     assertClose(numbersOf(text), manifest.kfold.expected, 'kfold');
@@ -403,9 +403,9 @@ describe('request decoding (as the SageMaker XGBoost container)', () => {
     expectRequestError(() => csv('1,2,3\n4,5'), 400, /row 2 has 2 values; the model expects 3 features/);
     expectRequestError(() => csv('1,2,3,4'), 400, /row 1 has 4 values; the model expects 3/);
     expectRequestError(() => csv('1,2,3\n\n4,5,6'), 400, /row 2 is empty/);
-    expectRequestError(() => csv(''), 400, /request body is empty/);
-    expectRequestError(() => csv(' \n\r\n'), 400, /request body is empty/);
-    expectRequestError(() => libsvm(''), 400, /request body is empty/);
+    expectRequestError(() => csv(''), 204, /request body is empty/);
+    expectRequestError(() => csv(' \n\r\n'), 204, /request body is empty/);
+    expectRequestError(() => libsvm(''), 204, /request body is empty/);
     expectRequestError(() => decodeRequest(new Uint8Array([0xff, 0xfe, 0x31]), 'text/csv', 1), 400, /not valid UTF-8/);
   });
 
@@ -463,21 +463,21 @@ describe('response encoding', () => {
     assert.deepEqual(JSON.parse(Buffer.from(multi.body).toString()), [[0.5, 0.5], [1, 0]]);
   });
 
-  it('Accept: */*, text/*, lists and missing pick text/csv; unsupported is 406', () => {
+  it('Accept: */*, text/*, lists and missing pick text/csv; unsupported is 415', () => {
     const p = new Float32Array([1]);
     for (const accept of [undefined, '', '*/*', 'text/*', 'text/csv', 'application/xml, text/csv;q=0.9']) {
       assert.equal(encodeResponse(p, 1, 1, accept).contentType, 'text/csv', String(accept));
     }
     assert.equal(encodeResponse(p, 1, 1, 'application/xml, application/json').contentType, 'application/json');
-    expectRequestError(() => encodeResponse(p, 1, 1, 'application/xml'), 406, /Accept 'application\/xml' is not supported; use text\/csv, application\/json/);
+    expectRequestError(() => encodeResponse(p, 1, 1, 'application/xml'), 415, /Accept 'application\/xml' is not supported; use text\/csv, application\/json/);
   });
 
-  it('invoke checks Content-Type (415) and Accept (406) before decoding', () => {
+  it('invoke checks Content-Type (415) and Accept (415) before decoding', () => {
     const loaded = new XGBoostModel([loadFixture(caseNamed('binary_logistic').files.json)]);
     expectRequestError(() => loaded.invoke(Buffer.from('garbage'), 'image/png', 'text/csv'), 415, /image\/png/);
-    expectRequestError(() => loaded.invoke(Buffer.from('garbage'), 'text/csv', 'image/png'), 406, /image\/png/);
+    expectRequestError(() => loaded.invoke(Buffer.from('garbage'), 'text/csv', 'image/png'), 415, /image\/png/);
     expectRequestError(() => loaded.invoke(Buffer.from('1,2'), 'text/csv', 'text/csv'), 400, /row 1 has 2 values; the model expects 8 features/);
-    expectRequestError(() => loaded.invoke(new Uint8Array(0), 'text/csv', 'text/csv'), 400, /empty/);
+    expectRequestError(() => loaded.invoke(new Uint8Array(0), 'text/csv', 'text/csv'), 204, /empty/);
   });
 
   it('predict() checks the column count', () => {

@@ -117,10 +117,12 @@ function failureOf(o: Extract<PredictOutcome, { ok: false }>, join: (...parts: s
       return notFound(o.message, 'Pass an artifact (.tar.gz), a model file or a folder.');
     case 'artifact':
       return usageError(`${o.model}: ${o.message}.`, 'Build the artifact with `mme package`.');
+    case 'unsupported':
+      return new MmeError(`${o.model}: ${o.message}.`, ExitCode.usage, 'mme local --handler inference.py serves it with your own Python code; mme local --container-url with your serving container.');
     case 'load':
       return loadFailure({ file: o.file!, reason: o.reason! }, o.model, o.kind!, o.extractedTo, join);
     case 'request':
-      return new MmeError(`the endpoint would answer HTTP ${o.status}: ${o.message}.`, ExitCode.usage, hintFor(o.status!));
+      return new MmeError(`the endpoint would answer HTTP ${o.status}: ${o.message}.`, ExitCode.usage, hintFor(o.status!, o.message));
     case 'internal':
       return new MmeError(`${o.model}: ${o.message}`, ExitCode.failed);
   }
@@ -144,9 +146,9 @@ function loadFailure(
   return new MmeError(`${where}: ${err.reason}.`, ExitCode.usage, hint);
 }
 
-function hintFor(status: number): string {
-  if (status === 415) return 'Pass --content-type text/csv or text/libsvm.';
-  if (status === 406) return 'Pass --accept text/csv or application/json.';
+function hintFor(status: number, message: string): string {
+  if (status === 415) return /^Accept/.test(message) ? 'Pass --accept text/csv or application/json.' : 'Pass --content-type text/csv or text/libsvm.';
+  if (status === 204) return 'Pass a request body: CSV rows or libsvm lines.';
   return 'CSV rows have one value per feature and no header; libsvm rows are "label index:value ...".';
 }
 

@@ -60,7 +60,7 @@ export interface CachedModel {
 
 export type CacheEvent =
   | { type: 'loaded'; name: string; footprint: number; diskBytes: number; downloadMs?: number; loadMs: number }
-  | { type: 'unloaded'; name: string; reason: 'memory' | 'disk' | 'request' }
+  | { type: 'unloaded'; name: string; reason: 'memory' | 'disk' | 'request' | 'container' }
   | { type: 'deleted'; name: string; diskBytes: number }
   | { type: 'failed'; name: string; message: string };
 
@@ -196,6 +196,22 @@ export class ModelCache {
     if (!e?.model) return false;
     this.unloadEntry(e, 'request');
     return true;
+  }
+
+  /**
+   * For a serving container (src/local/container/): unloads the least recently used model other than `except`
+   * (memory pressure the container reported); false when there is none.
+   */
+  evictLeastRecent(except?: string): boolean {
+    const victim = this.leastRecent((c) => c.model !== undefined && c.name !== except);
+    if (!victim) return false;
+    this.unloadEntry(victim, 'memory');
+    return true;
+  }
+
+  /** For a serving container that died: every model it held is out of memory (they stay on disk). */
+  dropAllLoaded(): void {
+    for (const e of this.entries.values()) if (e.model) this.unloadEntry(e, 'container');
   }
 
   list(): ModelInfo[] {
@@ -413,16 +429,19 @@ export class ModelCache {
     return best;
   }
 
-  private unloadEntry(e: CachedModel, reason: 'memory' | 'disk' | 'request'): void {
+  private unloadEntry(e: CachedModel, reason: 'memory' | 'disk' | 'request' | 'container'): void {
     const started = performance.now();
-    const model = e.model as (LoadedModel & { dispose?(): void }) | undefined;
+    const model = e.model;
     e.model = undefined;
     this.memoryUsed -= e.footprint;
     this.loadedCount--;
     e.footprint = 0;
-    model?.dispose?.();
+    const disposing = model?.dispose?.();
     if (model) this.options.onUnload?.(model);
-    this.options.record?.('ModelUnloadingTime', micros(performance.now() - started));
+    const recordUnload = () => this.options.record?.('ModelUnloadingTime', micros(performance.now() - started));
+    // A model in a serving container is unloaded by a call (DELETE /models/{name}): its time is that call's.
+    if (disposing instanceof Promise) void disposing.then(recordUnload, recordUnload);
+    else recordUnload();
     this.options.onEvent?.({ type: 'unloaded', name: e.name, reason });
   }
 

@@ -131,7 +131,7 @@ function keptFiles(dir: string, contents: Unpacked, early: EarlyCompiles): Artif
     if (!bytes) return undefined;
     files.push({ name, bytes, early: early.result(name) });
   }
-  return { dir, files, folders: contents.topFolders };
+  return { dir, files, folders: contents.topFolders, names: contents.topFiles };
 }
 
 function compile(files: ArtifactFiles): NonNullable<LoadReply['loaded']> {

@@ -33,9 +33,10 @@ export type PredictOutcome =
       ok: false;
       model: string;
       kind?: 'artifact' | 'folder' | 'file';
-      /** not-found: no such path; artifact: could not be unpacked; load: the model could not be loaded; request: the
-       * model refused the request (an HTTP status); internal: a bug. */
-      failure: 'not-found' | 'artifact' | 'load' | 'request' | 'internal';
+      /** not-found: no such path; artifact: could not be unpacked; unsupported: a framework the built-in runtime does
+       * not serve; load: the model could not be loaded; request: the model refused the request (an HTTP status);
+       * internal: a bug. */
+      failure: 'not-found' | 'artifact' | 'unsupported' | 'load' | 'request' | 'internal';
       message: string;
       /** load: the file inside the model, and the reason. */
       file?: string;

@@ -9,8 +9,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isGzip } from '../artifacts/bytes.js';
 import { ArtifactError, DEFAULT_MAX_ENTRIES, extractArtifact } from './extract.js';
 import type { PredictJob, PredictOutcome } from './predict-run.js';
+import { foreignFramework } from '../artifacts/model-files.js';
+import { loadArtifactDir, UnsupportedModelError } from './runtime.js';
 import { ModelLoadError, ModelRequestError } from './runtimes/types.js';
-import { loadModelDir, loadModelFile, type XGBoostModel } from './runtimes/xgboost/index.js';
+import { loadModelFile, type XGBoostModel } from './runtimes/xgboost/index.js';
 
 /** Extraction limit for a local check: generous, but a decompression bomb still stops. */
 const MAX_EXTRACTED_BYTES = 8 * 1024 ** 3;
@@ -30,18 +32,22 @@ async function predictOne(model: string, index: number): Promise<PredictOutcome>
   try {
     if (info.isDirectory()) {
       kind = 'folder';
-      loaded = await loadModelDir(model);
+      loaded = (await loadArtifactDir(model)) as XGBoostModel;
     } else if (await isGzip(model)) {
       kind = 'artifact';
       dir = path.join(job.scratch, String(index));
       await extractArtifact(model, dir, { maxBytes: MAX_EXTRACTED_BYTES, maxEntries: DEFAULT_MAX_ENTRIES });
-      loaded = await loadModelDir(dir);
+      loaded = (await loadArtifactDir(dir)) as XGBoostModel;
     } else {
+      // The registry picks the runtime from the artifact's files; a lone file of another framework is named as such.
+      const framework = foreignFramework(path.basename(model));
+      if (framework) throw new UnsupportedModelError(framework, path.basename(model));
       loaded = await loadModelFile(model);
     }
   } catch (err) {
     if (dir) await fsp.rm(dir, { recursive: true, force: true });
     if (err instanceof ArtifactError) return { ok: false, model, kind, failure: 'artifact', message: err.message };
+    if (err instanceof UnsupportedModelError) return { ok: false, model, kind, failure: 'unsupported', message: err.message };
     if (err instanceof ModelLoadError) return { ok: false, model, kind, failure: 'load', message: err.message, file: err.file, reason: err.reason, extractedTo: dir };
     return { ok: false, model, kind, failure: 'internal', message: (err as Error)?.message ?? String(err) };
   }
@@ -49,7 +55,7 @@ async function predictOne(model: string, index: number): Promise<PredictOutcome>
   const loadMs = performance.now() - started;
   const scored = performance.now();
   try {
-    const response = loaded.invoke(body, job.contentType, job.accept);
+    const response = await loaded.invoke(body, job.contentType, job.accept);
     const predictMs = performance.now() - scored;
     return {
       ok: true,

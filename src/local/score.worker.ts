@@ -6,11 +6,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { instantiateModel } from './runtime.js';
-import { ModelLoadError, ModelRequestError, type LoadedModel } from './runtimes/types.js';
+import { ModelLoadError, ModelRequestError, type InProcessModel } from './runtimes/types.js';
 import type { ScoreReply, ScoreRequest } from './pool.js';
 
 const port = parentPort!;
-const models = new Map<number, LoadedModel>();
+const models = new Map<number, InProcessModel>();
 
 port.on('message', (msg: ScoreRequest) => {
   if (msg.type === 'drop') {

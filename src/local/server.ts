@@ -5,7 +5,7 @@ import { modelNameProblem } from '../artifacts/names.js';
 import { MAX_PAYLOAD_BYTES as MAX_PAYLOAD } from '../invoke/request.js';
 import { ModelAbsentError, ModelLoadFailure, StoreFailure, type CachedModel, type ModelCache } from './cache.js';
 import { WorkerScoringError, type ScoringPool } from './pool.js';
-import { ModelLoadError, ModelRequestError, type LoadedModel } from './runtimes/types.js';
+import { ModelAnswerError, ModelLoadError, ModelRequestError, ModelUnavailableError, type LoadedModel } from './runtimes/types.js';
 import { safeDecode } from './url.js';
 import { testPhase } from '../util/test-phase.js';
 
@@ -39,6 +39,13 @@ export interface EndpointServerOptions {
   cache: ModelCache;
   /** How long a request waits for a cold model before ModelNotReadyException (the load goes on). */
   waitLimitMs: number;
+  /**
+   * The Accept given to the model when a request has none or `*\/*` (the container's SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT;
+   * application/json in multi-model mode).
+   */
+  defaultAccept?: string;
+  /** How long a load that failed after its requests stopped waiting (429) is answered from memory. */
+  failureMemoryMs?: number;
   /** Requests with a body at least this large are scored on a worker thread. */
   workerThreshold: number;
   pool?: ScoringPool;
@@ -60,7 +67,13 @@ export interface EndpointServer {
 interface Scored {
   body: Uint8Array;
   contentType: string;
+  /** Custom attributes the model set on its answer (never the request's: SageMaker does not echo them). */
+  customAttributes?: string;
 }
+
+/** The toolkit's default when SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT is not set. */
+export const DEFAULT_ACCEPT = 'application/json';
+const DEFAULT_FAILURE_MEMORY_MS = 5 * 60_000;
 
 const noop = () => {};
 
@@ -73,6 +86,13 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   let requestSeq = 0;
   let inFlight = 0;
   let stopping = false;
+  const defaultAccept = options.defaultAccept ?? DEFAULT_ACCEPT;
+  /**
+   * Loads that failed after every request waiting for them had been answered 429: the client's retry gets the
+   * failure (a ModelError) instead of starting the same doomed load again, for `failureMemoryMs`.
+   */
+  const failedLoads = new Map<string, { error: unknown; until: number }>();
+  const failureMemoryMs = options.failureMemoryMs ?? DEFAULT_FAILURE_MEMORY_MS;
 
   // ---- answers -------------------------------------------------------------------------------------------------
 
@@ -185,8 +205,15 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       awsError(res, 400, 'ValidationError', "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024 and contain only ASCII characters");
       return finishMetrics(started, 400, -1, -1);
     }
-    if (entry !== undefined) return score(res, entry, body, h['content-type'], h.accept, attributes, started, 1);
-    void cold(res, target!, body, h['content-type'], h.accept, attributes, started);
+    // As the toolkit's transformer: no Accept, or exactly */*, is the default accept.
+    const accept = h.accept === undefined || h.accept === '' || h.accept === '*/*' ? defaultAccept : h.accept;
+    if (entry !== undefined) return score(res, entry, body, h['content-type'], accept, attributes, started, 1);
+    const failed = failedLoads.get(target!);
+    if (failed !== undefined) {
+      if (Date.now() < failed.until) return loadFailed(res, failed.error, started);
+      failedLoads.delete(target!);
+    }
+    void cold(res, target!, body, h['content-type'], accept, attributes, started);
   }
 
   async function cold(res: ServerResponse, target: string, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number): Promise<void> {
@@ -206,7 +233,10 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     const waitMs = performance.now() - waitStart;
     record('ModelLoadingWaitTime', Math.round(waitMs * 1000));
     if (entry === 'timeout') {
-      loading.catch(noop); // the load goes on; its failure is reported to the next request
+      // The load goes on; if it fails, the next request for the model gets the failure.
+      loading.catch((error: unknown) => {
+        if (error instanceof ModelLoadFailure) failedLoads.set(target, { error, until: Date.now() + failureMemoryMs });
+      });
       awsError(res, 429, 'ModelNotReadyException', `Model ${target} is still being downloaded or loaded (waited ${Math.round(options.waitLimitMs / 1000)} s); retry the request.`);
       return finishMetrics(started, 429, 0, -1);
     }
@@ -252,20 +282,28 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   /** Scores on the main thread. */
   function scoreHere(res: ServerResponse, model: LoadedModel, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number, hit: number): void {
     const t = performance.now();
-    let out: Scored;
+    let out: Scored | Promise<Scored>;
     try {
-      out = model.invoke(body, contentType, accept);
+      out = model.invoke(body, contentType, accept, attributes);
     } catch (err) {
       return scoringFailed(res, err, started, hit, performance.now() - t);
     }
-    respond(res, out, attributes, started, hit, performance.now() - t);
+    // A runtime in another process answers later; the built-in one answers now (no promise on the warm path).
+    if (out instanceof Promise) {
+      out.then(
+        (answer) => respond(res, answer, started, hit, performance.now() - t),
+        (err: unknown) => scoringFailed(res, err, started, hit, performance.now() - t),
+      );
+      return;
+    }
+    respond(res, out, started, hit, performance.now() - t);
   }
 
   function scoreOnWorker(res: ServerResponse, entry: CachedModel, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number, hit: number): void {
     const model = entry.model!;
     const t = performance.now();
     pool!.invoke(model.compiled!, body, contentType, accept).then(
-      (out) => respond(res, out, attributes, started, hit, performance.now() - t),
+      (out) => respond(res, out, started, hit, performance.now() - t),
       (err: WorkerScoringError) => {
         if (err.kind === 'request') return scoringFailed(res, new ModelRequestError(err.status as 400, err.message), started, hit, performance.now() - t);
         // The thread could not use the model or broke: score here instead.
@@ -275,7 +313,7 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     );
   }
 
-  function respond(res: ServerResponse, out: Scored, attributes: string | undefined, started: number, hit: number, modelMs: number): void {
+  function respond(res: ServerResponse, out: Scored, started: number, hit: number, modelMs: number): void {
     if (out.body.length > MAX_PAYLOAD) {
       modelError(res, 500, `the model's response of ${out.body.length} bytes exceeds the ${MAX_PAYLOAD}-byte limit`);
       return finishMetrics(started, 500, hit, modelMs);
@@ -286,7 +324,7 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       'x-Amzn-Invoked-Production-Variant', variant,
       'x-amzn-RequestId', requestIdBase + ++requestSeq,
     ];
-    if (attributes !== undefined) headers.push('X-Amzn-SageMaker-Custom-Attributes', attributes);
+    if (out.customAttributes !== undefined) headers.push('X-Amzn-SageMaker-Custom-Attributes', out.customAttributes);
     if (stopping) headers.push('Connection', 'close');
     res.writeHead(200, headers);
     res.end(out.body);
@@ -294,13 +332,17 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   }
 
   function scoringFailed(res: ServerResponse, err: unknown, started: number, hit: number, modelMs: number): void {
-    if (err instanceof ModelRequestError) {
+    if (err instanceof ModelRequestError || err instanceof ModelAnswerError) {
       modelError(res, err.status, err.message);
       return finishMetrics(started, err.status, hit, modelMs);
     }
     if (err instanceof ModelLoadError) {
       modelError(res, 500, err.message);
       return finishMetrics(started, 500, hit, modelMs);
+    }
+    if (err instanceof ModelUnavailableError) {
+      awsError(res, 503, 'ServiceUnavailable', err.message);
+      return finishMetrics(started, 503, hit, -1);
     }
     log(`the model runtime failed on a request: ${(err as Error)?.stack ?? err}`);
     modelError(res, 500, `internal error in the model runtime: ${(err as Error)?.message ?? err}`);
@@ -476,6 +518,8 @@ function errorCode(type: string): string {
       return 'MODEL_NOT_READY';
     case 'InternalDependencyException':
       return 'INTERNAL_DEPENDENCY_EXCEPTION';
+    case 'ServiceUnavailable':
+      return 'SERVICE_UNAVAILABLE';
     default:
       return 'INTERNAL_FAILURE';
   }

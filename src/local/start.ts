@@ -17,6 +17,8 @@ import { ModelCache, type CacheEvent } from './cache.js';
 import { handleMetricsRequest, MetricsRecorder } from './metrics/index.js';
 import { LoadingPool, ScoringPool } from './pool.js';
 import { createEndpointServer } from './server.js';
+import { ContainerStartError } from './container/process.js';
+import { setUpContainer, type ContainerFlags, type ContainerSetup } from './container/setup.js';
 
 const DEFAULT_ENDPOINT_NAME = 'local-mme';
 const DEFAULT_PORT = 8080;
@@ -65,11 +67,37 @@ export interface LocalOptions {
   waitLimit: string;
   loadLimit: string;
   workers?: string;
+  defaultAccept: string;
+  containerUrl?: string;
+  containerCmd?: string;
+  containerModelDir?: string;
+  containerStartLimit: string;
+  handler?: string;
+  python?: string;
+  check?: boolean;
+  checkBody?: string;
 }
 
 /** Runs `mme local` until ctx.signal is aborted (Ctrl-C / SIGTERM), then stops cleanly. */
-export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions): Promise<void> {
+export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions): Promise<number | void> {
   const config = ctx.config();
+  const containerFlags = containerOptions(opts);
+  const defaultAccept = mediaType(opts.defaultAccept);
+  if (opts.check) {
+    if (!containerFlags) throw usageError('--check tests a serving container: give --container-url, --container-cmd or --handler.', 'e.g. mme local --check --container-cmd "docker run --rm -p {port}:8080 my-image serve".');
+    const { runContractCheck } = await import('./check/check.js');
+    const first = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean)[0];
+    return runContractCheck({
+      out: ctx.out,
+      flags: containerFlags,
+      memoryBudget: size(opts.memory, '--memory'),
+      defaultAccept,
+      region: config.settings.region.value ?? 'us-east-1',
+      store: await openStore(requireSetting(config, 'prefix'), clientSettings(config)),
+      model: first,
+      body: opts.checkBody,
+    });
+  }
   const s = config.settings;
   const prefix = requireSetting(config, 'prefix');
   const served = localEndpointOf(config);
@@ -109,15 +137,40 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   const store = await openStore(prefix, storeSettings);
 
   const metrics = new MetricsRecorder({ endpointName, variantName: variant });
-  const pool = workers > 0 ? new ScoringPool(workers) : undefined;
   // One disk budget for the cache and every loading thread, and one for the model files that loads under way hold in
   // memory (the memory budget, at least LOADING_MEMORY_FLOOR): reserved before anything is written or kept.
   const budgets = { disk: new SharedBudget('disk', diskBudget), memory: new SharedBudget('memory', Math.max(memoryBudget, LOADING_MEMORY_FLOOR)) };
-  const loader = new LoadingPool(loaders, undefined, budgets);
-  // Started now, so that the first cold model does not also wait for a thread to start.
-  loader.warm();
   const stamp = () => new Date().toISOString().slice(11, 19);
-  const cache = new ModelCache({
+  // A serving container (--container-url, --container-cmd, --handler) loads and scores instead of the built-in runtime.
+  let cache: ModelCache | undefined;
+  let container: ContainerSetup | undefined;
+  if (containerFlags) {
+    try {
+      container = await setUpContainer(containerFlags, {
+        cacheDir,
+        modelDir: path.join(cacheDir, 'models'),
+        memoryBudget,
+        defaultAccept,
+        region: s.region.value ?? 'us-east-1',
+        evictLeastRecent: () => cache?.evictLeastRecent() ?? false,
+        log: (message) => ctx.out.info(`[${stamp()}] ${message}`),
+      });
+    } catch (err) {
+      if (err instanceof ContainerStartError) throw new MmeError(err.message, ExitCode.failed, 'Check the command (mme local --check tests a container against the contract).');
+      throw err;
+    }
+    container.process?.on('died', ({ how }: { how: string }) => {
+      ctx.out.warn(`[${stamp()}] the container exited (${how}); restarting it. Its models reload on demand; see ${container!.logFile}`);
+      cache?.dropAllLoaded();
+    });
+    container.process?.on('restarted', () => ctx.out.info(`[${stamp()}] the container answers /ping again`));
+    container.process?.on('failed', (err: Error) => ctx.out.warn(`[${stamp()}] the container did not come back: ${err.message}`));
+  }
+  const pool = workers > 0 && !container ? new ScoringPool(workers) : undefined;
+  const loader = container?.backend ?? new LoadingPool(loaders);
+  // Started now, so that the first cold model does not also wait for a thread to start.
+  if (loader instanceof LoadingPool) loader.warm();
+  cache = new ModelCache({
     store,
     cacheDir,
     memoryBudget,
@@ -132,7 +185,7 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
     onEvent: (e) => ctx.out.info(`[${stamp()}] ${describeEvent(e)}`),
   });
   await cache.init();
-  metrics.watch(() => cache.stats());
+  metrics.watch(() => cache!.stats());
 
   const endpoint = createEndpointServer({
     endpointName,
@@ -140,6 +193,7 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
     region: s.region.value ?? 'us-east-1',
     cache,
     waitLimitMs,
+    defaultAccept,
     workerThreshold: WORKER_THRESHOLD,
     pool,
     record: (metric, value) => metrics.record(metric, value),
@@ -150,8 +204,8 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
 
   const shutdown = async () => {
     metrics.stop();
-    await cache.close();
-    await Promise.all([pool?.close(), loader.close()]);
+    await cache!.close();
+    await Promise.all([pool?.close(), loader instanceof LoadingPool ? loader.close() : undefined, container?.close()]);
     await fsp.rm(path.join(cacheDir, LOCATOR), { force: true });
   };
 
@@ -184,7 +238,7 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
     ctx.out.warn(`listening on ${host}: anyone who can reach this machine can call the endpoint and its management API (there is no authentication).`);
   }
-  announce(ctx, info, s.endpointUrl.value === url ? describeOrigin(s.endpointUrl.origin, 'endpointUrl') : undefined);
+  announce(ctx, info, s.endpointUrl.value === url ? describeOrigin(s.endpointUrl.origin, 'endpointUrl') : undefined, container?.describe);
 
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
@@ -201,9 +255,10 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   ctx.out.info('mme local stopped.');
 }
 
-function announce(ctx: LocalContext, info: LocalEndpointInfo, configuredAt: string | undefined): void {
+function announce(ctx: LocalContext, info: LocalEndpointInfo, configuredAt: string | undefined, container: string | undefined): void {
   const lines = [
     `mme local: endpoint ${info.endpointName} (variant ${info.variant}) listening on ${info.url}`,
+    ...(container ? [`  ${container}`] : []),
     `  models from ${info.prefix}; memory budget ${formatBytes(info.memoryBudget)}, disk budget ${formatBytes(info.diskBudget)}, cache ${info.cacheDir}`,
     configuredAt
       ? `  the fleet already points here (endpointUrl from ${configuredAt}): mme invoke, mme stats, … work as they are`
@@ -224,7 +279,7 @@ function describeEvent(e: CacheEvent): string {
       return `loaded ${e.name} (${formatBytes(e.footprint)} in memory, ${formatBytes(e.diskBytes)} on disk; ${steps})`;
     }
     case 'unloaded':
-      return `unloaded ${e.name} (${e.reason === 'memory' ? 'least recently used; memory budget' : e.reason === 'disk' ? 'deleted from disk; disk budget' : 'DELETE /models'})`;
+      return `unloaded ${e.name} (${e.reason === 'memory' ? 'least recently used; memory budget' : e.reason === 'disk' ? 'deleted from disk; disk budget' : e.reason === 'container' ? 'its container exited' : 'DELETE /models'})`;
     case 'deleted':
       return `deleted ${e.name} from the disk cache (${formatBytes(e.diskBytes)})`;
     case 'failed':
@@ -303,3 +358,41 @@ function localEndpointOf(config: ResolvedConfig): { port: number } | undefined {
   const modelsElsewhere = config.settings.prefix.value?.startsWith('file://') || Boolean(process.env.AWS_ENDPOINT_URL_S3);
   return modelsElsewhere ? { port: u.port ? Number(u.port) : 80 } : undefined;
 }
+
+/** --container-url, --container-cmd or --handler (one of them), checked; undefined for the built-in runtime. */
+function containerOptions(opts: LocalOptions): ContainerFlags | undefined {
+  const given = (['containerUrl', 'containerCmd', 'handler'] as const).filter((k) => opts[k] !== undefined);
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (given.length > 1) throw usageError(`${given.map(flag).join(' and ')} cannot be combined.`, 'Give one way to reach the serving container.');
+  if (opts.python !== undefined && opts.handler === undefined) throw usageError('--python goes with --handler.', 'e.g. mme local --handler inference.py --python .venv/bin/python.');
+  if (opts.containerModelDir !== undefined && given.length === 0) throw usageError('--container-model-dir goes with --container-url or --container-cmd.', 'It names the model folder as the container sees it, e.g. /opt/ml/models.');
+  if (given.length === 0) return undefined;
+  if (opts.containerUrl !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(opts.containerUrl);
+    } catch {
+      u = undefined;
+    }
+    if (!u || u.protocol !== 'http:') throw usageError(`--container-url "${opts.containerUrl}" is not an http:// URL.`, 'e.g. --container-url http://127.0.0.1:8081');
+  }
+  if (opts.containerCmd !== undefined && opts.containerCmd.trim() === '') throw usageError('--container-cmd is empty.', 'e.g. --container-cmd "python3 serve.py --port {port}"');
+  if (opts.handler !== undefined) {
+    if (!fs.existsSync(opts.handler) || !fs.statSync(opts.handler).isFile()) throw usageError(`--handler ${opts.handler}: no such file.`, 'Give the path of your inference.py (model_fn, input_fn, predict_fn, output_fn).');
+  }
+  return {
+    containerUrl: opts.containerUrl,
+    containerCmd: opts.containerCmd,
+    handler: opts.handler,
+    python: opts.python,
+    containerModelDir: opts.containerModelDir,
+    containerStartLimitMs: duration(opts.containerStartLimit, '--container-start-limit', { maxMs: 3_600_000 }),
+  };
+}
+
+function mediaType(text: string): string {
+  const t = text.trim();
+  if (!/^[\w.+-]+\/[\w.+-]+$/.test(t) || t === '*/*') throw usageError(`--default-accept "${text}" is not a media type.`, 'Use e.g. --default-accept application/json or --default-accept text/csv.');
+  return t;
+}
+

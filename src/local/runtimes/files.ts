@@ -16,13 +16,17 @@ export async function readArtifactFiles(dir: string, isModelFile: (name: string)
   }
   const names: string[] = [];
   const folders: string[] = [];
+  const all: string[] = [];
   await Promise.all(
     entries.map(async (name) => {
       const info = await stat(path.join(dir, name)).catch(() => undefined);
       if (info?.isDirectory()) folders.push(name);
-      else if (info?.isFile() && isModelFile(name)) names.push(name);
+      else if (info?.isFile()) {
+        all.push(name);
+        if (isModelFile(name)) names.push(name);
+      }
     }),
   );
   const files = await Promise.all(names.map(async (name) => ({ name, bytes: known?.get(name) ?? (await readFile(path.join(dir, name))) })));
-  return { dir, files, folders };
+  return { dir, files, folders, names: all };
 }

@@ -1,5 +1,11 @@
 /**
- * The contract between the local endpoint's model cache and a model runtime (XGBoost today, others later).
+ * The contract between the local endpoint's model cache and a model runtime.
+ *
+ * Lifecycle of a model, for every runtime: load (an extracted artifact folder → a {@link LoadedModel}; the registry in
+ * ../runtime.ts picks the runtime from the artifact's files, and src/local/container/ loads into a serving container
+ * instead), invoke (one request; synchronous for the built-in runtime so the warm path allocates no promise, a promise
+ * for a runtime in another process), footprint ({@link LoadedModel.footprintBytes}, the LRU budget unit) and unload
+ * ({@link LoadedModel.dispose}, when the cache lets the model go).
  *
  * A runtime turns an extracted artifact folder into a {@link LoadedModel}, either in one step ({@link Runtime.loadDir})
  * or in two that may run on different threads: {@link Runtime.compile} (the model files' bytes → a
@@ -9,7 +15,7 @@
  * the raw request and maps the two error classes below to HTTP answers:
  *
  * - {@link ModelRequestError}: the request is at fault; `status` is the HTTP status to return
- *   (400 bad input, 415 unsupported Content-Type, 406 unsupported Accept).
+ *   (204 empty body, 400 bad input, 415 unsupported Content-Type or Accept).
  * - {@link ModelLoadError}: a model file could not be loaded; `file` and `reason` say which and why.
  *
  * Anything else thrown by a runtime is a bug in the runtime (HTTP 500).
@@ -47,12 +53,28 @@ export interface LoadedModel {
    * Score one request exactly as the SageMaker serving container would.
    * @param body raw request payload
    * @param contentType request Content-Type header (missing = text/csv)
-   * @param accept request Accept header (missing or `*\/*` = text/csv)
-   * @throws ModelRequestError for anything wrong with the request
+   * @param accept request Accept header (the endpoint has already replaced a missing or `*\/*` one by its default)
+   * @param customAttributes X-Amzn-SageMaker-Custom-Attributes of the request, for runtimes that pass them on
+   * @throws ModelRequestError for anything wrong with the request (or rejects with it)
    */
-  invoke(body: Uint8Array, contentType: string | undefined, accept: string | undefined): { body: Uint8Array; contentType: string };
+  invoke(body: Uint8Array, contentType: string | undefined, accept: string | undefined, customAttributes?: string): ModelAnswer | Promise<ModelAnswer>;
+  /** Unload: called once when the cache lets the model go (the built-in runtime has nothing to do). */
+  dispose?(): void | Promise<void>;
   /** The model as data another thread can instantiate: its arrays are not copied when it was compiled `shared`. */
   readonly compiled?: CompiledArtifact;
+}
+
+/** A model held in this process by a built-in runtime: it answers at once (what scoring threads run). */
+export interface InProcessModel extends LoadedModel {
+  invoke(body: Uint8Array, contentType: string | undefined, accept: string | undefined, customAttributes?: string): ModelAnswer;
+}
+
+/** What a model answers to one request. */
+export interface ModelAnswer {
+  body: Uint8Array;
+  contentType: string;
+  /** Custom attributes the model sets on its answer (SageMaker never echoes the request's). */
+  customAttributes?: string;
 }
 
 /** The files at the top of an extracted artifact that a runtime reads, with their bytes. */
@@ -66,6 +88,8 @@ export interface ArtifactFiles {
   files: { name: string; bytes: Uint8Array; early?: unknown }[];
   /** Folders at the top of the artifact, named when no model file is found. */
   folders: string[];
+  /** Every file at the top of the artifact (model or not): the registry picks the runtime from them. */
+  names?: string[];
 }
 
 /**
@@ -95,7 +119,7 @@ export interface Runtime {
    */
   compile(files: ArtifactFiles, options: { shared: boolean }): CompiledArtifact;
   /** The LoadedModel for compiled data: cheap, no copy. */
-  instantiate(compiled: CompiledArtifact): LoadedModel;
+  instantiate(compiled: CompiledArtifact): InProcessModel;
   /**
    * Optional: start compiling a model file while it is still being unpacked, so that the work overlaps the
    * inflating. `bytes` has the file's full size and fills from the start.
@@ -111,13 +135,35 @@ export interface EarlyCompile {
   result(): unknown;
 }
 
-/** The request is at fault. `status`: 400 bad input, 415 unsupported Content-Type, 406 unsupported Accept. */
+/**
+ * The request is at fault. `status` is what the serving container answers (SageMaker wraps it in a ModelError):
+ * 204 empty body, 400 bad input, 415 unsupported Content-Type or Accept.
+ */
 export class ModelRequestError extends Error {
   readonly status: number;
-  constructor(status: 400 | 406 | 413 | 415, message: string) {
+  constructor(status: 204 | 400 | 413 | 415, message: string) {
     super(message);
     this.name = 'ModelRequestError';
     this.status = status;
+  }
+}
+
+/**
+ * The container's own answer to a request (a status other than 2xx), passed on as SageMaker does: a ModelError with
+ * OriginalStatusCode and OriginalMessage.
+ */
+export class ModelAnswerError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'ModelAnswerError';
+  }
+}
+
+/** The model is out of reach for now (its container died and is being restarted): SageMaker's 503. */
+export class ModelUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelUnavailableError';
   }
 }
 

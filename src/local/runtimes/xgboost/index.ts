@@ -23,7 +23,7 @@
  *   decodeRequest(body, contentType, numFeatures) → { rows, nRows, nCols }   text/csv, text/libsvm, text/x-libsvm
  *   encodeResponse(predictions, nRows, outputsPerRow, accept) → { body, contentType }  text/csv, application/json
  *
- * Errors: ModelRequestError (status 400 bad input, 415 unsupported Content-Type, 406 unsupported Accept) and
+ * Errors: ModelRequestError (status 204 empty body, 400 bad input, 415 unsupported Content-Type or Accept) and
  * ModelLoadError (file + reason), both from ../types.ts.
  */
 import type { CompiledModel } from './compile.js';

@@ -10,6 +10,7 @@ import { loadModelBytes } from './load.js';
 import { predictCompiled } from './predict.js';
 import { decodeRequest, requestKind } from './request.js';
 import { encodeResponse, responseKind } from './response.js';
+import { isXgboostModelFile } from '../../../artifacts/model-files.js';
 import { readArtifactFiles } from '../files.js';
 import { ModelLoadError, ModelRequestError, type ArtifactFiles, type CompiledArtifact, type LoadedModel, type ModelDescription } from '../types.js';
 
@@ -62,7 +63,7 @@ export class XGBoostModel implements LoadedModel {
   /** LoadedModel.invoke, plus the number of rows scored. */
   invoke(body: Uint8Array, contentType: string | undefined, accept: string | undefined): { body: Uint8Array; contentType: string; rows: number } {
     requestKind(contentType); // 415 before any other work
-    responseKind(accept); // 406 likewise
+    responseKind(accept); // 415 likewise
     const { rows, nRows } = decodeRequest(body, contentType, this.numFeature);
     return { ...encodeResponse(this.predictRows(rows, nRows), nRows, this.outputsPerRow, accept), rows: nRows };
   }
@@ -85,12 +86,8 @@ export class XGBoostModel implements LoadedModel {
   }
 }
 
-/** Files an artifact may carry next to the model that are obviously not models (the container would choke on them). */
-const NOT_MODEL = /\.(txt|md|rst|csv|tsv|py|ipynb|log|ya?ml|ini|cfg|toml|sh|html?|parquet|gz|tgz|tar|zip)$/i;
-
-export function isModelFileName(name: string): boolean {
-  return !name.startsWith('.') && !NOT_MODEL.test(name);
-}
+/** The one definition of an XGBoost model file (shared with `mme package`). */
+export const isModelFileName = isXgboostModelFile;
 
 /** Numeric-aware order, so xgboost-model-10 follows xgboost-model-9. */
 function naturalCompare(a: string, b: string): number {

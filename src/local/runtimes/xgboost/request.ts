@@ -44,7 +44,8 @@ export function decodeRequest(body: Uint8Array, contentType: string | undefined,
     throw new ModelRequestError(400, 'the request body is not valid UTF-8 text');
   }
   text = text.trim();
-  if (text === '') throw new ModelRequestError(400, 'the request body is empty');
+  // The container's NoContentInferenceError (multi-model mode), which SageMaker reports inside a ModelError.
+  if (text === '') throw new ModelRequestError(204, 'the request body is empty');
   return kind === 'csv' ? decodeCsv(text, numFeatures) : decodeLibsvm(text, numFeatures);
 }
 

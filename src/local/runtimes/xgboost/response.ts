@@ -4,7 +4,9 @@
  * The container answers `",".join(map(str, preds.tolist()))`: each float32 prediction printed as Python prints the
  * equivalent float64 (shortest round-trip repr: "0.8916541337966919", "1.0", "1e-05"), rows joined by ","; a
  * multi-class probability row is a Python list, "[0.1, 0.2, 0.7]". application/json is json.dumps of the same list
- * (nested per row for multi-class). Accept: missing, `*\/*` or `text/*` = text/csv.
+ * (nested per row for multi-class). Accept: missing, `*\/*` or `text/*` = text/csv here; the endpoint (server.ts)
+ * first turns a missing or `*\/*` Accept into its default accept (application/json, as the container in multi-model
+ * mode), so this fallback only serves `mme predict`.
  */
 import { ModelRequestError } from '../types.js';
 
@@ -21,7 +23,8 @@ export function responseKind(accept: string | undefined): ResponseKind {
     if (media === 'text/csv' || media === '*/*' || media === 'text/*' || media === '') return 'csv';
     if (media === 'application/json' || media === 'application/*') return 'json';
   }
-  throw new ModelRequestError(406, `Accept '${accept}' is not supported; use ${SUPPORTED_ACCEPTS}`);
+  // The container's UnsupportedMediaTypeInferenceError.
+  throw new ModelRequestError(415, `Accept '${accept}' is not supported; use ${SUPPORTED_ACCEPTS}`);
 }
 
 function contentTypeOf(kind: ResponseKind): string {

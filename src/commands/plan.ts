@@ -47,8 +47,8 @@ export default defineCommand({
       .addHelpText('after', details),
   examples: [
     "mme plan --models examples/merchants --measure --tiers '5:80%,50:19%,15:1%' --rate 3000/min",
-    "mme plan --models examples/merchants --measure --tiers '5:80%,50:19%,15:1%' --rate 3000/min --memory-factor 1 --copies 2 --types ml.c5.large,ml.m5.large --counts 1,2 --json",
-    "mme plan --models examples/merchants --tiers '5:80%,50:19%,15:1%' --rate 3000/min --memory-factor 4000 --overhead 10% --svg plan.svg --output csv",
+    "mme plan --models examples/merchants --measure --tiers '5:80%,50:19%,15:1%' --rate 3000/min --types ml.c5.large,ml.m5.large --counts 1,2 --json",
+    "mme plan --models examples/merchants --tiers '5:80%,50:19%,15:1%' --rate 3000/min --memory-factor 2000 --copies 2 --svg plan.svg --output csv",
   ],
   async run(ctx, _args, opts) {
     const output = opts.output as string | undefined;

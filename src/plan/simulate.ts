@@ -5,7 +5,9 @@
  * What it follows (SageMaker's documented MME behaviour, see shared/reference/sagemaker-mme.md):
  * - Each instance has its own memory LRU (usable bytes = instance memory minus the container overhead), its own disk
  *   cache (a model unloaded from memory stays on disk and reloads without a download; the disk is assumed to hold
- *   the whole fleet), and `vcpus` workers that each serve one request at a time for `serviceMs`.
+ *   the whole fleet), and `vcpus` workers that each serve one request at a time for `serviceMs`. Workers' time is
+ *   booked in arrival order (a fluid approximation of a queue: no event list); loading a model takes a worker's time
+ *   too (deserialising is CPU work), downloading does not.
  * - A request for a model in memory is a cache hit. Otherwise it is a miss: least-recently-used models are unloaded
  *   until the model fits, and it is loaded (download + load, or load only when it is on the instance's disk). Requests
  *   arriving while it loads wait for the same load and are misses too (as ModelCacheHit counts them). A model larger
@@ -224,14 +226,22 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
         loaded[inst]--;
         unloads++;
       }
-      let loadMs = cfg.loadFixedMs + size / cfg.loadBytesPerMs;
+      // The download is I/O; the load (deserialising) is CPU work and takes a worker's time, booked like a request's,
+      // so that a thrashing instance slows every model on it, not only the ones it reloads.
+      let downloadMs = 0;
       if (state[node] === 0) {
-        loadMs += cfg.downloadFixedMs + size / cfg.downloadBytesPerMs;
+        downloadMs = cfg.downloadFixedMs + size / cfg.downloadBytesPerMs;
         downloads++;
       }
+      const loadMs = cfg.loadFixedMs + size / cfg.loadBytesPerMs;
+      const lw = firstWorker(inst);
+      let cpuStart = freeAt[lw];
+      if (cpuStart < t) cpuStart = t;
+      freeAt[lw] = cpuStart + loadMs;
+      busyMs += loadMs;
       coldLoads++;
       state[node] = 2;
-      ready = t + loadMs;
+      ready = (cpuStart > t + downloadMs ? cpuStart : t + downloadMs) + loadMs;
       readyAt[node] = ready;
       pushFront(node, inst);
       used[inst] += size;

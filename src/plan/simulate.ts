@@ -156,17 +156,26 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
     else tail[inst] = node;
     head[inst] = node;
   };
-  /** The worker of `inst` that frees first. */
-  const firstWorker = (inst: number) => {
-    let w = inst * V;
-    let best = freeAt[w];
-    for (let k = w + 1, end = inst * V + V; k < end; k++) {
-      if (freeAt[k] < best) {
-        best = freeAt[k];
-        w = k;
-      }
+  // Each instance's workers' free times form a binary min-heap in freeAt[inst*V … inst*V+V-1]: the root is the worker
+  // that frees first, and booking it is one sift-down (log V), not a scan.
+  /** Books `ms` of the first free worker of `inst`, from `t` at the earliest; returns when it starts. */
+  const book = (inst: number, t: number, ms: number) => {
+    const base = inst * V;
+    let start = freeAt[base];
+    if (start < t) start = t;
+    const v = start + ms;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= V) break;
+      const r = l + 1;
+      const c = r < V && freeAt[base + r] < freeAt[base + l] ? r : l;
+      if (freeAt[base + c] >= v) break;
+      freeAt[base + i] = freeAt[base + c];
+      i = c;
     }
-    return w;
+    freeAt[base + i] = v;
+    return start;
   };
 
   const { times, models } = trace;
@@ -184,7 +193,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
       let holderFree = Infinity;
       for (let i = 0; i < I; i++) {
         if (state[i * n + m] === 2) {
-          const f = freeAt[firstWorker(i)];
+          const f = freeAt[i * V];
           if (f < holderFree) {
             holderFree = f;
             holder = i;
@@ -199,7 +208,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
           let idleFree = Infinity;
           for (let i = 0; i < I; i++) {
             if (state[i * n + m] === 2) continue;
-            const f = freeAt[firstWorker(i)];
+            const f = freeAt[i * V];
             if (f <= t && f < idleFree) {
               idleFree = f;
               idle = i;
@@ -248,10 +257,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
         downloads++;
       }
       const loadMs = cfg.loadFixedMs + size / cfg.loadBytesPerMs;
-      const lw = firstWorker(inst);
-      let cpuStart = freeAt[lw];
-      if (cpuStart < t) cpuStart = t;
-      freeAt[lw] = cpuStart + loadMs;
+      const cpuStart = book(inst, t, loadMs);
       busyMs += loadMs;
       coldLoads++;
       state[node] = 2;
@@ -266,10 +272,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
 
     // A worker's time is booked in arrival order (first free worker, from the arrival on); a request whose model
     // is still loading waits for the load too, without holding the worker meanwhile (the load runs beside it).
-    const w = firstWorker(inst);
-    let start = freeAt[w];
-    if (start < t) start = t;
-    freeAt[w] = start + serviceMs;
+    let start = book(inst, t, serviceMs);
     busyMs += serviceMs;
     if (start < ready) start = ready;
     const wait = start - t;

@@ -74,6 +74,17 @@ describe('mme plan: interface', () => {
     assert.ok(Math.abs(res.traffic.requests - 180_000) < 3_000, String(res.traffic.requests));
   });
 
+  test('--p99-top N: the p99 target is checked on the N busiest models (the whales)', async () => {
+    const r = await mme(['plan', ...TIERS, '--types', 'ml.c5.large', '--duration', '10m', '--p99-top', '5', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = r.json.result;
+    assert.deepEqual([...res.targets.p99Models].sort(), ['m01.tar.gz', 'm02.tar.gz', 'm03.tar.gz', 'm04.tar.gz', 'm05.tar.gz']);
+    assert.equal(typeof res.candidates[0].criticalWaitP99Ms, 'number');
+    const without = await mme(['plan', ...TIERS, '--types', 'ml.c5.large', '--duration', '10m', '--json']);
+    assert.equal(without.json.result.targets.p99Models, null);
+    assert.equal(without.json.result.candidates[0].criticalWaitP99Ms, null);
+  });
+
   test('the same seed gives the same output; another seed another trace', async () => {
     const args = ['plan', ...TIERS, '--types', 'ml.c5.large', '--duration', '10m', '--json'];
     const [a, b, c] = await Promise.all([mme([...args, '--seed', '7']), mme([...args, '--seed', '7']), mme([...args, '--seed', '8'])]);

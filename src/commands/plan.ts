@@ -35,6 +35,7 @@ export default defineCommand({
       .option('--seed <n>', 'seed of the generated arrivals (default 1)')
       .option('--target-hit <ratio>', 'hit ratio to reach: 0.99 or 99% (default 0.99)')
       .option('--max-p99 <duration>', 'largest added wait p99 (load and queue): 50ms (default 50ms)')
+      .option('--p99-top <n>', 'check the --max-p99 target on the requests of the N busiest models only (the latency-critical ones; default: every request)')
       .option('--calibrate [since]', "set the load-time model from the fleet's CloudWatch averages (ModelDownloadingTime, ModelLoadingTime) over the last SINCE (default 1d)")
       .option('--model-latency <duration>', "a worker's time per request (default 2ms)")
       .option('--dedicated-type <type>', 'instance type of a dedicated endpoint (default ml.m5.large)')

@@ -49,6 +49,7 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
   const seed = f('seed') !== undefined ? units.whole(f('seed')!, '--seed', 0, 2 ** 32 - 1) : 1;
   const targetHit = f('target-hit') !== undefined ? units.ratio(f('target-hit')!, '--target-hit') : 0.99;
   const maxP99Ms = units.latencyMs(f('max-p99') ?? '50ms', '--max-p99');
+  const p99Top = f('p99-top') !== undefined ? units.whole(f('p99-top')!, '--p99-top', 1, 1_000_000) : undefined;
   const serviceMs = units.latencyMs(f('model-latency') ?? '2ms', '--model-latency');
   const factor = f('memory-factor') !== undefined ? units.positive(f('memory-factor')!, '--memory-factor') : 1;
   const dedicatedMinCount = f('dedicated-count') !== undefined ? units.whole(f('dedicated-count')!, '--dedicated-count', 1, 100) : 1;
@@ -110,6 +111,7 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
     seed,
     targetHit,
     maxP99Ms,
+    p99Top,
     dedicatedType,
     dedicatedMinCount,
     hybridMax,

@@ -55,6 +55,8 @@ export interface SimConfig {
    * Set for log replays, so that one instance replays exact LRU whatever the log's timing.
    */
   orderOnly?: boolean;
+  /** Models whose requests have their own wait percentiles (the latency-critical ones, --p99-top); 1 = critical. */
+  critical?: Uint8Array;
   /** Models whose requests are left out (served elsewhere: the hybrid's dedicated endpoints); 1 = excluded. */
   exclude?: Uint8Array;
 }
@@ -75,6 +77,9 @@ export interface SimResult {
   waitP99Ms: number;
   waitMeanMs: number;
   waitMaxMs: number;
+  /** The added wait p99 of the critical models' requests (0 when none was served here); null without `critical`. */
+  criticalWaitP99Ms: number | null;
+  criticalRequests: number;
   /** Worker-busy ms over all instances. */
   busyMs: number;
   /** Most models in memory at once on one instance. */
@@ -124,6 +129,10 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
   const loaded = new Int32Array(I);
   const freeAt = new Float64Array(I * V);
   const hist = new Float64Array(HIST_BUCKETS);
+  const critical = cfg.critical;
+  const criticalHist = new Float64Array(critical ? HIST_BUCKETS : 0);
+  let criticalRequests = 0;
+  let criticalFailed = 0;
 
   let requests = 0;
   let hits = 0;
@@ -238,6 +247,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
       const size = bytes[m];
       if (size > cap) {
         failed++;
+        if (critical !== undefined && critical[m] === 1) criticalFailed++;
         continue;
       }
       while (used[inst] + size > cap) {
@@ -278,11 +288,16 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
     const wait = start - t;
     waitSum += wait;
     if (wait > waitMax) waitMax = wait;
-    if (wait < HIST_BASE_MS) hist[0]++;
-    else {
+    let b = 0;
+    if (wait >= HIST_BASE_MS) {
       f64[0] = wait;
-      const b = 1 + (u32[HI] >>> 15) - HIST_FIRST;
-      hist[b < HIST_BUCKETS ? b : HIST_BUCKETS - 1]++;
+      b = 1 + (u32[HI] >>> 15) - HIST_FIRST;
+      if (b >= HIST_BUCKETS) b = HIST_BUCKETS - 1;
+    }
+    hist[b]++;
+    if (critical !== undefined && critical[m] === 1) {
+      criticalHist[b]++;
+      criticalRequests++;
     }
   }
 
@@ -298,6 +313,8 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
     waitP99Ms: quantile(hist, requests - failed, 0.99),
     waitMeanMs: requests - failed > 0 ? waitSum / (requests - failed) : 0,
     waitMaxMs: waitMax,
+    criticalWaitP99Ms: critical === undefined ? null : criticalFailed > 0 ? Infinity : quantile(criticalHist, criticalRequests, 0.99),
+    criticalRequests,
     busyMs,
     maxLoadedModels: maxLoaded,
     maxMemoryBytes: maxMemory,

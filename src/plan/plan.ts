@@ -116,6 +116,8 @@ export interface HybridShape {
 }
 
 const keyOf = (name: string) => name.replace(/\.tar\.gz$/, '');
+/** Money in dollars, to the cent (so that JSON shows 251.85, not 251.85000000000002). */
+const cents = (v: number) => Math.round(v * 100) / 100;
 
 export async function runPlan(input: PlanInput): Promise<PlanResult> {
   const { models } = input.models;
@@ -130,7 +132,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
   const usable = (t: InstanceType) => Math.max(0, 'fraction' in input.overhead ? t.memoryBytes * (1 - input.overhead.fraction) : t.memoryBytes - input.overhead.bytes);
   const candidates = input.types.flatMap((t) => input.counts.map((count) => ({ t, count })));
   const sim = (c: { t: InstanceType; count: number }): SimCandidate => ({ instances: c.count, vcpus: c.t.vcpus, memoryBytes: usable(c.t) });
-  const cost = (c: { t: InstanceType; count: number }) => c.count * c.t.pricePerHour * HOURS_PER_MONTH;
+  const cost = (c: { t: InstanceType; count: number }) => cents(c.count * c.t.pricePerHour * HOURS_PER_MONTH);
   const until = { minHitRatio: input.targetHit, maxWaitP99Ms: input.maxP99Ms };
 
   // Models ranked by traffic, for the hybrid: the top K go to dedicated endpoints.
@@ -194,7 +196,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
   // Dedicated endpoints: at least the minimum count, more when one model's traffic needs it (workers at most 70% busy).
   const d = input.dedicatedType;
   const dedicatedInstances = (i: number) => Math.max(input.dedicatedMinCount, Math.ceil(((perModel[i] / Math.max(1, trace.durationMs)) * input.timing.serviceMs) / (d.vcpus * 0.7)));
-  const dedicatedCostOf = (ids: number[]) => ids.reduce((s, i) => s + dedicatedInstances(i) * d.pricePerHour * HOURS_PER_MONTH, 0);
+  const dedicatedCostOf = (ids: number[]) => cents(ids.reduce((s, i) => s + dedicatedInstances(i) * d.pricePerHour * HOURS_PER_MONTH, 0));
   const allIds = ranked.filter((i) => perModel[i] > 0);
   const instancesPerModel = allIds.map(dedicatedInstances);
   const dedicated = { models: allIds.length, type: d.type, instancesPerModel, instances: instancesPerModel.reduce((s, v) => s + v, 0), monthlyCost: dedicatedCostOf(allIds) };
@@ -219,7 +221,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
       dedicatedModels: ids.map((i) => models[i].name),
       dedicatedCost: dedicatedCostOf(ids),
       mme: { type: c.t.type, count: c.count, monthlyCost: mmeCost, hitRatio: r.requests ? r.hits / r.requests : 1, waitP99Ms: r.waitP99Ms },
-      monthlyCost: dedicatedCostOf(ids) + mmeCost,
+      monthlyCost: cents(dedicatedCostOf(ids) + mmeCost),
     };
     hybridSearch.push({ k, type: c.t.type, count: c.count, monthlyCost: shape.monthlyCost, hitRatio: shape.mme.hitRatio, waitP99Ms: shape.mme.waitP99Ms });
     if (!bestHybrid || shape.monthlyCost < bestHybrid.monthlyCost) bestHybrid = shape;
@@ -260,7 +262,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
       shapes: { dedicated, mme: mmeShape, hybrid: hy },
       best,
       hybrid: hy,
-      savingsVsDedicated: dedicated.monthlyCost - bestCost,
+      savingsVsDedicated: cents(dedicated.monthlyCost - bestCost),
     },
     hybridSearch,
     calibration: null,

@@ -100,7 +100,7 @@ describe('mme plan: interface', () => {
     assert.match(r.stdout, /1 × ml\.c5\.large +3\.00 GiB +99\.\d\d%/);
     assert.match(r.stdout, /hit ratio against memory per instance/);
     assert.match(r.stdout, /recommendation: 1 × ml\.c5\.large is the cheapest candidate/);
-    assert.match(r.stdout, /all dedicated: 70 endpoints, 70 × ml\.m5\.large, \$5,876\/month/);
+    assert.match(r.stdout, /all dedicated: 70 endpoints, 70 × ml\.m5\.large, \$5,877\/month/);
     const text = fs.readFileSync(svg, 'utf8');
     assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.match(text, /<polyline /);

@@ -307,13 +307,14 @@ function buildTrace(input: PlanInput, index: Map<string, number>): TraceWithInfo
   say(`their ${unknownRequests} request(s) are`);
   const len = src.length - unknownRequests;
   if (!len) throw usageError(`--traffic ${src.from}: none of its models is in the fleet (${input.models.from}).`, 'Name the models as `mme ls` prints them.');
-  const times = new Float64Array(new SharedArrayBuffer(len * 8));
-  const models = new Uint32Array(new SharedArrayBuffer(len * 4));
+  // In place (the log's arrays are the trace's): model ids of the fleet, times / speed, unknown models dropped.
+  const { times } = src;
+  const models = src.indices;
   let j = 0;
   for (let r = 0; r < src.length; r++) {
-    const m = map[src.indices[r]];
+    const m = map[models[r]];
     if (m < 0) continue;
-    times[j] = src.times[r] / input.speed;
+    times[j] = times[r] / input.speed;
     models[j++] = m;
   }
   return { times, models, length: len, durationMs: Math.max(1, times[len - 1]), info: { source: 'log', from: src.from, unknownModels: unknown, unknownRequests } };

@@ -9,7 +9,7 @@ import { writeAtomically } from '../store/atomic.js';
 import { loadCatalog, pickTypes } from './catalog.js';
 import { modelsFromListing, modelsFromPath } from './models.js';
 import { DEFAULT_TIMING, runPlan, type PlanResult } from './plan.js';
-import { parseProfile, parseTrafficFile, tiersSource } from './traffic.js';
+import { parseProfile, readTrafficFile, tiersSource } from './traffic.js';
 import * as units from './units.js';
 
 export type PlanFlags = Record<string, string | boolean | undefined>;
@@ -59,16 +59,8 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
   if (svgFile !== undefined) checkWritable(svgFile);
   if (flags.measure && f('models') === undefined) throw usageError('--measure loads the models of a --models folder.', 'Add --models DIR (e.g. --models examples/merchants).');
 
-  // Traffic text first (cheap), models next (--measure loads every one).
-  let trafficText: string | undefined;
-  if (f('traffic') !== undefined) {
-    try {
-      trafficText = fs.readFileSync(f('traffic')!, 'utf8');
-    } catch (e) {
-      throw usageError(`--traffic ${f('traffic')}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, 'Give a weights file or a request log.');
-    }
-  }
-  const traffic0 = trafficText !== undefined ? parseTrafficFile(trafficText, f('traffic')!) : undefined;
+  // Traffic first (a log is checked line by line), models next (--measure loads every one).
+  const traffic0 = f('traffic') !== undefined ? readTrafficFile(f('traffic')!) : undefined;
   if (traffic0?.kind === 'log' && ratePerMs !== undefined) throw usageError(`--rate applies to weights and tiers; --traffic ${f('traffic')} is a request log, replayed with its own timing.`, 'Drop --rate (use --speed to replay it faster).');
   const models =
     f('models') !== undefined

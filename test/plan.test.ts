@@ -85,6 +85,15 @@ describe('mme plan: interface', () => {
     assert.equal(without.json.result.candidates[0].criticalWaitP99Ms, null);
   });
 
+  test('--daily-profile: the rate is the mean over the day; an hour at 0 has no arrivals', async () => {
+    // All of the day's traffic in the first hour: 10/min on average over 24 h is 240/min in that hour.
+    const profile = ['24', ...Array(23).fill('0')].join(',');
+    const r = await mme(['plan', ...TIERS, '--rate', '10/min', '--duration', '2h', '--daily-profile', profile, '--types', 'ml.c5.large', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const n = r.json.result.traffic.requests;
+    assert.ok(Math.abs(n - 14_400) < 600, String(n));
+  });
+
   test('the same seed gives the same output; another seed another trace', async () => {
     const args = ['plan', ...TIERS, '--types', 'ml.c5.large', '--duration', '10m', '--json'];
     const [a, b, c] = await Promise.all([mme([...args, '--seed', '7']), mme([...args, '--seed', '7']), mme([...args, '--seed', '8'])]);
@@ -196,6 +205,7 @@ describe('mme plan: bad input', () => {
     ['tiers not adding up', ['--tiers', '5:80%,50:10%'], /the shares add up to 90%/],
     ['bad target', ['--target-hit', '1.5'], /--target-hit "1\.5" is not a ratio/],
     ['p99 without unit', ['--max-p99', '50'], /--max-p99 "50" is not a duration with a unit/],
+    ['a daily profile of 23 hours', ['--daily-profile', Array(23).fill('1').join(',')], /--daily-profile: expected 24 numbers/],
   ];
   for (const [what, extra, pattern] of cases) {
     test(what, async () => {

@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { baseEnv, MME, tempDir } from '../test/helpers/cli.js';
 import { freePort } from '../test/helpers/moto.js';
-import { fetchMetrics } from '../src/metrics/fetch.js';
-import { groupRequests, planQueries, type Target } from '../src/metrics/plan.js';
-import { resolveWindow } from '../src/metrics/window.js';
+import { fetchMetrics } from '../src/stats/fetch.js';
+import { groupRequests, planQueries, type Target } from '../src/stats/plan.js';
+import { resolveWindow } from '../src/stats/window.js';
 import { printTable, timeCommand, type Row } from './lib/measure.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

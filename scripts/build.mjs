@@ -9,10 +9,9 @@ const workers = readdirSync('src', { recursive: true })
   .filter((f) => String(f).endsWith('.worker.ts'))
   .map((f) => path.join('src', String(f)));
 
-const { version, dependencies } = JSON.parse(readFileSync('package.json', 'utf8'));
-// The AWS SDK is bundled from its ES modules: loading hundreds of CommonJS files at run time cost more than the
-// rest of a command. Every other dependency stays an ordinary import from node_modules.
-const external = Object.keys(dependencies).filter((name) => !name.startsWith('@aws-sdk/'));
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+// Every dependency is bundled (the AWS SDK from its ES modules: loading hundreds of CommonJS files at run time cost
+// more than the rest of a command), so an install carries only dist/ and needs no packages at run time.
 
 // Built beside dist/ and swapped in at the end, so a command running meanwhile never sees a half-written dist/.
 const fresh = `dist.build-${process.pid}`;
@@ -26,7 +25,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external,
+  // CommonJS dependencies inside the ESM bundle still call require() for Node's built-ins.
+  banner: { js: "import { createRequire as __mmeCreateRequire } from 'node:module'; const require = __mmeCreateRequire(import.meta.url);" },
   mainFields: ['module', 'main'],
   sourcemap: 'linked',
   minify: true,

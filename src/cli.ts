@@ -1,8 +1,7 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { commands } from './commands/index.js';
-import type { CommandSpec } from './commands/command.js';
-import type { GlobalFlags } from './config/load.js';
-import { ExitCode } from './output/errors.js';
+import type { AnyCommandSpec, GlobalOptions } from './commands/command.js';
+import { ExitCode, MmeError, usageError } from './output/errors.js';
 import { Output } from './output/output.js';
 import { VERSION } from './version.js';
 
@@ -17,30 +16,42 @@ function addGlobalOptions(program: Command): void {
     .option('--region <region>', 'AWS region (env AWS_REGION)')
     .option('--profile <profile>', 'AWS profile (env AWS_PROFILE)')
     .option('--endpoint-url <url>', 'service URL override: moto, LocalStack, mme local (env AWS_ENDPOINT_URL)')
+    .option('--connect-timeout <duration>', 'limit on connecting to AWS, e.g. 10s (env MME_CONNECT_TIMEOUT; default 10s)')
+    .option('--request-timeout <duration>', 'an AWS request silent this long fails, e.g. 60s (env MME_REQUEST_TIMEOUT; default 60s)')
     .option('--json', 'print one JSON document on stdout')
     .option('-q, --quiet', 'print only data and errors')
     .option('--debug', 'show stack traces and SDK details on errors')
-    .addOption(new Option('--no-color', 'no colour (also when NO_COLOR is set or output is not a terminal)'));
+    .addOption(new Option('--no-color', 'no colour (also under NO_COLOR, CI or TERM=dumb, and off a terminal)'));
 }
 
-export function buildProgram(onRun: (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => Promise<void>): Command {
+export function buildProgram(onRun: (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions) => Promise<void>): Command {
   const program = new Command('mme')
     .description('Manage Amazon SageMaker multi-model endpoints: package, push, list, invoke, measure, and run one locally.')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false });
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    // commander's own error text is reported by main() as one `mme:` line (and a JSON document under --json).
+    .configureOutput({ outputError: () => {} });
   addGlobalOptions(program);
   program.exitOverride();
   for (const spec of commands) {
-    const cmd = program.command(spec.name).description(spec.summary).exitOverride();
+    const cmd = program.command(spec.name).description(spec.summary).exitOverride().configureOutput({ outputError: () => {} });
     spec.configure?.(cmd);
     if (spec.examples?.length) cmd.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n'));
     cmd.action(async (...actionArgs: unknown[]) => {
-      const self = actionArgs[actionArgs.length - 1] as Command;
-      await onRun(spec, self.args, self.optsWithGlobals());
+      const self = actionArgs[actionArgs.length - 1] as Command<unknown[]>;
+      await onRun(spec, self.processedArgs, self.optsWithGlobals() as GlobalOptions);
     });
   }
   return program;
+}
+
+/** commander's "error: unknown command 'pus'\n(Did you mean push?)" as one line with the fix. */
+function usageFromCommander(err: CommanderError, argv: string[]): MmeError {
+  const [first, ...rest] = err.message.replace(/^error: /, '').split('\n');
+  const suggestion = rest.map((l) => l.replace(/^\((.*)\)$/, '$1')).join(' ');
+  const command = commands.find((c) => argv.slice(2).includes(c.name));
+  const help = `Run mme ${command ? command.name + ' ' : ''}--help for usage.`;
+  return usageError(first.replace(/\.$/, '') + '.', suggestion ? `${suggestion} ${help}` : help);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -50,22 +61,33 @@ export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController();
   let exitCode: number = ExitCode.ok;
 
-  const onRun = async (spec: CommandSpec, args: string[], opts: Record<string, unknown>) => {
+  const onRun = async (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions) => {
     out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), debug: Boolean(opts.debug), color: opts.color !== false });
     // Config (and zod) load only once a command runs: `mme --help` and `--version` stay fast.
     const { makeContext } = await import('./commands/context.js');
-    const ctx = await makeContext(out, opts as GlobalFlags, controller.signal);
-    const interrupt = () => {
-      if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    const ctx = await makeContext(out, opts, controller.signal);
+    let caught: string | undefined;
+    const interrupt = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) {
+        // The second signal: the user wants out now, cleanup or not.
+        out.error(new MmeError(`interrupted again (${signal}); exiting without waiting for cleanup.`, ExitCode.interrupted));
+        process.exit(ExitCode.interrupted);
+      }
+      caught = signal;
       controller.abort();
     };
     process.on('SIGINT', interrupt);
     process.on('SIGTERM', interrupt);
+    const interrupted = () => new MmeError(`interrupted (${caught ?? 'signal'}).`, ExitCode.interrupted);
     try {
       exitCode = (await spec.run(ctx, args, opts)) ?? ExitCode.ok;
-      if (controller.signal.aborted && spec.name !== 'local') exitCode = ExitCode.interrupted;
+      if (controller.signal.aborted && spec.name !== 'local') {
+        // One line, and under --json one document, unless the command had already printed its result.
+        exitCode = out.resultWritten ? ExitCode.interrupted : out.error(interrupted());
+      }
     } catch (err) {
-      exitCode = controller.signal.aborted ? ExitCode.interrupted : out.error(err);
+      const own = err instanceof MmeError && err.exitCode === ExitCode.interrupted;
+      exitCode = controller.signal.aborted ? out.error(own ? err : interrupted()) : out.error(err);
     }
   };
 
@@ -73,10 +95,10 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram(onRun).parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version are successes; everything else commander refuses is a usage error it has already printed.
+      // Help and version are successes; everything else commander refuses is a usage error.
       exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
         ? ExitCode.ok
-        : ExitCode.usage;
+        : out.error(usageFromCommander(err, argv));
     } else {
       exitCode = out.error(err);
     }

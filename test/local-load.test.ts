@@ -132,6 +132,22 @@ describe('unpacking that keeps the model bytes', () => {
     assert.equal(fs.statSync(path.join(dest, 'xgboost-model')).mode & 0o777, 0o644);
   });
 
+  test('cancelled midway (on the start event, in the same thread) it stops and removes the folder', async () => {
+    const file = writeArtifact('midway.tar.gz', [{ path: 'xgboost-model', data: Buffer.alloc(8 * 1024 * 1024, 3) }, { path: 'other.bin', data: Buffer.alloc(1024) }]);
+    const dest = path.join(work, 'midway');
+    const abort = new AbortController();
+    let arrivals = 0;
+    const extracting = extractArtifact(file, dest, { maxBytes: 1e9, maxEntries: 100 }, abort.signal, {
+      keep: () => true,
+      onStart: () => abort.abort(),
+      onKeptData: () => arrivals++,
+      chunkBytes: 64 * 1024,
+    });
+    await assert.rejects(extracting, /extraction was cancelled/);
+    assert.equal(arrivals, 0, 'no data handled after the cancel');
+    assert.equal(fs.existsSync(dest), false);
+  });
+
   test('a kept file that appears twice fails the extraction and leaves nothing', async () => {
     const data = Buffer.alloc(5000, 1);
     const file = writeArtifact('twice.tar.gz', [{ path: 'xgboost-model', data }, { path: './xgboost-model', data }]);
@@ -177,12 +193,32 @@ describe('the loading thread', () => {
   });
 
   test('cancelling stops the unpacking and removes the folder', async () => {
-    const big = writeArtifact('big.tar.gz', [{ path: 'padding.bin', data: Buffer.from(Array.from({ length: 24 * 1024 * 1024 }, (_, i) => (i * 2654435761) >>> 24)) }]);
+    // 256 MiB of zeros (256 KiB compressed, as gzip members of 1 MiB each): the thread is still unpacking long after it
+    // says it has started, and the cancel is sent on that event, not after a delay.
+    const MiB = 1024 * 1024;
+    const header = Buffer.alloc(512);
+    new Header({ path: 'padding.bin', type: 'File', size: 256 * MiB, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }).encode(header, 0);
+    const zeros = zlib.gzipSync(Buffer.alloc(MiB));
+    const big = path.join(work, 'big.tar.gz');
+    fs.writeFileSync(big, Buffer.concat([zlib.gzipSync(header), ...new Array(256).fill(zeros), zlib.gzipSync(Buffer.alloc(1024))]));
     const dir = path.join(work, 'cancelled');
     const abort = new AbortController();
-    const loading = pool.unpackAndLoad(big, dir, { maxBytes: 1e9, maxEntries: 100 }, abort.signal);
-    setTimeout(() => abort.abort(), 5);
+    let started = 0;
+    const loading = pool.unpackAndLoad(big, dir, { maxBytes: 1e9, maxEntries: 100 }, abort.signal, () => {
+      started++;
+      assert.ok(fs.existsSync(dir), 'the folder exists once unpacking has started');
+      abort.abort();
+    });
     await assert.rejects(loading, /cancelled/);
+    assert.equal(started, 1);
+    assert.equal(fs.existsSync(dir), false);
+  });
+
+  test('a request cancelled as it is sent unpacks nothing', async () => {
+    const dir = path.join(work, 'cancelled-early');
+    const abort = new AbortController();
+    abort.abort();
+    await assert.rejects(pool.unpackAndLoad(path.join(work, 'big.tar.gz'), dir, { maxBytes: 1e9, maxEntries: 100 }, abort.signal), /cancelled/);
     assert.equal(fs.existsSync(dir), false);
   });
 });

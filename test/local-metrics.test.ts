@@ -13,7 +13,7 @@ import {
   CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand, ListMetricsCommand, PutMetricDataCommand,
   paginateGetMetricData, type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import { decode as cborDecode, encode as cborEncode } from 'cbor-x';
+import { decode, encode as cborEncode } from 'cbor2';
 import { Aggregate, MinuteBucket, MINUTE_MS, Series } from '../src/local/metrics/buckets.js';
 import { MetricsRecorder, handleMetricsRequest } from '../src/local/metrics/index.js';
 import { baseEnv, tempDir } from './helpers/cli.js';
@@ -26,6 +26,8 @@ const DIMS = [
 ];
 /** A fixed clock: minute 0 of the test is T0, the recorder's "now" sits in minute 2. */
 const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
+// An independent CBOR codec (not the SDK's, which the endpoint uses) to check the wire bytes.
+const cborDecode = (bytes: Uint8Array): any => decode(bytes);
 const cborBody = (v: unknown) => new Uint8Array(cborEncode(v));
 const at = (minutes: number, seconds = 0) => new Date(T0 + minutes * MINUTE_MS + seconds * 1000);
 
@@ -386,7 +388,7 @@ function aws(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   return new Promise((resolve) => {
     execFile('aws', ['cloudwatch', ...args, '--endpoint-url', url, '--output', 'json'], {
       env: baseEnv({ AWS_DEFAULT_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '1', AWS_RETRY_MODE: 'standard', ...env }),
-      timeout: 30_000,
+      timeout: 600_000, // a hang guard only
     }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -545,20 +547,32 @@ describe('GET /metrics', () => {
 
 describe('gauges', () => {
   test('watch() samples CPU of this process between ticks, and stop() ends it', async () => {
-    const r = new MetricsRecorder({ endpointName: 'cpu', variantName: VARIANT, gaugeIntervalMs: 50 });
+    const r = new MetricsRecorder({ endpointName: 'cpu', variantName: VARIANT, gaugeIntervalMs: 20 });
+    const wall0 = process.hrtime.bigint();
     r.watch(() => ({ loadedModels: 1, memoryBytes: 1, memoryBudget: 4, diskBytes: 0, diskBudget: 0 }));
-    const until = Date.now() + 120;
-    while (Date.now() < until) Math.sqrt(Math.random()); // keep a core busy so the CPU share is visible
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    r.stop();
+    // Keep a core busy for 50 ms of CPU time (counted, not timed: a loaded machine stretches it, nothing more).
+    const cpu0 = process.cpuUsage();
+    for (let spent = 0; spent < 50_000; ) {
+      for (let i = 0; i < 1e5; i++) Math.sqrt(Math.random());
+      const d = process.cpuUsage(cpu0);
+      spent = d.user + d.system;
+    }
+    const spentUs = (({ user, system }) => user + system)(process.cpuUsage(cpu0));
+    r.refresh(); // the sample a read of the metrics takes
+    const wallUs = Number(process.hrtime.bigint() - wall0) / 1000;
     const cpu = r.recorded('CPUUtilization');
     assert.ok(cpu && cpu.totalCount >= 1, 'CPU sampled');
     const busiest = Math.max(...cpu.range(-Infinity, Infinity).map(([, b]) => b.max));
-    assert.ok(busiest > 10 && busiest <= 100 * 64, `CPU ${busiest}%`);
+    // Over the whole busy stretch, the share is at least what the busy loop alone spent over all the wall time.
+    assert.ok(busiest >= (spentUs / wallUs) * 100 && busiest <= 100 * 64, `CPU ${busiest}%; the loop spent ${spentUs} µs in ${wallUs.toFixed(0)} µs`);
     assert.equal(r.recorded('MemoryUtilization')!.lastValue, 25);
     assert.equal(r.recorded('DiskUtilization')!.lastValue, 0, 'no disk budget: 0%, not NaN');
+    // The timer samples too: wait for a tick (an event), then stop and see no more.
+    const ticked = r.recorded('LoadedModelCount')!.totalCount;
+    while (r.recorded('LoadedModelCount')!.totalCount === ticked) await new Promise((resolve) => setTimeout(resolve, 5));
+    r.stop();
     const count = r.recorded('LoadedModelCount')!.totalCount;
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(r.recorded('LoadedModelCount')!.totalCount, count, 'no samples after stop()');
   });
 });

@@ -14,6 +14,7 @@ import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cl
 import { Header } from 'tar';
 import { baseEnv, MME, mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
 import { freePort, skipWithoutMoto, startMoto } from './helpers/moto.js';
+import { loadModelBytes } from '../src/local/runtimes/xgboost/index.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'xgboost');
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8'));
@@ -46,7 +47,7 @@ function startLocal(args: string[], cwd: string): Promise<Local> {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`mme local did not start: ${err}`));
-    }, 20_000);
+    }, 120_000); // a hang guard only
     child.stderr!.on('data', (c) => (err += c));
     child.stdout!.on('data', (c) => {
       out += c;
@@ -73,6 +74,20 @@ function startLocal(args: string[], cwd: string): Promise<Local> {
       clearTimeout(timer);
       reject(new Error(`mme local exited with ${code}: ${err}`));
     });
+  });
+}
+
+/** Resolves once the endpoint's stderr matches (an event, not a delay). */
+function untilStderr(local: Local, pattern: RegExp): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!pattern.test(local.stderr())) return;
+      local.child.stderr!.off('data', check);
+      resolve();
+    };
+    local.child.stderr!.on('data', check);
+    local.exited.then(() => (pattern.test(local.stderr()) ? resolve() : reject(new Error(`mme local exited before saying ${pattern}: ${local.stderr()}`))));
+    check();
   });
 }
 
@@ -601,7 +616,7 @@ describe('mme local: memory and disk budgets', () => {
     try {
       const err = await invokeError(sdk2, 'm1.tar.gz', denseRows[0]);
       assert.equal(err.name, 'ModelError');
-      assert.match(err.OriginalMessage, /extraction limit/);
+      assert.match(err.OriginalMessage, /more than the whole disk budget/);
     } finally {
       sdk2.destroy();
       await tiny.stop();
@@ -629,7 +644,8 @@ describe('mme local: slow loads and shutdown', () => {
       const err = await invokeError(sdk, 'padded.tar.gz', denseRows[0]);
       assert.equal(err.name, 'ModelNotReadyException');
       assert.equal(err.$metadata.httpStatusCode, 429);
-      for (let i = 0; i < 200 && !(await loadedNames(local.url)).includes('padded.tar.gz'); i++) await new Promise((r) => setTimeout(r, 50));
+      // The load goes on: wait for it (the state, not a time).
+      while (!(await loadedNames(local.url)).includes('padded.tar.gz')) await new Promise((r) => setTimeout(r, 20));
       assertClose([Number((await invoke(sdk, 'padded.tar.gz', denseRows[0])).body)], [caseOf('reg_squarederror').expected[0]]);
     } finally {
       sdk.destroy();
@@ -639,13 +655,13 @@ describe('mme local: slow loads and shutdown', () => {
 
   test('a load that outlasts --load-limit fails with ModelError and leaves nothing behind', async () => {
     const prefix = path.join(work, 'slow');
-    const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache-late'), '--load-limit', '5ms'], work);
+    const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache-late'), '--load-limit', '1ms'], work);
     const sdk = runtime(local.url);
     try {
       const err = await invokeError(sdk, 'padded.tar.gz', denseRows[0]);
       assert.equal(err.name, 'ModelError');
       assert.equal(err.OriginalStatusCode, 500);
-      assert.match(err.OriginalMessage, /did not finish loading within 5 ms/);
+      assert.match(err.OriginalMessage, /did not finish loading within 1 ms/);
       assert.deepEqual((await models(local.url)).models, []);
     } finally {
       sdk.destroy();
@@ -658,23 +674,25 @@ describe('mme local: slow loads and shutdown', () => {
     const local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', cache, '--models-preload', 'reg.tar.gz'], work);
     const { port } = new URL(local.url);
     const body = Buffer.from(denseRows[9]);
-    // A request whose body is still arriving when the signal comes.
+    // A request whose body is still arriving when the signal comes. `Expect: 100-continue` makes the server say when
+    // it has the request (Node answers 100 Continue as it hands the request to the endpoint): the signal follows that
+    // event, not a delay.
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/endpoints/${ENDPOINT}/invocations`,
-        headers: { 'content-type': 'text/csv', 'content-length': body.length, 'x-amzn-sagemaker-target-model': 'reg.tar.gz' } }, (res) => {
+        headers: { 'content-type': 'text/csv', 'content-length': body.length, 'x-amzn-sagemaker-target-model': 'reg.tar.gz', expect: '100-continue' } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode!, text }));
       });
       req.on('error', reject);
-      req.write(body.subarray(0, 5));
-      setTimeout(async () => {
+      req.once('continue', async () => {
+        req.write(body.subarray(0, 5));
         local.child.kill('SIGTERM');
-        await new Promise((r) => setTimeout(r, 300));
-        // Meanwhile new connections are refused.
+        // The server closes its listener as it says so; meanwhile new connections are refused.
+        await untilStderr(local, /letting 1 request\(s\) in flight finish/);
         await assert.rejects(fetch(`${local.url}/ping`));
         req.end(body.subarray(5));
-      }, 200);
+      });
     });
     const res = await response;
     assert.equal(res.status, 200);
@@ -757,7 +775,7 @@ function bigJsonModel(trees: number, depth: number, features: number): string {
 }
 
 describe('mme local: cold loads run off the event loop', () => {
-  test('loading large models does not stall warm requests for another model', async (t) => {
+  test('loading large models does not stall warm requests for another model', { skip: fs.existsSync('/proc/self/task') ? false : 'needs /proc (Linux)' }, async (t) => {
     // A 20 MB JSON model (parsed as a whole) and a 44 MB legacy binary one (compiled while it is unpacked).
     const sources: Record<string, { file: string; content: string | Buffer }> = {
       'big-json.tar.gz': { file: 'xgboost-model.json', content: bigJsonModel(400, 10, 50) },
@@ -784,48 +802,28 @@ describe('mme local: cold loads run off the event loop', () => {
       const res = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, { method: 'POST', headers: { 'x-amzn-sagemaker-target-model': target, 'content-type': 'text/csv' }, body });
       return { status: res.status, text: await res.text() };
     };
-    /** Warm requests back to back on two connections until `until` settles: when each started, and its latency. */
-    const warm = async (until: Promise<unknown>) => {
-      const samples: { at: number; ms: number }[] = [];
-      let done = false;
-      void until.finally(() => (done = true));
-      await Promise.all([0, 1].map(async () => {
-        while (!done) {
-          const at = performance.now();
-          const r = await call('warm.tar.gz', denseRows[0]);
-          assert.equal(r.status, 200, r.text);
-          samples.push({ at, ms: performance.now() - at });
-        }
-      }));
-      return samples;
+    // What stalls warm requests is work on the server's main thread (its event loop): measured as that thread's own CPU
+    // time, which another busy process on the machine cannot inflate (a latency or an event-loop delay measured from
+    // the clock can be). The reference is the same model loaded on this test's main thread.
+    const mainThreadCpuMs = () => {
+      const fields = fs.readFileSync(`/proc/${local.child.pid}/task/${local.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
     };
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     try {
-      await warm(sleep(300)); // connections and JIT
-      for (const name of Object.keys(sources)) {
-        // This machine's own hiccups first (it is shared), over a window as long as a load.
-        const idle = Math.max(...(await warm(sleep(700))).map((s) => s.ms));
-        let from = 0;
-        let to = 0;
-        const cold = (async () => {
-          await sleep(200);
-          from = performance.now();
-          const r = await call(name, row);
-          to = performance.now();
-          assert.equal(r.status, 200, r.text);
-          assertClose([Number(r.text)], [expected[name]]);
-          await sleep(100);
-        })();
-        const samples = await warm(cold);
-        await cold;
-        const during = samples.filter((s) => s.at + s.ms > from && s.at < to);
-        const worst = Math.max(...during.map((s) => s.ms));
-        t.diagnostic(`${name}: loaded in ${(to - from).toFixed(0)} ms; ${during.length} warm requests meanwhile, slowest ${worst.toFixed(1)} ms (idle: ${idle.toFixed(1)} ms)`);
-        // On the event loop, parsing and compiling the JSON model blocked it for 230-360 ms (the binary one 110-230 ms);
-        // off it, a warm request only waits for its turn on a busy machine.
-        const bound = Math.max(150, idle + 100);
-        assert.ok(during.length >= 5, `${during.length} warm requests during the ${(to - from).toFixed(0)} ms load of ${name}`);
-        assert.ok(worst < bound, `slowest warm request during the ${(to - from).toFixed(0)} ms load of ${name}: ${worst.toFixed(1)} ms (bound ${bound.toFixed(0)} ms; idle ${idle.toFixed(1)} ms)`);
+      for (let i = 0; i < 20; i++) assert.equal((await call('warm.tar.gz', denseRows[0])).status, 200); // connections and JIT
+      for (const [name, { file, content }] of Object.entries(sources)) {
+        const cpu0 = mainThreadCpuMs();
+        const r = await call(name, row);
+        const serverMs = mainThreadCpuMs() - cpu0;
+        assert.equal(r.status, 200, r.text);
+        assertClose([Number(r.text)], [expected[name]]);
+        const before = process.cpuUsage();
+        loadModelBytes(typeof content === 'string' ? Buffer.from(content) : content, file);
+        const { user, system } = process.cpuUsage(before);
+        const inlineMs = (user + system) / 1000;
+        t.diagnostic(`${name}: ${serverMs} ms of the server's main-thread CPU for the whole cold call; ${inlineMs.toFixed(0)} ms to load it on a main thread`);
+        assert.ok(serverMs <= inlineMs / 4, `the cold call of ${name} took ${serverMs} ms of the server's main thread; loading it there takes ${inlineMs.toFixed(0)} ms`);
+        assert.equal((await call('warm.tar.gz', denseRows[0])).status, 200);
       }
       const loaded = (await models(local.url)).models.filter((m) => m.modelName.startsWith('big-'));
       assert.deepEqual(loaded.map((m) => m.state), ['loaded', 'loaded']);
@@ -877,7 +875,7 @@ describe('mme local: bad input is one clear line and a documented exit code', ()
   const cases: [string[], number, RegExp][] = [
     [['--memory', 'lots'], 2, /--memory "lots" is not a size/],
     [['--disk', '0'], 2, /--disk "0" is not a size/],
-    [['--port', '70000'], 2, /--port "70000" is not a port number/],
+    [['--port', '70000'], 2, /--port "70000" is not a whole number from 0 to 65535.*--port 0 for a free port/],
     [['--wait-limit', 'soon'], 2, /--wait-limit "soon" is not a duration/],
     [['--load-limit', '2h'], 2, /--load-limit "2h" is not a duration/],
     [['--models-preload', '../x.tar.gz'], 2, /--models-preload: "\.\.\/x\.tar\.gz" is not a valid model name/],
@@ -925,7 +923,12 @@ describe('mme local: bad input is one clear line and a documented exit code', ()
     let err = '';
     child.stderr!.on('data', (c) => (err += c));
     try {
-      for (let i = 0; i < 100 && !err.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise<void>((resolve, reject) => {
+        const check = () => (/listening/.test(err) ? resolve() : undefined);
+        child.stderr!.on('data', check);
+        child.once('exit', (code) => reject(new Error(`mme local exited with ${code}: ${err}`)));
+        check();
+      });
       assert.match(err, new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`));
       assert.match(err, /the fleet already points here/);
       const r = await mme(['invoke', '--target', 'reg.tar.gz', '--body', denseRows[0]], { cwd: dir });

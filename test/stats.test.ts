@@ -110,7 +110,7 @@ after(async () => {
 });
 
 const stats = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
-  mme(['stats', ...args], { cwd: dir, env: { ...env, ...extraEnv }, timeoutMs: 30_000 });
+  mme(['stats', ...args], { cwd: dir, env: { ...env, ...extraEnv } });
 const WINDOW = ['--start', START, '--end', END];
 
 /** One stderr line for the person, no stack trace. */

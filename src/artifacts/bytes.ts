@@ -2,11 +2,19 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import { testPhase } from '../util/test-phase.js';
 
-/** The hex sha256 of a file, streamed: artifacts can be gigabytes. */
-export async function sha256File(file: string): Promise<string> {
+/** The hex sha256 of a file, streamed: artifacts can be gigabytes. `signal` stops it between chunks. */
+export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
+  signal?.throwIfAborted();
   const hash = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  let first = true;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024, signal })) {
+    hash.update(chunk as Buffer);
+    if (first && signal) await testPhase('hashing', signal);
+    first = false;
+  }
+  signal?.throwIfAborted();
   return hash.digest('hex');
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { LEGACY_HEAD_BYTES, legacyBinaryHeadProblem } from '../local/runtimes/xgboost/binary-reader.js';
 
 /** What `mme package` recognises in a model folder, so it can say what it found and warn about surprises. */
 export interface Layout {
@@ -10,17 +11,26 @@ export interface Layout {
 
 const XGBOOST_NAME = /^(xgboost-model.*|.*\.(json|ubj|bst|model|xgb))$/i;
 
-/** Reads the first bytes, as xgboost itself does, to tell its three formats apart (and pickles from all of them). */
-export function sniffXgboostFormat(file: string): string | undefined {
+/**
+ * Reads the first bytes, as xgboost itself does, to tell its three formats apart (and pickles from all of them). What
+ * is neither JSON, UBJSON nor a pickle is a legacy binary model only if its header reads as one (parameters within
+ * the readers' caps, objective and booster names): random bytes or gzip data are `invalid`, with the reason.
+ */
+export function sniffXgboostFormat(file: string): { format: string; problem?: string } | undefined {
   const fd = fs.openSync(file, 'r');
   try {
-    const head = Buffer.alloc(4);
-    const n = fs.readSync(fd, head, 0, 4, 0);
-    if (n >= 2 && head[0] === 0x7b && head[1] === 0x22) return 'json';
-    if (n >= 2 && head[0] === 0x7b && head[1] === 0x4c) return 'ubjson';
-    if (n >= 1 && head[0] === 0x80) return 'pickle';
-    if (n >= 4 && head.toString('latin1') === 'binf') return 'binary';
-    return n > 0 ? 'binary' : undefined;
+    const head = Buffer.alloc(LEGACY_HEAD_BYTES);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    if (n === 0) return undefined;
+    if (n >= 2 && head[0] === 0x7b && head[1] === 0x22) return { format: 'json' };
+    // JSON with blanks or a byte order mark before the document (xgboost's reader skips them too)
+    const text = head.subarray(0, n).toString('latin1').replace(/^(\xef\xbb\xbf)?\s*/, '');
+    if (text.startsWith('{') && !text.startsWith('{L')) return { format: 'json' };
+    if (n >= 2 && head[0] === 0x7b && head[1] === 0x4c) return { format: 'ubjson' };
+    if (n >= 1 && head[0] === 0x80) return { format: 'pickle' };
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { format: 'invalid', problem: 'gzip-compressed data, not an XGBoost model (extract it first)' };
+    const problem = legacyBinaryHeadProblem(head.subarray(0, n));
+    return problem ? { format: 'invalid', problem } : { format: 'binary' };
   } finally {
     fs.closeSync(fd);
   }
@@ -36,8 +46,9 @@ export function detectLayout(files: { path: string; full: string }[]): Layout {
   if (has(/\.(pt|pth|mar)$/i)) return { framework: 'pytorch', modelFiles: files.filter((f) => /\.(pt|pth|mar)$/i.test(f.path)), warnings };
   if (has(/\.(joblib|pkl)$/i)) return { framework: 'scikit-learn', modelFiles: files.filter((f) => /\.(joblib|pkl)$/i.test(f.path)), warnings };
   const modelFiles = files.flatMap((f) => {
-    const format = root(f.path) && XGBOOST_NAME.test(f.path) ? sniffXgboostFormat(f.full) : undefined;
-    return format ? [{ path: f.path, format }] : [];
+    const sniffed = root(f.path) && XGBOOST_NAME.test(f.path) ? sniffXgboostFormat(f.full) : undefined;
+    if (sniffed?.problem) warnings.push(`${f.path} is ${sniffed.problem.startsWith('gzip') ? sniffed.problem : `not an XGBoost model: ${sniffed.problem}`}; the endpoint will fail to load it.`);
+    return sniffed ? [{ path: f.path, format: sniffed.format }] : [];
   });
   if (modelFiles.length) {
     if (modelFiles.length > 1) {

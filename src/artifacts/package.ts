@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../output/errors.js';
-import { writeAtomically } from '../store/atomic.js';
+import { checkOutputPath, writeOutput, type OutputTarget } from '../store/output-path.js';
 import { isGzip } from './bytes.js';
+import { MAX_ARTIFACT_ENTRIES } from './limits.js';
 import { gzipParallel } from './gzip.js';
 import { detectLayout, type Layout } from './layout.js';
 import { tarStream, type TarEntry } from './tarball.js';
@@ -21,19 +22,26 @@ export interface PackageResult {
  * Turns a model folder (or one file) into an MME artifact: files at the archive root, reproducible bytes.
  * The output is written through a temp file, so a failed run leaves nothing behind.
  */
-export async function packageModel(input: string, target: string): Promise<PackageResult> {
+export async function packageModel(input: string, output: string | OutputTarget): Promise<PackageResult> {
+  const target = typeof output === 'string' ? await checkOutputPath(output, '-o', [input]) : output;
   // `mme package` has checked that the input exists and that the target is not inside it.
   const source = path.resolve(input);
   const stat = await fsp.lstat(source);
   if (stat.isFile() && (await isGzip(source))) throw usageError(`${input} is already a gzip file.`, 'Push it as it is: `mme push ' + input + '`.');
   const entries = stat.isDirectory() ? await walk(source) : [await fileEntry(source, path.basename(source), source)];
   if (!entries.some((e) => e.type === 'File')) throw usageError(`${input} has no files to package.`, 'Put the model file(s) in it, e.g. xgboost-model.');
+  if (entries.length > MAX_ARTIFACT_ENTRIES) {
+    throw usageError(
+      `${input} holds ${entries.length} files and folders; an artifact may hold at most ${MAX_ARTIFACT_ENTRIES} (mme local and mme predict refuse more).`,
+      'Package only what the model needs to serve.',
+    );
+  }
   const layout = detectLayout(entries.filter((e) => e.type === 'File').map((e) => ({ path: e.path, full: e.source! })));
 
   const mtime = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? 0) * 1000);
   const hash = crypto.createHash('sha256');
   let size = 0;
-  await writeAtomically(target, async (tmp) => {
+  await writeOutput(target, async (tmp) => {
     const out = await fsp.open(tmp, 'w');
     try {
       for await (const piece of gzipParallel(tarStream(entries, mtime))) {
@@ -45,7 +53,7 @@ export async function packageModel(input: string, target: string): Promise<Packa
       await out.close();
     }
   });
-  return { path: target, size, sha256: hash.digest('hex'), files: entries.filter((e) => e.type === 'File').map((e) => e.path), layout };
+  return { path: target.path, size, sha256: hash.digest('hex'), files: entries.filter((e) => e.type === 'File').map((e) => e.path), layout };
 }
 
 /** Every entry under `root`, sorted by path, with links and special files checked. */

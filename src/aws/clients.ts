@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ResolvedConfig } from '../config/load.js';
+import { timeoutMs } from '../config/validate.js';
 import { usageError } from '../output/errors.js';
 import { VERSION } from '../version.js';
 
@@ -13,11 +14,37 @@ export interface ClientSettings {
   region?: string;
   profile?: string;
   endpointUrl?: string;
+  /** TCP (and TLS) connect limit, ms. */
+  connectTimeoutMs?: number;
+  /** A request that sends and receives nothing for this long fails, ms. */
+  requestTimeoutMs?: number;
 }
+
+/** Defaults a cron job can live with: a dead host fails in 10 s, a stalled request in 60 s (per attempt). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 export function clientSettings(config: ResolvedConfig): ClientSettings {
   const s = config.settings;
-  return { region: s.region.value, profile: s.profile.value, endpointUrl: s.endpointUrl.value };
+  return {
+    region: s.region.value,
+    profile: s.profile.value,
+    endpointUrl: s.endpointUrl.value,
+    connectTimeoutMs: timeoutMs(s.connectTimeout.value ?? '') ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: timeoutMs(s.requestTimeout.value ?? '') ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+}
+
+/**
+ * The client, with every call it sends tied to `signal` (the command's Ctrl-C / SIGTERM): paginators and
+ * lib-storage call `client.send`, so this reaches them too. An abortSignal passed explicitly still wins.
+ */
+export function withSignal<C extends { send: (...args: any[]) => Promise<any> }>(client: C, signal: AbortSignal | undefined): C {
+  if (!signal) return client;
+  const bound = Object.create(client) as C;
+  const send = client.send.bind(client) as (command: unknown, options?: object) => Promise<unknown>;
+  (bound as { send: unknown }).send = (command: unknown, options?: object) => send(command, { abortSignal: signal, ...options });
+  return bound;
 }
 
 // The SDK's notice that future releases will need Node 22 would print on every command; it is for us, not users.
@@ -54,11 +81,11 @@ interface CommonConfig {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   customUserAgent: string;
   maxAttempts?: number;
-  requestHandler: { connectionTimeout: number };
+  requestHandler: { connectionTimeout: number; socketTimeout: number };
 }
 
 function memo<T>(service: string, settings: ClientSettings, build: (common: CommonConfig) => Promise<T>): Promise<T> {
-  const key = JSON.stringify([service, settings.region, settings.profile, settings.endpointUrl]);
+  const key = JSON.stringify([service, settings.region, settings.profile, settings.endpointUrl, settings.connectTimeoutMs, settings.requestTimeoutMs]);
   let client = clients.get(key) as Promise<T> | undefined;
   if (!client) {
     client = build(commonConfig(settings)).then(async (c) => {
@@ -78,7 +105,11 @@ function commonConfig(settings: ClientSettings): CommonConfig {
     profile: settings.profile,
     endpoint: settings.endpointUrl,
     customUserAgent: `mme/${VERSION}`,
-    requestHandler: { connectionTimeout: 5000 },
+    // socketTimeout is an idle limit (no byte either way), so a slow but moving upload of a large part still ends.
+    requestHandler: {
+      connectionTimeout: settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      socketTimeout: settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    },
   };
   // A server on this machine (moto, mme local) does not check signatures: spare the user fake credentials.
   if (local && !env.AWS_ACCESS_KEY_ID && !settings.profile) {

@@ -23,9 +23,18 @@ export function isCredentialsError(err: Error): boolean {
  * Turns what the SDK throws into one line for a person. Credentials, regions and unreachable endpoints are the
  * usual first-day failures, so they get their own hints; anything else keeps the service's own words.
  */
-export function explainAwsError(err: unknown, endpointUrl?: string): unknown {
+export function explainAwsError(err: unknown, where?: string | { endpointUrl?: string; profile?: string }): unknown {
   if (err instanceof MmeError || !(err instanceof Error)) return err;
+  const endpointUrl = typeof where === 'string' ? where : where?.endpointUrl;
+  const profile = typeof where === 'string' ? undefined : where?.profile;
   const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+  const named = profile ?? process.env.AWS_PROFILE;
+  if (isCredentialsError(e) && (named || /credential_process|profile/i.test(e.message))) {
+    // A profile was asked for (or a credential_process ran) and failed: say so, in the SDK's own words.
+    const why = e.message.split('\n')[0].replace(/\s+/g, ' ').slice(0, 300);
+    return new MmeError(`${named ? `AWS profile "${named}"` : 'the AWS profile'} could not provide credentials: ${why}`, ExitCode.usage,
+      'Check the profile in ~/.aws/config (its credential_process, SSO session or keys), or run `aws sso login --profile ' + (named ?? 'NAME') + '`.');
+  }
   if (isCredentialsError(e)) {
     return new MmeError('no AWS credentials found.', ExitCode.usage,
       'Set AWS_PROFILE (or --profile), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`.');
@@ -36,6 +45,20 @@ export function explainAwsError(err: unknown, endpointUrl?: string): unknown {
   if (networkCode(e) !== undefined || e.name === 'TimeoutError') {
     const code = errorCode(e);
     const where = endpointUrl ?? 'the AWS endpoint';
+    // A connection that was made and then broke, or went silent, is not a server that cannot be reached.
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      return new MmeError(`the connection to ${where} was reset mid-request (${code}).`, ExitCode.failed,
+        'The network or a proxy dropped it; run the command again.');
+    }
+    if (e.name === 'TimeoutError' || code === 'ETIMEDOUT') {
+      const idle = /inactivity|socket timed out/i.test(e.message);
+      return new MmeError(
+        idle ? `no answer from ${where} within the request timeout (${e.name}).` : `cannot connect to ${where} within the connect timeout (${code ?? e.name}).`,
+        ExitCode.failed,
+        idle ? 'Raise it with --request-timeout (env MME_REQUEST_TIMEOUT, config "requestTimeout") if the network is slow.'
+          : 'Check the network and the endpoint; --connect-timeout (env MME_CONNECT_TIMEOUT) sets the limit.',
+      );
+    }
     return new MmeError(`cannot reach ${where} (${code ?? e.name}).`, ExitCode.failed,
       endpointUrl ? 'Is the server running? Check --endpoint-url / the fleet\'s "endpointUrl".' : 'Check your network and region.');
   }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import type { Output } from '../output/output.js';
 import type { GlobalFlags, LoadedConfigFile, ResolvedConfig } from '../config/load.js';
 
@@ -16,21 +16,33 @@ export interface Context {
   signal: AbortSignal;
 }
 
+/** Options every command accepts (declared once in cli.ts). */
+export interface GlobalOptions extends GlobalFlags {
+  json?: true;
+  quiet?: true;
+  debug?: true;
+  color: boolean;
+}
+
 /**
- * A command is declared as data: its name, its arguments and options, and a handler. The handler returns an exit
- * code (0 when it returns nothing); errors it throws are reported by the CLI in one line.
+ * A command is declared as data: its name, its arguments and options, and a handler. The handler's arguments and
+ * options are typed from what `configure` declares (commander's extra typings), so handlers never cast. It returns
+ * an exit code (0 when it returns nothing); errors it throws are reported by the CLI in one line.
  */
-export interface CommandSpec {
+export interface CommandSpec<Args extends unknown[] = unknown[], Opts extends OptionValues = OptionValues> {
   name: string;
   summary: string;
   /** Arguments and options, declared on the commander Command. */
-  configure?(cmd: Command): void;
+  configure?(cmd: Command): Command<Args, Opts>;
   /** Examples shown at the end of `mme <name> --help`. */
   examples?: string[];
-  run(ctx: Context, args: string[], options: Record<string, unknown>): Promise<number | void>;
+  run(ctx: Context, args: Args, options: Opts & GlobalOptions): Promise<number | void>;
 }
 
-export const defineCommand = (spec: CommandSpec): CommandSpec => spec;
+/** The registry's view of a command: its types erased once, here, where the CLI hands commander's values over. */
+export type AnyCommandSpec = CommandSpec<any, any>;
+
+export const defineCommand = <Args extends unknown[] = [], Opts extends OptionValues = {}>(spec: CommandSpec<Args, Opts>): AnyCommandSpec => spec;
 
 /** For an option given several times: its values in order. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -6,5 +6,5 @@ import type { Context } from './command.js';
 /** The selected fleet's model store: what push, rm and ls work on. */
 export function fleetStore(ctx: Context): Promise<Store> {
   const config = ctx.config();
-  return openStore(requireSetting(config, 'prefix'), clientSettings(config));
+  return openStore(requireSetting(config, 'prefix'), clientSettings(config), ctx.signal);
 }

@@ -1,5 +1,6 @@
 import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
+import { duration, wholeNumber } from '../util/units.js';
 import { collect, defineCommand, type Context } from './command.js';
 
 
@@ -21,53 +22,61 @@ export default defineCommand({
       .option('--variant-target <variant>', 'send the request to this production variant (TargetVariant)')
       .option('--inference-id <id>', 'an id recorded with the request in data capture')
       .option('--out <file>', 'write the response body to a file (atomically) instead of stdout')
-      .option('--wait-ready <seconds>', 'keep retrying while the model is still loading (ModelNotReadyException), up to this long', '120')
+      .option('--wait-ready <duration>', 'keep retrying while the model is still loading (ModelNotReadyException), up to this long: 120s, 5m, 0 to fail at once', '120s')
       .option('--repeat <n>', 'load run: send n requests and print a latency report')
       .option('--concurrency <n>', `load run: requests in flight at once (1-${MAX_CONCURRENCY})`, '1')
-      .option('--duration <seconds>', 'load run: stop starting requests after this long'),
+      .option('--duration <duration>', 'load run: stop starting requests after this long: 60s, 5m (a bare number is seconds)'),
   examples: [
-    "mme invoke --target m37.tar.gz --body '0.5,1.2,3.4'",
+    "mme invoke --target m37.tar.gz --body '412.5,3,0.82,14,6,,1,5.3'",
     'mme invoke --target v2/m37.tar.gz --body-file rows.csv --accept application/json --out scores.json',
-    "printf '0.5,1.2,3.4' | mme invoke --target m37.tar.gz --json | jq -r .result.body",
-    "mme invoke --target m37.tar.gz --body '0.5,1.2,3.4' --repeat 500 --concurrency 8",
-    "mme invoke --targets-file hot-models.txt --body '0.5,1.2,3.4' --duration 60 --concurrency 4 --json",
+    "printf '412.5,3,0.82,14,6,,1,5.3' | mme invoke --target m37.tar.gz --json | jq -r .result.body",
+    "mme invoke --target m37.tar.gz --body '412.5,3,0.82,14,6,,1,5.3' --repeat 500 --concurrency 8",
+    "mme invoke --targets-file hot-models.txt --body '412.5,3,0.82,14,6,,1,5.3' --duration 5 --concurrency 4 --json",
   ],
   async run(ctx, _args, opts) {
     const [{ readBody, contentTypeFor, buildRequest }, { resolveTargets }] = await Promise.all([
       import('../invoke/request.js'),
       import('../invoke/targets.js'),
     ]);
-    const waitReadySeconds = number(opts.waitReady, '--wait-ready', 0, 3600, false);
-    const repeat = opts.repeat === undefined ? undefined : number(opts.repeat, '--repeat', 1, 10_000_000, true);
-    const duration = opts.duration === undefined ? undefined : number(opts.duration, '--duration', 0.001, 86_400, false);
-    const concurrency = number(opts.concurrency, '--concurrency', 1, MAX_CONCURRENCY, true);
-    const load = repeat !== undefined || duration !== undefined;
+    const waitReadyMs = duration(opts.waitReady, '--wait-ready', { minMs: 0, maxMs: 3_600_000 });
+    const waitReadySeconds = waitReadyMs / 1000;
+    const repeat = opts.repeat === undefined ? undefined : wholeNumber(opts.repeat, '--repeat', 1, 10_000_000);
+    const durationMs = opts.duration === undefined ? undefined : duration(opts.duration, '--duration', { maxMs: 86_400_000 });
+    const concurrency = wholeNumber(opts.concurrency, '--concurrency', 1, MAX_CONCURRENCY);
+    const load = repeat !== undefined || durationMs !== undefined;
     if (!load && concurrency !== 1) throw usageError('--concurrency applies to load runs only.', 'Add --repeat N or --duration S.');
     if (!load && opts.targetsFile !== undefined) throw usageError('--targets-file applies to load runs only.', 'Add --repeat N or --duration S, or call one --target.');
     if (load && opts.out !== undefined) throw usageError('--out writes one response body; a load run prints a latency report instead.', 'Drop --out, or drop --repeat/--duration.');
 
-    const targets = await resolveTargets((opts.target as string[] | undefined) ?? [], opts.targetsFile as string | undefined);
-    if (!load && targets.length > 1) throw usageError(`one call takes one --target (${targets.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
+    const outTarget = opts.out === undefined ? undefined
+      : await (await import('../store/output-path.js')).checkOutputPath(opts.out, '--out', opts.bodyFile !== undefined ? [opts.bodyFile] : []);
+    const named = await resolveTargets(opts.target ?? [], opts.targetsFile);
+    if (!load && named.length > 1) throw usageError(`one call takes one --target (${named.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
 
-    const { requireSetting } = await import('../config/load.js');
+    const [{ requireSetting }, { resolveAliases }, { clientSettings, runtimeClient }] = await Promise.all([
+      import('../config/load.js'), import('../releases/resolve.js'), import('../aws/clients.js'),
+    ]);
     const config = ctx.config();
+    // An alias (`m37`) is called through the version it points at, read once for the whole run.
+    const aliases = await resolveAliases(named.map((t) => t.name), config.settings.prefix.value, clientSettings(config), (m) => ctx.out.warn(m));
+    const targets = named.map((t) => ({ ...t, name: aliases.get(t.name) ?? t.name }));
+    const aliasJson = aliases.size ? { aliases: Object.fromEntries(aliases) } : {};
     const endpointName = requireSetting(config, 'endpointName');
-    const { body, from } = await readBody({ body: opts.body as string | undefined, bodyFile: opts.bodyFile as string | undefined, stdin: process.stdin });
+    const { body, from } = await readBody({ body: opts.body, bodyFile: opts.bodyFile, stdin: process.stdin });
     const request = buildRequest({
       endpointName,
       targetModel: targets[0].name,
       body,
-      contentType: contentTypeFor(opts.contentType as string | undefined, opts.bodyFile as string | undefined),
-      accept: opts.accept as string | undefined,
-      customAttributes: opts.customAttributes as string | undefined,
-      targetVariant: opts.variantTarget as string | undefined,
-      inferenceId: opts.inferenceId as string | undefined,
+      contentType: contentTypeFor(opts.contentType, opts.bodyFile),
+      accept: opts.accept,
+      customAttributes: opts.customAttributes,
+      targetVariant: opts.variantTarget,
+      inferenceId: opts.inferenceId,
     });
 
-    const { clientSettings, runtimeClient } = await import('../aws/clients.js');
     const client = await runtimeClient(clientSettings(config));
-    const waitReady = { waitReadyMs: waitReadySeconds * 1000 };
-    const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, prefix: config.settings.prefix.value, waitReadySeconds };
+    const waitReady = { waitReadyMs };
+    const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, profile: config.settings.profile.value, prefix: config.settings.prefix.value, waitReadySeconds };
 
     if (load) {
       const [{ runLoad }, { loadReportJson, renderLoadReport }, { explainInvokeFailure }] = await Promise.all([
@@ -81,7 +90,7 @@ export default defineCommand({
         request,
         targets,
         repeat,
-        durationMs: duration === undefined ? undefined : duration * 1000,
+        durationMs,
         concurrency,
         signal: ctx.signal,
         waitReady: {
@@ -103,7 +112,7 @@ export default defineCommand({
       // Nothing succeeded: the failure is the answer, with its own exit code (3 for a missing endpoint, …).
       if (first && report.ok === 0) throw first;
       const { table, header, notes } = renderLoadReport(report, ctx.out.stdoutIsTTY);
-      ctx.out.result(loadReportJson(report), () => {
+      ctx.out.result({ ...loadReportJson(report), ...aliasJson }, () => {
         if (ctx.out.stdoutIsTTY) return [header, table, ...notes].join('\n');
         ctx.out.info(header);
         notes.forEach((n) => ctx.out.info(n));
@@ -136,6 +145,7 @@ export default defineCommand({
     const latencyMs = Math.round(result.totalMs * 100) / 100;
     const meta = {
       targetModel: request.targetModel,
+      alias: aliases.size ? named[0].name : null,
       endpointName,
       contentType: result.contentType ?? null,
       invokedProductionVariant: result.invokedProductionVariant ?? null,
@@ -144,16 +154,12 @@ export default defineCommand({
       notReadyRetries: result.notReadyRetries,
       bytes: result.body.length,
     };
-    const out = opts.out as string | undefined;
+    const out = opts.out;
     if (out !== undefined) {
-      const [{ writeAtomically }, fs] = await Promise.all([import('../store/atomic.js'), import('node:fs/promises')]);
-      try {
-        await writeAtomically(out, (tmp) => fs.writeFile(tmp, result.body));
-      } catch (e) {
-        throw new MmeError(`cannot write --out ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, ExitCode.failed, 'Check that the folder is writable.');
-      }
+      const [{ writeOutput }, fs] = await Promise.all([import('../store/output-path.js'), import('node:fs/promises')]);
+      await writeOutput(outTarget!, (file) => fs.writeFile(file, result.body));
     }
-    const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}` +
+    const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}${meta.alias ? ` (alias ${meta.alias})` : ''}` +
       `${meta.invokedProductionVariant ? ` via ${meta.invokedProductionVariant}` : ''} in ${latencyMs.toFixed(1)} ms` +
       `${meta.customAttributes ? `, custom attributes "${meta.customAttributes}"` : ''}${out !== undefined ? `, written to ${out}` : ''}`;
     if (ctx.out.json) {
@@ -205,13 +211,4 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function number(raw: unknown, flag: string, min: number, max: number, integer: boolean): number {
-  const text = String(raw).trim();
-  const n = Number(text);
-  if (text === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    throw usageError(`${flag} "${text}" is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`, `E.g. ${flag} ${integer ? Math.max(min, Math.min(max, 10)) : Math.max(min, Math.min(max, 30))}.`);
-  }
-  return n;
 }

@@ -15,11 +15,11 @@ export default defineCommand({
       .option('--load-limit <duration>', 'how long a model may take to download, extract and load before its load fails', '360s')
       .option('--workers <n>', 'scoring threads for large requests (0: score everything on the main thread)'),
   examples: [
-    'mme local --prefix file://./models/',
-    'mme local --fleet dev --memory 512MiB --models-preload m1.tar.gz,m2.tar.gz',
-    'mme local --prefix s3://my-bucket/models/ --region eu-west-1 --port 0 --json',
-    'mme invoke --endpoint-url http://127.0.0.1:8080 --endpoint-name local-mme --target m1.tar.gz --body "1,2,3"',
+    'mme local --prefix file://./fleet/',
+    "mme invoke --endpoint-url http://127.0.0.1:8080 --endpoint-name local-mme --target m01.tar.gz --body '412.5,3,0.82,14,6,,1,5.3'",
     'curl -s http://127.0.0.1:8080/models',
+    'mme local --fleet dev --memory 512MiB --models-preload m01.tar.gz,m02.tar.gz',
+    'mme local --prefix s3://my-bucket/models/ --region eu-west-1 --port 0 --json',
   ],
   async run(ctx, _args, opts) {
     const { startLocalEndpoint } = await import('../local/start.js');

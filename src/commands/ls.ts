@@ -1,8 +1,8 @@
-import { Option } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { formatBytes, formatDate, renderTable } from '../output/format.js';
-import type { ModelObject } from '../store/index.js';
+import type { ModelObject, Store } from '../store/index.js';
 import { defineCommand } from './command.js';
-import { mapLimit } from './fleet.js';
+import { mapLimit } from '../util/map-limit.js';
 
 const sorters: Record<string, (a: ModelObject, b: ModelObject) => number> = {
   name: (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
@@ -21,20 +21,27 @@ export default defineCommand({
   async run(ctx, _args, opts) {
     const { fleetStore } = await import('./fleet-store.js');
     const store = await fleetStore(ctx);
-    const models = (await store.list()).sort(sorters[opts.sort as string]);
+    const onSkip = (name: string, why: string) => ctx.out.warn(`skipped ${JSON.stringify(name)}: ${why}.`);
+    const [models, aliasOf] = await Promise.all([store.list({ onSkip }).then((m) => m.sort(sorters[opts.sort])), aliasesByTarget(store, (m) => ctx.out.warn(m))]);
     if (opts.long) {
       const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true }));
       heads.forEach((h, i) => (models[i].sha256 = h?.sha256));
     }
     const totalBytes = models.reduce((n, m) => n + m.size, 0);
-    const rows = models.map((m) => ({ name: m.name, size: m.size, lastModified: m.lastModified.toISOString(), ...(opts.long ? { sha256: m.sha256 ?? null } : {}) }));
-    ctx.out.result({ prefix: store.url, count: models.length, totalBytes, models: rows }, () => {
+    // Releases: the aliases each version is live for, beside it (only when the prefix has aliases).
+    const withAliases = aliasOf.size > 0;
+    const aliasCell = (m: ModelObject) => aliasOf.get(m.name) ?? [];
+    const rows = models.map((m) => ({
+      name: m.name, size: m.size, lastModified: m.lastModified.toISOString(), ...(opts.long ? { sha256: m.sha256 ?? null } : {}), ...(withAliases ? { aliases: aliasCell(m) } : {}),
+    }));
+    const aliasJson = withAliases ? { aliases: Object.fromEntries([...aliasOf].flatMap(([target, names]) => names.map((a) => [a, target]))) } : {};
+    ctx.out.result({ prefix: store.url, count: models.length, totalBytes, models: rows, ...aliasJson }, () => {
       const tty = ctx.out.stdoutIsTTY;
       const table = renderTable(
-        opts.long ? ['name', 'size', 'modified', 'sha256'] : ['name', 'size', 'modified'],
+        [...(opts.long ? ['name', 'size', 'modified', 'sha256'] : ['name', 'size', 'modified']), ...(withAliases ? ['alias'] : [])],
         models.map((m) => {
           const row = [m.name, tty ? formatBytes(m.size) : m.size, formatDate(m.lastModified)];
-          return opts.long ? [...row, m.sha256 ?? '-'] : row;
+          return [...(opts.long ? [...row, m.sha256 ?? '-'] : row), ...(withAliases ? [aliasCell(m).join(',') || '-'] : [])];
         }),
         tty,
       );
@@ -48,3 +55,16 @@ export default defineCommand({
     });
   },
 });
+
+/** target → the aliases live on it; empty without a manifest (and, with a warning, when it cannot be read). */
+async function aliasesByTarget(store: Store, warn: (m: string) => void): Promise<Map<string, string[]>> {
+  const { readManifest } = await import('../releases/update.js');
+  const byTarget = new Map<string, string[]>();
+  try {
+    const { manifest } = await readManifest(store);
+    for (const [alias, entry] of Object.entries(manifest.aliases)) byTarget.set(entry.target, [...(byTarget.get(entry.target) ?? []), alias]);
+  } catch (err) {
+    warn(`aliases not shown: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return byTarget;
+}

@@ -3,7 +3,7 @@ import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import type { PackageResult } from '../artifacts/package.js';
 import { defineCommand } from './command.js';
-import { mapLimit } from './fleet.js';
+import { mapLimit } from '../util/map-limit.js';
 
 /** Artifacts packaged at once: each one's gzip already spreads over libuv's pool, so a few keep the cores busy. */
 const PACKAGES_IN_FLIGHT = 4;
@@ -19,12 +19,12 @@ export default defineCommand({
   examples: [
     'mme package ./models/m37/ -o m37.tar.gz',
     'mme package xgboost-model -o m37.tar.gz --json',
-    'mme package examples/merchants/m*/ --out-dir dist/',
+    'mme package examples/merchants/m*/ --out-dir artifacts/',
   ],
-  async run(ctx, sources, opts) {
-    const [{ packageModel }, fsp] = await Promise.all([import('../artifacts/package.js'), import('node:fs/promises')]);
-    const output = opts.output as string | undefined;
-    const outDir = opts.outDir as string | undefined;
+  async run(ctx, [sources], opts) {
+    const [{ packageModel }, fsp, { checkOutputPath }] = await Promise.all([import('../artifacts/package.js'), import('node:fs/promises'), import('../store/output-path.js')]);
+    const output = opts.output;
+    const outDir = opts.outDir;
     if (output !== undefined && outDir !== undefined) throw usageError('-o and --out-dir both say where to write.', 'Use -o FILE for one source, or --out-dir DIR.');
     if (output !== undefined && sources.length > 1) {
       throw usageError(`-o names one artifact, but ${sources.length} sources were given.`, `Use --out-dir DIR: each source becomes DIR/<name>.tar.gz.`);
@@ -40,7 +40,9 @@ export default defineCommand({
         if (stat.isDirectory() && (target + path.sep).startsWith(full + path.sep)) {
           throw usageError(`the output ${target} is inside the folder being packaged (${source}).`, outDir !== undefined ? 'Give an --out-dir outside the model folders.' : 'Write it elsewhere with -o or --out-dir.');
         }
-        return { source, target };
+        // Its own input, a folder or a block device is refused; a character device or pipe is written directly.
+        const checked = await checkOutputPath(output ?? target, output !== undefined ? '-o' : '--out-dir', sources);
+        return { source, target: checked.path, checked };
       }),
     );
     const clash = items.find((it, i) => items.findIndex((o) => o.target === it.target) !== i);
@@ -54,7 +56,7 @@ export default defineCommand({
     type Settled = { source: string; result?: PackageResult; error?: unknown };
     const settled = await mapLimit(items, PACKAGES_IN_FLIGHT, async (it): Promise<Settled> => {
       try {
-        return { source: it.source, result: await packageModel(it.source, it.target) };
+        return { source: it.source, result: await packageModel(it.source, it.checked) };
       } catch (error) {
         return { source: it.source, error: error ?? new Error('unknown failure') };
       } finally {

@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { usageError } from '../output/errors.js';
 import { errorDocument } from '../output/output.js';
 import { defineCommand } from './command.js';
@@ -44,7 +44,7 @@ export default defineCommand({
       .option('--strict', 'refuse traffic naming models the fleet lacks (default: warn and leave them out)')
       .option('--threads <n>', 'simulation threads (default: the number of cores)')
       .option('--svg <file>', 'also write the chart as an SVG file')
-      .addOption(new Option('--output <format>', 'output format (--json is --output json)').choices(['table', 'json', 'csv']))
+      .addOption(new Option('--output <format>', 'output format (--json is --output json)').choices(['table', 'json', 'csv'] as const))
       .addHelpText('after', details),
   examples: [
     "mme plan --models examples/merchants --measure --tiers '5:80%,50:19%,15:1%' --rate 3000/min",
@@ -52,7 +52,7 @@ export default defineCommand({
     "mme plan --models examples/merchants --tiers '5:80%,50:19%,15:1%' --rate 3000/min --memory-factor 2000 --copies 2 --svg plan.svg --output csv",
   ],
   async run(ctx, _args, opts) {
-    const output = opts.output as string | undefined;
+    const output = opts.output;
     const asJson = ctx.out.json || output === 'json';
     try {
       if (ctx.out.json && output !== undefined && output !== 'json') {
@@ -70,7 +70,7 @@ export default defineCommand({
           return { objects: await store.list(), prefix: store.url };
         };
       }
-      const { result, svg } = await planFromFlags(opts as Record<string, string | boolean | undefined>, {
+      const { result, svg } = await planFromFlags(opts, {
         listing,
         calibrate: async (since) => (await import('../plan/calibrate.js')).fleetLoadTimes(ctx.config(), since, ctx.signal),
         signal: ctx.signal, warn: (m) => ctx.out.warn(m) });

@@ -1,7 +1,7 @@
 import readline from 'node:readline/promises';
 import { notFound, usageError } from '../output/errors.js';
 import { defineCommand } from './command.js';
-import { mapLimit } from './fleet.js';
+import { mapLimit } from '../util/map-limit.js';
 
 export default defineCommand({
   name: 'rm',
@@ -11,8 +11,8 @@ export default defineCommand({
       .argument('<name...>', 'model names as `mme ls` prints them')
       .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
       .option('--dry-run', 'say what would be deleted, without deleting'),
-  examples: ['mme rm m37.tar.gz', 'mme rm m12.tar.gz m13.tar.gz --yes --fleet tail'],
-  async run(ctx, names, opts) {
+  examples: ['mme rm m37.tar.gz --dry-run', 'mme rm m12.tar.gz m13.tar.gz --yes --fleet tail'],
+  async run(ctx, [names], opts) {
     const [{ checkModelName }, { fleetStore }] = await Promise.all([import('../artifacts/names.js'), import('./fleet-store.js')]);
     names.forEach((n) => checkModelName(n));
     const unique = [...new Set(names)];

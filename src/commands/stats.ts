@@ -1,7 +1,7 @@
-import { Option } from 'commander';
-import { METRICS, type Kind } from '../metrics/catalog.js';
-import { usageError } from '../output/errors.js';
-import { errorDocument } from '../output/output.js';
+import { Option } from '@commander-js/extra-typings';
+import { METRICS, type Kind } from '../stats/catalog.js';
+import { ExitCode, usageError } from '../output/errors.js';
+import { errorDocument, successDocument } from '../output/output.js';
 import { collect, defineCommand } from './command.js';
 
 
@@ -26,7 +26,7 @@ export default defineCommand({
       .option('--period <seconds>', 'row length for --series: seconds, a multiple of 60, or 5m, 1h (default 60; 300 for data over 15 days old, 3600 over 63)')
       .option('--series', 'one row per period instead of one summary over the window')
       .option('--all-fleets', 'every fleet of the config file that has an endpointName, by name')
-      .addOption(new Option('--output <format>', 'output format (--json is --output json)').choices(['table', 'json', 'csv', 'prom']))
+      .addOption(new Option('--output <format>', 'output format (--json is --output json)').choices(['table', 'json', 'csv', 'prom'] as const))
       .option('--fail-if <condition>', "exit 4 when a condition holds, e.g. 'cache-hit<0.9', 'load-wait-p99>500ms', 'unloads>100' (repeatable)", collect)
       .addHelpText('after', conditionHelp),
   examples: [
@@ -34,27 +34,59 @@ export default defineCommand({
     'mme stats --since 24h --fleet tail',
     'mme stats --start 2026-11-22T00:00Z --end 2026-11-22T06:00Z --series --period 300',
     "mme stats --all-fleets --fail-if 'cache-hit<0.9' --fail-if 'load-wait-p99>500ms' --fail-if 'unloads>100'",
-    'mme stats --all-fleets --output prom > /var/lib/node_exporter/textfile/mme.prom.$$ && mv /var/lib/node_exporter/textfile/mme.prom.$$ /var/lib/node_exporter/textfile/mme.prom',
+    'mme stats --all-fleets --output prom > mme.prom.$$ && mv mme.prom.$$ mme.prom',
     'mme stats --all-fleets --series --output csv > stats.csv',
   ],
   async run(ctx, _args, opts) {
-    const output = opts.output as string | undefined;
+    const output = opts.output;
     const asJson = ctx.out.json || output === 'json';
     try {
       if (ctx.out.json && output !== undefined && output !== 'json') {
         throw usageError(`--json and --output ${output} ask for different formats.`, 'Use one of them (--json is --output json).');
       }
-      const { runStats } = await import('../metrics/stats.js');
-      return await runStats(ctx, {
-        since: opts.since as string | undefined,
-        start: opts.start as string | undefined,
-        end: opts.end as string | undefined,
-        period: opts.period as string | undefined,
-        series: Boolean(opts.series),
-        allFleets: Boolean(opts.allFleets),
-        format: asJson ? 'json' : ((output ?? 'table') as 'table' | 'csv' | 'prom'),
-        failIf: (opts.failIf as string[] | undefined) ?? [],
-      });
+      const [{ readStats }, render] = await Promise.all([import('../stats/stats.js'), import('../stats/render.js')]);
+      const format = asJson ? 'json' : (output ?? 'table');
+      const report = await readStats(
+        ctx,
+        { since: opts.since, start: opts.start, end: opts.end, period: opts.period, series: Boolean(opts.series), allFleets: Boolean(opts.allFleets), format, failIf: opts.failIf ?? [] },
+        {
+          signal: ctx.signal,
+          warn: (message) => ctx.out.warn(message),
+          reading: async (queries, endpoints) => {
+            const progress = await ctx.out.progress(`reading ${queries} CloudWatch statistics for ${endpoints} endpoint(s)`);
+            return () => progress.stop();
+          },
+        },
+      );
+      switch (format) {
+        case 'json':
+          // `--output json` prints the same envelope as the global --json.
+          ctx.out.raw(successDocument(render.toJson(report)));
+          break;
+        case 'csv':
+          ctx.out.raw(render.renderCsv(report));
+          break;
+        case 'prom':
+          ctx.out.raw(render.renderProm(report));
+          break;
+        default: {
+          const aside = (line: string) => ctx.out.info(line);
+          const tty = ctx.out.stdoutIsTTY;
+          const text = opts.series ? render.renderSeriesTable(report, tty, aside) : render.renderSummaryTable(report, tty, aside);
+          ctx.out.raw(text.endsWith('\n') ? text : text + '\n');
+        }
+      }
+      let breached = false;
+      for (const c of report.checks) {
+        const who = `${render.displayName(c.fleet)} (${c.fleet.target.endpoint}/${c.fleet.target.variant})`;
+        if (c.status === 'no-data') {
+          ctx.out.warn(`${who}: ${c.condition.spec.name} has no data in the window, so --fail-if '${c.condition.text}' was not checked.`);
+        } else if (c.status === 'breach') {
+          breached = true;
+          ctx.out.message('breach:', `${who}: ${c.condition.spec.name} is ${render.formatValue(c.condition.spec, c.value)} (--fail-if '${c.condition.text}')`);
+        }
+      }
+      return breached ? ExitCode.threshold : ExitCode.ok;
     } catch (err) {
       // Under --output json a script reads stdout: give it the same error document the global --json gives.
       if (asJson && !ctx.out.json && !ctx.signal.aborted) process.stdout.write(errorDocument(err));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { usageError } from '../output/errors.js';
 import type { ConfigFile, configFileSchema } from './schema.js';
 import { settingKeys, settingSources, type SettingKey } from './settings.js';
-import { checkEndpointName, checkEndpointUrl, describeOrigin, normalisePrefix, type Origin } from './validate.js';
+import { checkEndpointName, checkEndpointUrl, checkTimeout, describeOrigin, normalisePrefix, type Origin } from './validate.js';
 
 export const CONFIG_FILE_NAME = 'mme.config.json';
 
@@ -18,6 +18,8 @@ export interface GlobalFlags {
   region?: string;
   profile?: string;
   endpointUrl?: string;
+  connectTimeout?: string;
+  requestTimeout?: string;
 }
 
 export interface Setting {
@@ -30,11 +32,21 @@ export interface ResolvedConfig {
   fleet: string | undefined;
   configPath: string | undefined;
   settings: Record<SettingKey, Setting>;
+  /** The fleets of the config file, to name the choices when none was picked. */
+  fleets?: string[];
 }
 
 export interface LoadedConfigFile {
   path: string | undefined;
   file: ConfigFile;
+}
+
+/** Where commands get fleets from: the selected one, the file's others, and whether --fleet chose one. */
+export interface FleetSource {
+  flags: Pick<GlobalFlags, 'fleet'>;
+  configFile(): LoadedConfigFile;
+  config(): ResolvedConfig;
+  fleetConfig(name: string): ResolvedConfig;
 }
 
 /** Finds the config file: --config, then MME_CONFIG, then mme.config.json walking up, then ~/.config/mme/. */
@@ -123,6 +135,8 @@ const flagNames: Record<SettingKey, keyof GlobalFlags> = {
   region: 'region',
   profile: 'profile',
   endpointUrl: 'endpointUrl',
+  connectTimeout: 'connectTimeout',
+  requestTimeout: 'requestTimeout',
 };
 
 /** Resolves one fleet's settings: flags > environment > config file > defaults, each value with its origin. */
@@ -136,7 +150,7 @@ export function resolveFleet(
   const settings = {} as Record<SettingKey, Setting>;
   for (const key of settingKeys) {
     const src = settingSources[key];
-    let setting: Setting = { value: key === 'variant' ? 'AllTraffic' : undefined, origin: { kind: 'default' } };
+    let setting: Setting = { value: src.default, origin: { kind: 'default' } };
     const flagValue = flags[flagNames[key]];
     const envName = src.env.find((name) => env[name]);
     if (flagValue !== undefined) setting = { value: flagValue, origin: { kind: 'flag', where: src.flag } };
@@ -144,7 +158,7 @@ export function resolveFleet(
     else if (fromFile?.[key] !== undefined) setting = { value: fromFile[key], origin: { kind: 'file', where: loaded.path, fleet } };
     settings[key] = { value: check(key, setting), origin: setting.origin };
   }
-  return { fleet, configPath: loaded.path, settings };
+  return { fleet, configPath: loaded.path, settings, fleets: Object.keys(loaded.file.fleets) };
 }
 
 function check(key: SettingKey, s: Setting): string | undefined {
@@ -157,6 +171,9 @@ function check(key: SettingKey, s: Setting): string | undefined {
       return checkEndpointName(s.value, s.origin);
     case 'endpointUrl':
       return checkEndpointUrl(s.value, s.origin);
+    case 'connectTimeout':
+    case 'requestTimeout':
+      return checkTimeout(key, s.value, s.origin);
     default:
       return s.value;
   }
@@ -169,6 +186,14 @@ export function requireSetting(config: ResolvedConfig, key: SettingKey): string 
   const src = settingSources[key];
   const fleet = config.fleet ? `fleets.${config.fleet}.${key}` : `a fleet's "${key}"`;
   const file = config.configPath ?? CONFIG_FILE_NAME;
+  const choices = config.fleets ?? [];
+  if (!config.fleet && choices.length > 1) {
+    // Several fleets and no choice: the missing setting is only a symptom.
+    throw usageError(
+      `${file} has ${choices.length} fleets and none was chosen (no --fleet, MME_FLEET or "defaultFleet"), so no ${key} is configured.`,
+      `Pick one with --fleet ${choices.join('|')}, set MME_FLEET, or add "defaultFleet" to ${file}.`,
+    );
+  }
   throw usageError(
     `no ${key} configured.`,
     `Pass ${src.flag} ${src.example}, set ${src.env[0]}, or add ${fleet} to ${file}.`,

@@ -9,6 +9,8 @@ export const fleetSchema = z
     region: z.string().optional(),
     profile: z.string().optional(),
     endpointUrl: z.string().optional(),
+    connectTimeout: z.string().optional(),
+    requestTimeout: z.string().optional(),
   })
   .strict();
 

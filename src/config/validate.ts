@@ -85,3 +85,18 @@ export function checkEndpointUrl(url: string, origin: Origin): string {
   }
   return url.replace(/\/+$/, '');
 }
+
+/** "10s", "1.5s", "500ms", "2m" → milliseconds; undefined when it does not parse. (One call site: swap for util/units.) */
+export function timeoutMs(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim().toLowerCase());
+  if (!m) return undefined;
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+  return Number.isFinite(ms) && ms >= 1 && ms <= 3_600_000 ? Math.round(ms) : undefined;
+}
+
+export function checkTimeout(key: 'connectTimeout' | 'requestTimeout', text: string, origin: Origin): string {
+  if (timeoutMs(text) === undefined) {
+    throw usageError(`${describeOrigin(origin, key)}: "${text}" is not a timeout between 1ms and 1h.`, 'Use e.g. "10s", "1.5s", "500ms" or "2m".');
+  }
+  return text.trim();
+}

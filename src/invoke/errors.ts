@@ -82,6 +82,7 @@ export interface ExplainContext {
   endpointName: string;
   targetModel: string;
   endpointUrl?: string;
+  profile?: string;
   /** where the fleet's models live, when configured (s3://… or file://…) */
   prefix?: string;
   /** whether the model exists under the prefix: true, false, or undefined when it could not be checked */
@@ -148,14 +149,14 @@ export function explainInvokeFailure(f: InvokeFailure, c: ExplainContext): MmeEr
     case 'Unreachable':
     case 'Credentials':
     case 'AccessDenied': {
-      const explained = explainAwsError(f.cause, c.endpointUrl);
+      const explained = explainAwsError(f.cause, c);
       if (explained instanceof MmeError) return explained;
       return new MmeError(oneLine(f.message), ExitCode.failed);
     }
     case 'Aborted':
       return new MmeError('interrupted.', ExitCode.interrupted);
     default: {
-      const explained = explainAwsError(f.cause, c.endpointUrl);
+      const explained = explainAwsError(f.cause, c);
       if (explained instanceof MmeError) return explained;
       return new MmeError(`${f.name}: ${oneLine(f.message)}`, ExitCode.failed);
     }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Store } from '../store/index.js';
 import type { LoadedModel } from './runtimes/types.js';
+import { BudgetExceeded, SharedBudget } from './budget.js';
 import { ArtifactError, DEFAULT_MAX_ENTRIES, type ExtractLimits } from './extract.js';
 
 /**
@@ -26,7 +27,7 @@ export class ModelAbsentError extends Error {
 
 /** The artifact could not be unpacked or loaded, or does not fit; `status` is what the container would answer. */
 export class ModelLoadFailure extends Error {
-  constructor(readonly status: 500 | 507, message: string) {
+  constructor(readonly status: 500 | 503 | 507, message: string) {
     super(message);
     this.name = 'ModelLoadFailure';
   }
@@ -67,6 +68,8 @@ export type CacheEvent =
 export interface UnpackedModel {
   files: number;
   bytes: number;
+  /** What the folder takes on disk (blocks and entries), reserved in the disk budget; the cache's from now on. */
+  diskBytes: number;
   /** Time spent unpacking, for ModelDownloadingTime (the rest of the call is loading). */
   unpackMs: number;
   /** The model, or why it could not be loaded (ModelLoadError); the unpacked folder stays either way. */
@@ -82,7 +85,7 @@ export interface ModelLoader {
    */
   unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal: AbortSignal): Promise<UnpackedModel>;
   /** Loads the model of an unpacked folder (one that was unloaded from memory and kept on disk). */
-  loadDir(dir: string): Promise<LoadedModel>;
+  loadDir(dir: string, signal?: AbortSignal): Promise<LoadedModel>;
 }
 
 export interface ModelCacheOptions {
@@ -98,6 +101,11 @@ export interface ModelCacheOptions {
   maxEntries?: number;
   /** A load (download, extract, load) that takes longer fails; SageMaker gives up after 360 s. */
   loadTimeoutMs?: number;
+  /**
+   * The disk budget as a counter shared with the loading threads (see budget.ts); made from diskBudget when absent.
+   * Downloads and extracted folders (blocks and entries) are reserved on it before they are written.
+   */
+  diskShared?: SharedBudget;
 }
 
 export interface ModelInfo {
@@ -136,10 +144,13 @@ export class ModelCache {
   private memoryUsed = 0;
   private diskUsed = 0;
   private loadedCount = 0;
+  private readonly disk: SharedBudget;
 
   constructor(private readonly options: ModelCacheOptions) {
     this.memoryBudget = options.memoryBudget;
     this.diskBudget = options.diskBudget;
+    this.disk = options.diskShared ?? new SharedBudget('disk', options.diskBudget);
+
     this.modelsDir = path.join(options.cacheDir, 'models');
     this.downloadsDir = path.join(options.cacheDir, 'downloads');
   }
@@ -220,7 +231,10 @@ export class ModelCache {
     const limitMs = this.options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
     const deadline = AbortSignal.timeout(limitMs);
     const signal = AbortSignal.any([this.abort.signal, deadline]);
-    const late = () => new ModelLoadFailure(500, `Model ${e.name} did not finish loading within ${limitMs < 1000 ? `${limitMs} ms` : `${Math.round(limitMs / 1000)} s`}.`);
+    const late = () =>
+      this.abort.signal.aborted
+        ? new ModelLoadFailure(503, `The endpoint is shutting down; model ${e.name} was not loaded.`)
+        : new ModelLoadFailure(500, `Model ${e.name} did not finish loading within ${limitMs < 1000 ? `${limitMs} ms` : `${Math.round(limitMs / 1000)} s`}.`);
     try {
       let downloadMs: number | undefined;
       let loading: Promise<LoadedModel>;
@@ -229,18 +243,21 @@ export class ModelCache {
         try {
           ({ ms: downloadMs, model: loading, loadStarted: started } = await this.fetch(e, signal));
         } catch (err) {
-          throw deadline.aborted ? late() : err;
+          if (signal.aborted) throw late();
+          throw err instanceof BudgetExceeded ? this.overBudget(e, err) : err;
         }
       } else {
         started = performance.now();
-        loading = this.options.loader.loadDir(e.dir);
+        const dir = e.dir;
+        loading = this.withRoom(e, () => this.options.loader.loadDir(dir, signal));
       }
       let model: LoadedModel;
       try {
         model = await loading;
-        // The runtime's load cannot be interrupted; a result that comes too late is dropped.
-        if (deadline.aborted) throw late();
+        if (signal.aborted) throw late();
       } catch (err) {
+        if (signal.aborted && !(err instanceof ModelLoadFailure)) err = late();
+        if (err instanceof BudgetExceeded) err = this.overBudget(e, err);
         if (err instanceof ModelLoadFailure) {
           await this.deleteFromDisk(e);
           throw err;
@@ -285,53 +302,108 @@ export class ModelCache {
     const tarball = path.join(this.downloadsDir, `${key}.tar.gz`);
     const dir = path.join(this.modelsDir, key);
     const started = performance.now();
+    // The download is reserved on the disk budget before a byte is written: its size from the store.
+    let tarballBytes = 0;
     try {
-      await store.download(e.name, tarball, signal);
+      const head = await store.head(e.name).catch((err) => {
+        throw new StoreFailure(`Could not read ${e.name} from ${store.url}: ${(err as Error).message}`);
+      });
+      if (head === undefined) throw new ModelAbsentError(e.name, store.url);
+      tarballBytes = await this.reserveDisk(e, head.size, `the download of ${e.name}`);
+      try {
+        await store.download(e.name, tarball, signal);
+      } catch (err) {
+        await fsp.rm(tarball, { force: true });
+        const found = await store.head(e.name).catch(() => null);
+        if (found === undefined) throw new ModelAbsentError(e.name, store.url);
+        if (signal.aborted) throw err;
+        throw new StoreFailure(`Could not download ${e.name} from ${store.url}: ${(err as Error).message}`);
+      }
+      // The object may have changed since: what is on disk counts (blocks).
+      const onDisk = (await fsp.stat(tarball)).blocks * 512;
+      if (onDisk > tarballBytes) tarballBytes += await this.reserveDisk(e, onDisk - tarballBytes, `the download of ${e.name}`);
     } catch (err) {
+      this.disk.release(tarballBytes);
       await fsp.rm(tarball, { force: true });
-      const found = await store.head(e.name).catch(() => null);
-      if (found === undefined) throw new ModelAbsentError(e.name, store.url);
-      if (signal.aborted) throw err;
-      throw new StoreFailure(`Could not download ${e.name} from ${store.url}: ${(err as Error).message}`);
+      throw err;
     }
     const downloaded = performance.now();
     let unpacked: UnpackedModel;
     try {
-      unpacked = await this.options.loader.unpackAndLoad(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, signal);
+      unpacked = await this.withRoom(e, () =>
+        this.options.loader.unpackAndLoad(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, signal),
+      );
       e.dir = dir;
-      e.diskBytes = unpacked.bytes;
-      this.diskUsed += unpacked.bytes;
+      e.diskBytes = unpacked.diskBytes;
+      this.diskUsed += unpacked.diskBytes;
     } catch (err) {
       // Normally already gone; not if the loading thread itself failed.
       await fsp.rm(dir, { recursive: true, force: true });
       if (signal.aborted) throw err;
       if (err instanceof ArtifactError) throw new ModelLoadFailure(500, `Failed to extract model ${e.name}: ${err.message}`);
+      if (err instanceof BudgetExceeded) throw this.overBudget(e, err);
       throw err;
     } finally {
       await fsp.rm(tarball, { force: true });
+      this.disk.release(tarballBytes);
     }
     const ms = downloaded - started + unpacked.unpackMs;
     this.options.record?.('ModelDownloadingTime', micros(ms));
-    await this.makeRoomOnDisk(e);
     return { ms, model: unpacked.model, loadStarted: downloaded + unpacked.unpackMs };
   }
+
+  /** Reserves disk for `e`, deleting least recently used models from disk while that makes room; 507 if it cannot. */
+  private async reserveDisk(e: CachedModel, bytes: number, what: string): Promise<number> {
+    for (;;) {
+      const got = this.disk.tryReserve(bytes);
+      if (got >= 0) return got;
+      if (!(await this.makeRoom('disk', bytes, e))) return this.disk.reserve(bytes, what); // throws BudgetExceeded
+    }
+  }
+
+  /**
+   * Runs a step on a loading thread; when it stops for want of budget (and more could be made by unloading or
+   * deleting least recently used models), makes that room and runs it again, a few times at most.
+   */
+  private async withRoom<T>(e: CachedModel, step: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (!(err instanceof BudgetExceeded) || err.permanent || attempt >= 2 || !(await this.makeRoom(err.budget, err.neededBytes, e))) throw err;
+      }
+    }
+  }
+
+  /**
+   * Deletes least recently used models from disk until `bytes` are free; false if none could go. The memory held by
+   * loads under way is not made room for (loaded models do not count in it): such a load fails, to be retried.
+   */
+  private async makeRoom(budget: 'disk' | 'memory', bytes: number, keep: CachedModel): Promise<boolean> {
+    let freed = false;
+    if (budget === 'memory') return false;
+    while (this.disk.freeBytes() < bytes) {
+      const victim =
+        this.leastRecent((c) => c.dir !== undefined && !c.model && !c.loading && c !== keep) ??
+        this.leastRecent((c) => c.dir !== undefined && c.model !== undefined && !c.loading && c !== keep);
+      if (!victim) break;
+      await this.deleteFromDisk(victim);
+      freed = true;
+    }
+    return freed;
+  }
+
+  /** A budget that could not be met: 507, as SageMaker answers when a model does not fit the instance. */
+  private overBudget(e: CachedModel, err: BudgetExceeded): ModelLoadFailure {
+    return new ModelLoadFailure(507, `Model ${e.name} does not fit: ${err.message}.`);
+  }
+
 
   private makeRoomInMemory(need: number, keep: CachedModel): void {
     while (this.memoryUsed + need > this.memoryBudget) {
       const victim = this.leastRecent((c) => c.model !== undefined && c !== keep);
       if (!victim) return;
       this.unloadEntry(victim, 'memory');
-    }
-  }
-
-  /** Deletes unloaded models first; loaded ones (unloading them) only if that is not enough. */
-  private async makeRoomOnDisk(keep: CachedModel): Promise<void> {
-    while (this.diskUsed > this.diskBudget) {
-      const victim =
-        this.leastRecent((c) => c.dir !== undefined && !c.model && !c.loading && c !== keep) ??
-        this.leastRecent((c) => c.dir !== undefined && c.model !== undefined && !c.loading && c !== keep);
-      if (!victim) return;
-      await this.deleteFromDisk(victim);
     }
   }
 
@@ -360,6 +432,7 @@ export class ModelCache {
     if (!dir) return;
     e.dir = undefined;
     this.diskUsed -= e.diskBytes;
+    this.disk.release(e.diskBytes);
     const bytes = e.diskBytes;
     e.diskBytes = 0;
     if (!e.loading && this.entries.get(e.name) === e) this.entries.delete(e.name);

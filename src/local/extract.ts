@@ -4,6 +4,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { isGzip } from '../artifacts/bytes.js';
+import { MAX_ARTIFACT_ENTRIES } from '../artifacts/limits.js';
+import { BLOCK, BudgetExceeded, type SharedBudget } from './budget.js';
 
 /** Why an artifact was refused or could not be unpacked; the message is shown to the caller as the model's error. */
 export class ArtifactError extends Error {
@@ -34,8 +36,18 @@ export interface ExtractOptions {
    * in the thread pool): the caller can use the kept bytes meanwhile, e.g. compile a model. It must not throw.
    */
   onUnpacked?(contents: Unpacked): void;
+  /** Called once `dest` exists and the archive starts being read: from then on a cancel stops the unpacking midway. */
+  onStart?(): void;
   /** Bytes asked for in each read of the compressed file and in each inflated chunk. */
   chunkBytes?: number;
+  /**
+   * The disk budget, shared with every other extraction: each entry reserves what it will take on disk (its size
+   * rounded up to blocks, plus one block for the entry itself; a folder one block) from its header, before its data
+   * is read. Reservations stay with the extracted folder (Extracted.diskBytes); on failure they are given back.
+   */
+  disk?: SharedBudget;
+  /** Called on each file's header, before its data is read; may throw (BudgetExceeded, ArtifactError) to refuse it. */
+  onFile?(path: string, size: number): void;
 }
 
 /** What an archive held, as known once it is unpacked. */
@@ -51,15 +63,19 @@ export interface Unpacked {
 export interface Extracted extends Unpacked {
   files: number;
   bytes: number;
+  /** What the folder takes on disk as counted against the budget (blocks and entries), reserved in `disk`. */
+  diskBytes: number;
 }
 
-export const DEFAULT_MAX_ENTRIES = 10_000;
+export const DEFAULT_MAX_ENTRIES = MAX_ARTIFACT_ENTRIES;
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 // Per-entry tar overhead (header, padding, pax records) allowed on top of the file bytes before the decompressed
 // stream counts as a bomb: a few gigabytes of zeros after the end-of-archive marker must not be inflated for nothing.
 const SLACK_PER_ENTRY = 4096;
 const SLACK = 1024 * 1024;
+/** Tar pads each entry's data to 512-byte records. */
+const RECORD = 512;
 /** Fewer, larger reads and inflated chunks: each one is a trip through the thread pool and the stream machinery. */
 const CHUNK_BYTES = 1024 * 1024;
 /** A kept file is written in pieces of at least this size (the last one excepted). */
@@ -99,15 +115,22 @@ function safeRelativePath(raw: string): string {
 
 function unpack(file: string, dest: string, limits: ExtractLimits, signal: AbortSignal | undefined, options: ExtractOptions): Promise<Extracted> {
   return new Promise<Extracted>((resolve, reject) => {
+    // Cancelled while the folder was being made: the listener below would never hear of it.
+    if (signal?.aborted) return reject(new ArtifactError('extraction was cancelled'));
     let entries = 0;
     let files = 0;
     let declared = 0;
     let inflated = 0;
+    /** Inflated bytes the admitted entries account for (headers and padded data): beyond it plus slack is not tar. */
+    let accounted = 0;
+    let diskBytes = 0;
     let failed = false;
+    let ended = false;
     const writes: Promise<void>[] = [];
     const open = new Set<fs.WriteStream>();
     const writers = new Set<GrowingFileWriter>();
     const made = new Set<string>(['']);
+    const countedDirs = new Set<string>();
     /** Each admitted entry's path inside `dest`, as admit() checked it. */
     const relPaths = new WeakMap<ReadEntry, string>();
     const kept = new Map<string, Uint8Array>();
@@ -128,7 +151,9 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
       // A file whose data will never come must not be waited for.
       for (const out of open) out.destroy();
       for (const writer of writers) writer.stop();
-      const e = err instanceof ArtifactError ? err : new ArtifactError(describe(err));
+      options.disk?.release(diskBytes);
+      diskBytes = 0;
+      const e = err instanceof ArtifactError || err instanceof BudgetExceeded ? err : new ArtifactError(describe(err));
       // Let already started writes settle before the caller removes the folder.
       Promise.allSettled(writes).then(() => reject(e));
     };
@@ -148,12 +173,33 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
           throw new ArtifactError(`entry "${printable(entry.path)}" is a ${entry.type} (only files and folders are allowed in artifacts)`);
         }
         if (!rel && entry.type !== 'Directory') throw new ArtifactError(`entry "${printable(entry.path)}" has an empty path`);
+        // Folders a path implies are entries too (inodes): "a/b/c/…/f" must not make a thousand folders for one entry.
+        let implied = 0;
+        for (let at = rel.indexOf('/'); at >= 0; at = rel.indexOf('/', at + 1)) {
+          const dir = rel.slice(0, at);
+          if (!countedDirs.has(dir)) {
+            countedDirs.add(dir);
+            implied++;
+          }
+        }
+        if (entry.type === 'Directory' && rel && !countedDirs.has(rel)) {
+          countedDirs.add(rel);
+          implied++;
+        }
+        entries += implied - (entry.type === 'Directory' ? 1 : 0);
+        if (entries > limits.maxEntries) throw new ArtifactError(`the archive has more than ${limits.maxEntries} entries (files and folders)`);
+        let cost = implied * BLOCK;
+        accounted += RECORD;
         if (FILE_TYPES.has(entry.type)) {
           declared += entry.size;
           if (entry.size > limits.maxBytes || declared > limits.maxBytes) {
             throw new ArtifactError(`entry "${printable(entry.path)}" declares ${entry.size} bytes; the artifact would exceed the ${limits.maxBytes}-byte extraction limit`);
           }
+          accounted += Math.ceil(entry.size / RECORD) * RECORD;
+          cost += Math.ceil(entry.size / BLOCK) * BLOCK + BLOCK;
+          options.onFile?.(rel, entry.size);
         }
+        if (options.disk && cost > 0) diskBytes += options.disk.reserve(cost, `entry "${printable(entry.path)}" (with what the artifact holds before it)`);
         relPaths.set(entry, rel);
         return true;
       } catch (err) {
@@ -242,6 +288,16 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     }
 
     parser.on('error', fail);
+    // The end-of-archive marker: whatever follows (zeros, garbage) is not read, let alone inflated.
+    parser.on('eof', () => {
+      if (failed || ended) return;
+      ended = true;
+      input.unpipe(gunzip);
+      input.destroy();
+      gunzip.destroy();
+      // Not from inside the parser's own write.
+      setImmediate(() => parser.end());
+    });
     parser.on('end', () => {
       if (failed) return;
       if (files === 0) return fail(new ArtifactError('the archive holds no files'));
@@ -251,7 +307,7 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
         () => {
           if (failed) return;
           signal?.removeEventListener('abort', onAbort);
-          resolve({ files, bytes: declared, ...contents });
+          resolve({ files, bytes: declared, diskBytes, ...contents });
         },
         fail,
       );
@@ -259,9 +315,14 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
 
     const inflatedLimit = limits.maxBytes + limits.maxEntries * SLACK_PER_ENTRY + SLACK;
     gunzip.on('data', (chunk: Buffer) => {
-      if (failed) return;
+      if (failed || ended) return;
       if (inflated === 0 && chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
         return fail(new ArtifactError('the artifact is gzip-compressed twice (a .tar.gz of a .tar.gz?); an MME artifact is one gzip layer over a tar'));
+      }
+      // What came before this chunk must be accounted for by the headers seen so far (pax records and the like get
+      // some slack per entry): a stream that goes on inflating past its entries is a bomb or garbage, stopped here.
+      if (inflated > accounted + entries * SLACK_PER_ENTRY + SLACK) {
+        return fail(new ArtifactError(`the archive holds more than ${SLACK} bytes that belong to no entry (garbage or a decompression bomb)`));
       }
       inflated += chunk.length;
       if (inflated > inflatedLimit) return fail(new ArtifactError(`the archive inflates to more than ${inflatedLimit} bytes`));
@@ -271,11 +332,12 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
       }
     });
     gunzip.on('end', () => {
-      if (!failed) parser.end();
+      if (!failed && !ended) parser.end();
     });
     gunzip.on('error', (err) => fail(new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`)));
     input.on('error', fail);
     input.pipe(gunzip);
+    options.onStart?.();
   });
 }
 

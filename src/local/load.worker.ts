@@ -7,9 +7,12 @@
  * which only wraps them.
  */
 import { performance } from 'node:perf_hooks';
-import { parentPort } from 'node:worker_threads';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { BudgetExceeded, SharedBudget } from './budget.js';
 import { ArtifactError, extractArtifact, type Unpacked } from './extract.js';
-import type { LoadFailure, LoadReply, LoadRequest } from './pool.js';
+import type { LoadBudgets, LoadEvent, LoadFailure, LoadReply, LoadRequest } from './pool.js';
 import { compileArtifact, compileEarly, isModelFile } from './runtime.js';
 import { readArtifactFiles } from './runtimes/files.js';
 import { ModelLoadError, type ArtifactFiles, type EarlyCompile } from './runtimes/types.js';
@@ -18,6 +21,14 @@ const port = parentPort!;
 /** Larger model files are not held in memory while unpacking: they are read back from disk for the load. */
 const KEEP_LIMIT = 1024 ** 3;
 const cancels = new Map<number, AbortController>();
+/**
+ * The shared budgets, as this thread reserves from them: disk for what an extraction writes (kept by the folder),
+ * memory for the model files held while loading (given back once the model is compiled; the cache then reserves the
+ * compiled model's footprint).
+ */
+const shared = (workerData as { budgets?: LoadBudgets; slot: number } | undefined) ?? { slot: 0 };
+const disk = shared.budgets && new SharedBudget('disk', shared.budgets.disk.limitBytes, shared.budgets.disk.buffer, shared.slot);
+const memory = shared.budgets && new SharedBudget('memory', shared.budgets.memory.limitBytes, shared.budgets.memory.buffer, shared.slot);
 
 port.on('message', (msg: LoadRequest) => {
   if (msg.type === 'cancel') return cancels.get(msg.id)?.abort();
@@ -32,9 +43,16 @@ async function unpackAndLoad(id: number, tarball: string, dir: string, limits: E
   let unpackedAt = 0;
   let loaded: LoadReply['loaded'];
   const early = new EarlyCompiles();
+  let held = 0;
   try {
     const extracted = await extractArtifact(tarball, dir, limits, controller.signal, {
+      disk,
+      // A model file is held in memory to be loaded: reserved from its header, before a byte of it is inflated.
+      onFile: (rel, size) => {
+        if (memory && !rel.includes('/') && isModelFile(rel)) held += memory.reserve(size, `model file ${rel}`);
+      },
       keep: (rel, size) => !rel.includes('/') && size <= KEEP_LIMIT && isModelFile(rel),
+      onStart: () => port.postMessage({ id, event: 'started' } satisfies LoadEvent),
       onKeptData: (rel, bytes, available) => early.arrived(rel, bytes, available),
       onUnpacked: (contents) => {
         unpackedAt = performance.now();
@@ -44,19 +62,30 @@ async function unpackAndLoad(id: number, tarball: string, dir: string, limits: E
     });
     // A model file too large to keep is read back now that it is written.
     loaded ??= await readArtifactFiles(dir, isModelFile, extracted.kept).then(compile, (err) => ({ failure: failureOf(err) }));
-    return { id, unpacked: { files: extracted.files, bytes: extracted.bytes, ms: unpackedAt - started }, loaded };
+    return { id, unpacked: { files: extracted.files, bytes: extracted.bytes, diskBytes: extracted.diskBytes, ms: unpackedAt - started }, loaded };
   } catch (err) {
     return { id, unpacked: { failure: failureOf(err) } };
   } finally {
+    memory?.release(held);
     cancels.delete(id);
   }
 }
 
 async function loadDir(id: number, dir: string): Promise<LoadReply> {
+  let held = 0;
   try {
+    if (memory) {
+      for (const name of await fsp.readdir(dir)) {
+        if (!isModelFile(name)) continue;
+        const st = await fsp.stat(path.join(dir, name));
+        if (st.isFile()) held += memory.reserve(st.size, `model file ${name}`);
+      }
+    }
     return { id, loaded: compile(await readArtifactFiles(dir, isModelFile)) };
   } catch (err) {
     return { id, loaded: { failure: failureOf(err) } };
+  } finally {
+    memory?.release(held);
   }
 }
 
@@ -115,5 +144,6 @@ function compile(files: ArtifactFiles): NonNullable<LoadReply['loaded']> {
 function failureOf(err: unknown): LoadFailure {
   if (err instanceof ArtifactError) return { kind: 'artifact', message: err.message };
   if (err instanceof ModelLoadError) return { kind: 'model', file: err.file, reason: err.reason };
+  if (err instanceof BudgetExceeded) return { kind: 'budget', budget: err.budget, neededBytes: err.neededBytes, permanent: err.permanent, message: err.message };
   return { kind: 'internal', message: (err as Error)?.message ?? String(err) };
 }

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { BudgetExceeded, MAX_THREADS, type SharedBudget } from './budget.js';
 import type { ModelLoader, UnpackedModel } from './cache.js';
 import { ArtifactError, type ExtractLimits } from './extract.js';
 import { instantiateModel } from './runtime.js';
@@ -13,6 +15,8 @@ class PoolThread<Req, Rep extends { id: number }> {
   readonly pending = new Map<number, { resolve(reply: Rep): void; reject(err: Error): void }>();
   /** Keys of the models this thread holds (it was sent their compiled data). */
   readonly holds = new Set<number>();
+  /** Listeners for the events a thread posts about a request before its reply (`{ id, event }` messages). */
+  readonly events = new Map<number, (message: { id: number; event: string }) => void>();
 
   constructor(readonly worker: Worker, private readonly nextId: () => number) {}
 
@@ -32,6 +36,7 @@ class PoolThread<Req, Rep extends { id: number }> {
   settle(id: number): { resolve(reply: Rep): void; reject(err: Error): void } | undefined {
     const waiter = this.pending.get(id);
     this.pending.delete(id);
+    this.events.delete(id);
     if (this.pending.size === 0) this.worker.unref();
     return waiter;
   }
@@ -53,22 +58,36 @@ class WorkerPool<Req, Rep extends { id: number }> {
   closed = false;
 
   /** @param script the worker's file: `workerScript('score')` or `workerScript('load')` */
-  constructor(size: number, private readonly script: URL, private readonly label: string) {
+  /** @param onThreadGone called when thread `index` has stopped (crashed or killed), before its place is reused */
+  constructor(size: number, private readonly script: URL, private readonly label: string, private readonly workerData?: Record<string, unknown>, private readonly onThreadGone?: (index: number) => void) {
     this.threads = new Array(Math.max(1, size)).fill(undefined);
   }
 
-  /** The thread the next request should go to, started if need be. */
+  /** The thread the next request should go to: an idle one, else a new one while there is room, else the least busy. */
   pick(): PoolThread<Req, Rep> {
     let best = -1;
+    let free = -1;
     for (let i = 0; i < this.threads.length; i++) {
       const t = this.threads[i];
       if (!t) {
-        best = i;
-        break;
+        if (free < 0) free = i;
+        continue;
       }
+      if (t.pending.size === 0) return t;
       if (best < 0 || t.pending.size < this.threads[best]!.pending.size) best = i;
     }
-    return (this.threads[best] ??= this.spawn(best));
+    if (free >= 0) return (this.threads[free] = this.spawn(free));
+    return this.threads[best]!;
+  }
+
+  /** Stops a thread at once (a stuck load): its requests fail, a new thread takes its place on next use. */
+  async kill(thread: PoolThread<Req, Rep>): Promise<void> {
+    await thread.worker.terminate();
+  }
+
+  /** The index of a running thread (its slot in the shared budgets). */
+  indexOf(thread: PoolThread<Req, Rep>): number {
+    return this.threads.indexOf(thread);
   }
 
   /** The threads that are running. */
@@ -76,9 +95,9 @@ class WorkerPool<Req, Rep extends { id: number }> {
     return this.threads.filter((t): t is PoolThread<Req, Rep> => t !== undefined);
   }
 
-  /** Starts every thread now, so that the first request does not wait for a thread to start. */
-  warm(): void {
-    for (let i = 0; i < this.threads.length; i++) this.threads[i] ??= this.spawn(i);
+  /** Starts `count` threads (all by default) now, so that the first request does not wait for a thread to start. */
+  warm(count = this.threads.length): void {
+    for (let i = 0; i < Math.min(count, this.threads.length); i++) this.threads[i] ??= this.spawn(i);
   }
 
   async close(): Promise<void> {
@@ -87,12 +106,18 @@ class WorkerPool<Req, Rep extends { id: number }> {
   }
 
   private spawn(index: number): PoolThread<Req, Rep> {
-    const worker = new Worker(this.script, { name: `mme-${this.label}-${index}` });
+    const worker = new Worker(this.script, { name: `mme-${this.label}-${index}`, workerData: { ...this.workerData, slot: index } });
     worker.unref();
     const thread = new PoolThread<Req, Rep>(worker, () => this.nextId++);
-    worker.on('message', (reply: Rep) => thread.settle(reply.id)?.resolve(reply));
+    worker.on('message', (reply: Rep | { id: number; event: string }) => {
+      if ('event' in reply) thread.events.get(reply.id)?.(reply);
+      else thread.settle(reply.id)?.resolve(reply);
+    });
     const fail = (err: Error) => {
-      if (this.threads[index] === thread) this.threads[index] = undefined;
+      if (this.threads[index] === thread) {
+        this.onThreadGone?.(index);
+        this.threads[index] = undefined;
+      }
       for (const id of [...thread.pending.keys()]) thread.settle(id)!.reject(new Error(`${this.label} thread failed: ${err.message}`));
     };
     worker.on('error', fail);
@@ -105,7 +130,7 @@ class WorkerPool<Req, Rep extends { id: number }> {
  * A bundled worker is dist/<name>.worker.js, beside the entry; this module may sit in dist/ or dist/chunks/.
  * Run from source (tsx), it is the .ts file next to this one.
  */
-function workerScript(name: 'score' | 'load'): URL {
+export function workerScript(name: 'score' | 'load' | 'predict'): URL {
   const here = import.meta.url;
   if (here.endsWith('.ts')) return new URL(`./${name}.worker.ts`, here);
   for (const rel of [`./${name}.worker.js`, `../${name}.worker.js`]) {
@@ -198,16 +223,29 @@ export type LoadRequest =
   | { type: 'load'; id: number; dir: string }
   | { type: 'cancel'; id: number };
 
+/** What a loading thread says about a request before it replies: the artifact's unpacking has started. */
+export interface LoadEvent {
+  id: number;
+  event: 'started';
+}
+
 /** Why a step failed, as data: `artifact` (ArtifactError), `model` (ModelLoadError) or anything else. */
 export type LoadFailure =
   | { kind: 'artifact'; message: string }
   | { kind: 'model'; file: string; reason: string }
+  | { kind: 'budget'; budget: 'disk' | 'memory'; neededBytes: number; permanent: boolean; message: string }
   | { kind: 'internal'; message: string };
+
+/** The budgets the loading threads reserve from (shared counters, see budget.ts). */
+export interface LoadBudgets {
+  disk: { buffer: SharedArrayBuffer; limitBytes: number };
+  memory: { buffer: SharedArrayBuffer; limitBytes: number };
+}
 
 export interface LoadReply {
   id: number;
   /** Set when the request unpacked an artifact; `failure` then means the folder is gone. */
-  unpacked?: { files: number; bytes: number; ms: number } | { failure: LoadFailure };
+  unpacked?: { files: number; bytes: number; diskBytes: number; ms: number } | { failure: LoadFailure };
   /** The compiled model, or why it could not be loaded; absent when nothing was unpacked. */
   loaded?: { compiled: CompiledArtifact } | { failure: LoadFailure };
 }
@@ -215,47 +253,78 @@ export interface LoadReply {
 /**
  * Artifact unpacking and model compiling off the main thread (see load.worker.ts): the cache's ModelLoader. The
  * compiled model comes back as shared arrays, so the main thread only wraps it (no parsing, no copy).
+ * Each load gets an idle thread (one is started when none is idle, up to `size`), so a model that takes long to
+ * compile does not hold up the others. A load that is cancelled (load limit, shutdown) stops its thread at once,
+ * whatever it was doing: a compile cannot be interrupted otherwise.
  */
 export class LoadingPool implements ModelLoader {
   readonly pool: WorkerPool<LoadRequest, LoadReply>;
 
-  constructor(size: number, script: URL = workerScript('load')) {
-    this.pool = new WorkerPool(size, script, 'loading');
+  private readonly budgets: { disk: SharedBudget; memory: SharedBudget } | undefined;
+
+  /** @param budgets the shared disk and memory budgets; without, the threads reserve nothing */
+  constructor(size: number, script: URL = workerScript('load'), budgets?: { disk: SharedBudget; memory: SharedBudget }) {
+    this.budgets = budgets;
+    const data: LoadBudgets | undefined = budgets && {
+      disk: { buffer: budgets.disk.buffer, limitBytes: budgets.disk.limitBytes },
+      memory: { buffer: budgets.memory.buffer, limitBytes: budgets.memory.limitBytes },
+    };
+    this.pool = new WorkerPool(Math.min(size, MAX_THREADS), script, 'loading', data ? { budgets: data } : undefined, (index) => {
+      budgets?.disk.releaseThread(index);
+      budgets?.memory.releaseThread(index);
+    });
   }
 
-  async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal?: AbortSignal): Promise<UnpackedModel> {
-    const reply = await this.run((id) => ({ type: 'unpack-and-load', id, tarball, dir, limits }), signal);
+  /** @param onStart called when the thread has made `dir` and starts unpacking into it */
+  async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal?: AbortSignal, onStart?: () => void): Promise<UnpackedModel> {
+    const { reply, slot } = await this.run((id) => ({ type: 'unpack-and-load', id, tarball, dir, limits }), signal, dir, onStart);
     const unpacked = reply.unpacked!;
     if ('failure' in unpacked) throw errorOf(unpacked.failure);
+    // The folder's disk reservation is the cache's from now on (the thread may go; the folder stays).
+    this.budgets?.disk.takeFromThread(slot, unpacked.diskBytes);
     const model = modelOf(reply.loaded!);
     model.catch(() => {}); // the cache awaits it after its disk bookkeeping
-    return { files: unpacked.files, bytes: unpacked.bytes, unpackMs: unpacked.ms, model };
+    return { files: unpacked.files, bytes: unpacked.bytes, diskBytes: unpacked.diskBytes, unpackMs: unpacked.ms, model };
   }
 
-  async loadDir(dir: string): Promise<LoadedModel> {
-    return modelOf((await this.run((id) => ({ type: 'load', id, dir }))).loaded!);
+  async loadDir(dir: string, signal?: AbortSignal): Promise<LoadedModel> {
+    return modelOf((await this.run((id) => ({ type: 'load', id, dir }), signal)).reply.loaded!);
   }
 
+  /** Starts one thread now, so that the first cold model does not wait for a thread to start. */
   warm(): void {
-    this.pool.warm();
+    this.pool.warm(1);
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
 
-  private async run(make: (id: number) => LoadRequest, signal?: AbortSignal): Promise<LoadReply> {
+  /** `dir`: the folder an unpacking writes, removed when the request is cancelled; `onStart`: unpacking has begun. */
+  private async run(make: (id: number) => LoadRequest, signal?: AbortSignal, dir?: string, onStart?: () => void): Promise<{ reply: LoadReply; slot: number }> {
     if (this.pool.closed) throw new Error('the endpoint is shutting down');
     const thread = this.pool.pick();
+    const slot = this.pool.indexOf(thread);
     const { id, reply } = thread.request(make);
-    // Cancelling stops an extraction under way; the thread still answers (after removing what it wrote).
-    const cancel = () => thread.post({ type: 'cancel', id });
-    if (signal?.aborted) cancel();
-    else signal?.addEventListener('abort', cancel, { once: true });
+    if (onStart) thread.events.set(id, onStart);
+    if (!signal) return { reply: await reply, slot };
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new ArtifactError('loading was cancelled'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      return await reply;
+      return { reply: await Promise.race([reply, aborted]), slot };
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      reply.catch(() => {});
+      // Stopped where it stands; then nothing of it is left on disk.
+      await this.pool.kill(thread);
+      if (dir) await fsp.rm(dir, { recursive: true, force: true });
+      throw new ArtifactError('loading was cancelled');
     } finally {
-      signal?.removeEventListener('abort', cancel);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 }
@@ -272,6 +341,8 @@ function errorOf(failure: LoadFailure): Error {
       return new ArtifactError(failure.message);
     case 'model':
       return new ModelLoadError(failure.file, failure.reason);
+    case 'budget':
+      return new BudgetExceeded(failure.budget, failure.neededBytes, failure.permanent, failure.message);
     case 'internal':
       return new Error(failure.message);
   }

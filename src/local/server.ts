@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { modelNameProblem } from '../artifacts/names.js';
 import { MAX_PAYLOAD_BYTES as MAX_PAYLOAD } from '../invoke/request.js';
@@ -223,6 +224,10 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       awsError(res, 400, 'ValidationError', err.message);
       return finishMetrics(started, 400, 0, -1);
     }
+    if (err instanceof ModelLoadFailure && err.status === 503) {
+      awsError(res, 503, 'ServiceUnavailable', err.message);
+      return finishMetrics(started, 503, 0, -1);
+    }
     if (err instanceof ModelLoadFailure) {
       modelError(res, err.status, err.message);
       return finishMetrics(started, err.status, 0, -1);
@@ -367,6 +372,11 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     inFlight++;
     res.once('close', () => inFlight--);
     const url = req.url ?? '/';
+    if (stopping) {
+      // Arrived on an open connection after SIGTERM: refused in SageMaker's shape, and the connection closes.
+      drain(req);
+      return awsError(res, 503, 'ServiceUnavailable', 'The endpoint is shutting down; retry the request against a running endpoint.');
+    }
     if (req.method === 'POST' && url.startsWith('/endpoints/')) return invocation(req, res, url);
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -399,10 +409,15 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     inFlight: () => inFlight,
     async stop(graceMs: number) {
       stopping = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // Keep-alive sockets go idle once their response is written: close them as they do.
-      const sweeper = setInterval(() => server.closeIdleConnections(), 25);
+      // No new connections; open ones stay while requests are in flight, so that a request arriving on one gets a
+      // 503 rather than a reset (http.Server.close would also close idle connections at once).
+      const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+      // Once nothing is in flight, idle connections close (keep-alive sockets go idle as their response is written).
+      const sweep = () => {
+        if (inFlight === 0) server.closeIdleConnections();
+      };
+      sweep();
+      const sweeper = setInterval(sweep, 25);
       const hard = setTimeout(() => server.closeAllConnections(), graceMs);
       try {
         await closed;

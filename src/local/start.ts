@@ -5,12 +5,14 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { modelNameProblem } from '../artifacts/names.js';
 import { clientSettings, isLoopback } from '../aws/clients.js';
-import type { Context } from '../commands/command.js';
-import { requireSetting } from '../config/load.js';
+import { successDocument, type Output } from '../output/output.js';
+import { requireSetting, type ResolvedConfig } from '../config/load.js';
 import { describeOrigin } from '../config/validate.js';
 import { MmeError, ExitCode, usageError } from '../output/errors.js';
-import { formatBytes, parseBytes } from '../output/format.js';
+import { formatBytes } from '../output/format.js';
+import { duration, size, wholeNumber } from '../util/units.js';
 import { openStore } from '../store/index.js';
+import { SharedBudget } from './budget.js';
 import { ModelCache, type CacheEvent } from './cache.js';
 import { handleMetricsRequest, MetricsRecorder } from './metrics/index.js';
 import { LoadingPool, ScoringPool } from './pool.js';
@@ -24,6 +26,10 @@ const MARKER = '.mme-local-cache';
 const WORKER_THRESHOLD = 64 * 1024;
 /** How long in-flight requests may take to finish after Ctrl-C / SIGTERM. */
 const SHUTDOWN_GRACE_MS = 30_000;
+/** Loads that can run at once (each on its own thread); more wait for a thread. */
+const MAX_LOADING_THREADS = 8;
+/** Model files that loads under way may hold in memory at once: the memory budget, but at least this. */
+const LOADING_MEMORY_FLOOR = 64 * 1024 * 1024;
 
 /** What `mme local --json` prints (one line) once it accepts requests; also the locator file's content. */
 export interface LocalEndpointInfo {
@@ -40,7 +46,16 @@ export interface LocalEndpointInfo {
   startedAt: string;
 }
 
-interface Options {
+/** What the endpoint needs from the command that starts it. */
+export interface LocalContext {
+  out: Output;
+  config(): ResolvedConfig;
+  /** Aborted on Ctrl-C / SIGTERM: the endpoint then stops cleanly. */
+  signal: AbortSignal;
+}
+
+/** `mme local`'s flags, as text: parsed and checked here, before anything starts. */
+export interface LocalOptions {
   port?: string;
   host: string;
   memory: string;
@@ -53,23 +68,31 @@ interface Options {
 }
 
 /** Runs `mme local` until ctx.signal is aborted (Ctrl-C / SIGTERM), then stops cleanly. */
-export async function startLocalEndpoint(ctx: Context, raw: Record<string, unknown>): Promise<void> {
-  const opts = raw as unknown as Options;
+export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions): Promise<void> {
   const config = ctx.config();
   const s = config.settings;
   const prefix = requireSetting(config, 'prefix');
-  const endpointName = s.endpointName.value ?? DEFAULT_ENDPOINT_NAME;
+  const served = localEndpointOf(config);
+  // A flag or variable names this endpoint; a fleet's own endpointName only when the fleet points at mme local.
+  const chosenName = s.endpointName.origin.kind === 'flag' || s.endpointName.origin.kind === 'env' || served ? s.endpointName.value : undefined;
+  const endpointName = chosenName ?? DEFAULT_ENDPOINT_NAME;
   const variant = s.variant.value ?? 'AllTraffic';
   const memoryBudget = size(opts.memory, '--memory');
   const diskBudget = size(opts.disk, '--disk');
-  const waitLimitMs = duration(opts.waitLimit, '--wait-limit');
-  const loadLimitMs = duration(opts.loadLimit, '--load-limit');
+  const waitLimitMs = duration(opts.waitLimit, '--wait-limit', { maxMs: 3_600_000 });
+  const loadLimitMs = duration(opts.loadLimit, '--load-limit', { maxMs: 3_600_000 });
   const host = opts.host;
-  const port = opts.port !== undefined ? portNumber(opts.port) : fleetPort(s.endpointUrl.value) ?? DEFAULT_PORT;
-  const workers = opts.workers !== undefined ? count(opts.workers, '--workers') : Math.max(1, Math.min(4, os.availableParallelism() - 1));
-  // Loads always run on their own threads (the event loop never unpacks or compiles): two at a time on a larger
-  // machine, one on two cores.
-  const loaders = Math.max(1, Math.min(2, os.availableParallelism() - 2));
+  const port = opts.port !== undefined ? wholeNumber(opts.port, '--port', 0, 65535, 'Use e.g. --port 8080, or --port 0 for a free port.') : (served?.port ?? DEFAULT_PORT);
+  if (!served && s.endpointUrl.value && isLoopback(s.endpointUrl.value) && opts.port === undefined) {
+    ctx.out.info(
+      `mme local: ${describeOrigin(s.endpointUrl.origin, 'endpointUrl')} points at ${new URL(s.endpointUrl.value).host}, which serves the fleet's S3 prefix too, so it is ` +
+        `not taken as this endpoint: serving on port ${port} as ${endpointName} (pass --port / --endpoint-name to choose).`,
+    );
+  }
+  const workers = opts.workers !== undefined ? wholeNumber(opts.workers, '--workers', 0, 64) : Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  // Loads always run on their own threads (the event loop never unpacks or compiles), each on an idle one: a model
+  // that takes long to compile does not hold up the others. Threads start as loads need them.
+  const loaders = MAX_LOADING_THREADS;
   const preload = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean);
   for (const name of preload) {
     if (modelNameProblem(name)) throw usageError(`--models-preload: "${name}" is not a valid model name.`, 'Give names relative to the prefix, e.g. m1.tar.gz,v2/m2.tar.gz.');
@@ -87,7 +110,10 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
 
   const metrics = new MetricsRecorder({ endpointName, variantName: variant });
   const pool = workers > 0 ? new ScoringPool(workers) : undefined;
-  const loader = new LoadingPool(loaders);
+  // One disk budget for the cache and every loading thread, and one for the model files that loads under way hold in
+  // memory (the memory budget, at least LOADING_MEMORY_FLOOR): reserved before anything is written or kept.
+  const budgets = { disk: new SharedBudget('disk', diskBudget), memory: new SharedBudget('memory', Math.max(memoryBudget, LOADING_MEMORY_FLOOR)) };
+  const loader = new LoadingPool(loaders, undefined, budgets);
   // Started now, so that the first cold model does not also wait for a thread to start.
   loader.warm();
   const stamp = () => new Date().toISOString().slice(11, 19);
@@ -97,6 +123,7 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
     memoryBudget,
     diskBudget,
     loader,
+    diskShared: budgets.disk,
     loadTimeoutMs: loadLimitMs,
     record: (metric, value) => metrics.record(metric, value),
     onUnload: (model) => {
@@ -165,12 +192,16 @@ export async function startLocalEndpoint(ctx: Context, raw: Record<string, unkno
   });
   const busy = endpoint.inFlight();
   ctx.out.info(busy ? `stopping: letting ${busy} request(s) in flight finish (Ctrl-C again to stop now)…` : 'stopping…');
-  await endpoint.stop(SHUTDOWN_GRACE_MS);
+  const stopped = endpoint.stop(SHUTDOWN_GRACE_MS);
+  // Loads under way stop now (their threads are terminated): a request waiting for one is answered at once (503)
+  // instead of holding the endpoint for the grace period or the load limit.
+  await cache.close();
+  await stopped;
   await shutdown();
   ctx.out.info('mme local stopped.');
 }
 
-function announce(ctx: Context, info: LocalEndpointInfo, configuredAt: string | undefined): void {
+function announce(ctx: LocalContext, info: LocalEndpointInfo, configuredAt: string | undefined): void {
   const lines = [
     `mme local: endpoint ${info.endpointName} (variant ${info.variant}) listening on ${info.url}`,
     `  models from ${info.prefix}; memory budget ${formatBytes(info.memoryBudget)}, disk budget ${formatBytes(info.diskBudget)}, cache ${info.cacheDir}`,
@@ -182,7 +213,7 @@ function announce(ctx: Context, info: LocalEndpointInfo, configuredAt: string | 
   ctx.out.info(lines.join('\n'));
   if (ctx.out.json) {
     // One line, written last, once requests are accepted: a script reads the port from it and goes on.
-    ctx.out.raw(JSON.stringify({ status: 'success', result: info }) + '\n');
+    ctx.out.raw(successDocument(info, { oneLine: true }));
   }
 }
 
@@ -223,7 +254,7 @@ function defaultCacheDir(endpointName: string): string {
  * anything. And one server per folder: a second one would delete the first one's models.
  */
 async function claimCacheDir(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true });
+  await fsp.mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => { throw usageError(`--cache-dir ${dir} cannot be used as a folder (${e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'it, or a parent, is a file or device' : e.code}).`, 'Give a new or empty folder, or leave --cache-dir out.'); });
   const entries = await fsp.readdir(dir);
   if (entries.length && !entries.includes(MARKER)) {
     throw usageError(`--cache-dir ${dir} is not empty and is not an mme local cache (it would be emptied).`, 'Give a new or empty folder, or leave --cache-dir out.');
@@ -259,35 +290,16 @@ function pointsAtUs(url: string, host: string, port: number): boolean {
   return Number(u.port || (u.protocol === 'https:' ? 443 : 80)) === port;
 }
 
-/** The fleet's endpointUrl port, when that URL is this machine: `mme local` then serves where the fleet looks. */
-function fleetPort(endpointUrl: string | undefined): number | undefined {
-  if (!endpointUrl || !isLoopback(endpointUrl)) return undefined;
-  const u = new URL(endpointUrl);
+/**
+ * The fleet's endpointUrl, when it is an `mme local` endpoint: http on this machine, with the models somewhere that
+ * URL does not serve (a file:// prefix, or S3 sent elsewhere by AWS_ENDPOINT_URL_S3). A loopback URL that also
+ * serves the fleet's S3 prefix is an emulator such as moto, whose port `mme local` must not take.
+ */
+function localEndpointOf(config: ResolvedConfig): { port: number } | undefined {
+  const url = config.settings.endpointUrl.value;
+  if (!url || !isLoopback(url)) return undefined;
+  const u = new URL(url);
   if (u.protocol !== 'http:') return undefined;
-  return u.port ? Number(u.port) : 80;
-}
-
-function size(text: string, flag: string): number {
-  const n = parseBytes(text);
-  if (n === undefined || n <= 0) throw usageError(`${flag} "${text}" is not a size.`, `Use e.g. ${flag} 512MiB or ${flag} 2GiB.`);
-  return n;
-}
-
-function duration(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
-  const n = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm']) : NaN;
-  if (!(n > 0) || n > 3_600_000) throw usageError(`${flag} "${text}" is not a duration between 1 ms and 1 hour.`, `Use e.g. ${flag} 60s, ${flag} 500ms or ${flag} 2m.`);
-  return n;
-}
-
-function portNumber(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n > 65535) throw usageError(`--port "${text}" is not a port number.`, 'Use 0..65535, e.g. --port 8080 (0 picks a free port).');
-  return n;
-}
-
-function count(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n > 64) throw usageError(`${flag} "${text}" is not a number of threads.`, `Use 0..64, e.g. ${flag} 2.`);
-  return n;
+  const modelsElsewhere = config.settings.prefix.value?.startsWith('file://') || Boolean(process.env.AWS_ENDPOINT_URL_S3);
+  return modelsElsewhere ? { port: u.port ? Number(u.port) : 80 } : undefined;
 }

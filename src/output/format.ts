@@ -1,8 +1,6 @@
 /** Small formatters shared by every command's human output. */
-import { createRequire } from 'node:module';
-
-// cli-table3 is CommonJS; required on first use so that `mme --help` does not pay for it.
-const require = createRequire(import.meta.url);
+// cli-table3 is CommonJS: esbuild bundles this require() as a module that runs on first use, so `mme --help` does
+// not pay for it.
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -14,15 +12,6 @@ export function formatBytes(n: number): string {
     i++;
   } while (v >= 1024 && i < units.length - 1);
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-
-/** Parses "2GiB", "512MB", "1.5G", "1048576" into bytes. */
-export function parseBytes(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const power = ' kmgt'.indexOf(m[2].toLowerCase() || ' ');
-  const base = m[3] || m[2] === '' ? 1024 : 1000;
-  return Math.round(Number(m[1]) * base ** power);
 }
 
 export function formatDate(d: Date): string {

@@ -28,18 +28,22 @@ export class Output {
     this.json = options.json;
     this.quiet = options.quiet;
     this.debug = options.debug;
-    this.color = options.color && this.stderrIsTTY && !process.env.NO_COLOR;
+    this.color = options.color && colorAllowed(this.stderrIsTTY);
   }
 
   /** The command's result: JSON envelope for scripts, `human()` text for people. */
   result(data: unknown, human?: () => string | undefined): void {
+    this.resultWritten = true;
     if (this.json) {
       process.stdout.write(successDocument(data));
       return;
     }
     const text = human?.();
-    if (text) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    if (text) process.stdout.write(redactSecrets(text.endsWith('\n') ? text : text + '\n'));
   }
+
+  /** Whether result() has printed the command's document (so an interruption after it adds no second one). */
+  resultWritten = false;
 
   /** Raw bytes on stdout (invoke bodies, Prometheus text). */
   raw(bytes: Uint8Array | string): void {
@@ -47,11 +51,16 @@ export class Output {
   }
 
   info(message: string): void {
-    if (!this.quiet) process.stderr.write(message + '\n');
+    if (!this.quiet) process.stderr.write(redactSecrets(message) + '\n');
   }
 
   warn(message: string): void {
-    process.stderr.write(this.paint('warning:', 33) + ' ' + message + '\n');
+    this.message('warning:', message, 33);
+  }
+
+  /** A labelled line on stderr (`breach: …`), the label in colour where colour is on; always one line. */
+  message(label: string, text: string, ansi = 31): void {
+    process.stderr.write(this.paint(label, ansi) + ' ' + oneLine(text) + '\n');
   }
 
   /** Reports a failure and returns the exit code it maps to. */
@@ -61,15 +70,15 @@ export class Output {
     const message = err instanceof Error ? err.message : String(err);
     if (this.json) process.stdout.write(errorDocument(err));
     const hint = known && err.hint ? ` ${err.hint}` : '';
-    process.stderr.write(`${this.paint('mme:', 31)} ${message}${hint}\n`);
-    if (this.debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    process.stderr.write(`${this.paint('mme:', 31)} ${oneLine(message + hint)}\n`);
+    if (this.debug && err instanceof Error && err.stack) process.stderr.write(redactSecrets(err.stack) + '\n');
     return exitCode;
   }
 
   /** A spinner on a terminal, nothing otherwise. ora is imported only when it will be seen. */
   async progress(text: string): Promise<Progress> {
     // A terminal that reports no width (some `script` and CI pseudo-terminals) makes ora redraw forever.
-    if (this.quiet || this.json || !this.stderrIsTTY || !process.stderr.columns || process.env.NO_COLOR || process.env.CI) {
+    if (this.quiet || this.json || !process.stderr.columns || !colorAllowed(this.stderrIsTTY)) {
       return { update() {}, stop() {} };
     }
     const { default: ora } = await import('ora');
@@ -82,9 +91,18 @@ export class Output {
   }
 }
 
-/** The JSON document a successful command prints on stdout for scripts. */
-export function successDocument(result: unknown): string {
-  return JSON.stringify({ status: 'success', result }, null, 2) + '\n';
+/** Colour and spinners only for a person at a terminal: never under NO_COLOR, CI, TERM=dumb or off a TTY. */
+function colorAllowed(tty: boolean): boolean {
+  const env = process.env;
+  return tty && !env.NO_COLOR && !env.CI && env.TERM !== 'dumb';
+}
+
+/**
+ * The JSON document a successful command prints on stdout for scripts; `oneLine` for a process that goes on running
+ * after it (`mme local --json`), so that a reader can take it line by line.
+ */
+export function successDocument(result: unknown, { oneLine = false } = {}): string {
+  return redactSecrets(JSON.stringify({ status: 'success', result }, null, oneLine ? undefined : 2)) + '\n';
 }
 
 /** The JSON document a failed command prints on stdout for scripts. */
@@ -92,5 +110,19 @@ export function errorDocument(err: unknown): string {
   const known = err instanceof MmeError;
   const message = err instanceof Error ? err.message : String(err);
   const error = { code: known ? err.code : 'failed', message, hint: known ? err.hint : undefined, exitCode: known ? err.exitCode : ExitCode.failed };
-  return JSON.stringify({ status: 'error', error }, null, 2) + '\n';
+  return redactSecrets(JSON.stringify({ status: 'error', error }, null, 2)) + '\n';
+}
+
+/**
+ * A URL's user and password never reach a terminal or a log: `http://u:secret@host` prints as `http://***@host`.
+ * Applied to everything Output writes except raw response bodies.
+ */
+export function redactSecrets(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi, '$1***@');
+}
+
+/** A message is one line: control characters (a newline in a file name) are shown escaped, and secrets redacted. */
+export function oneLine(text: string): string {
+  return redactSecrets(text).replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -4,10 +4,10 @@
  */
 import { clientSettings } from '../aws/clients.js';
 import { requireSetting, type ResolvedConfig } from '../config/load.js';
-import { fetchMetrics } from '../metrics/fetch.js';
-import { buildStats } from '../metrics/model.js';
-import { groupRequests, planQueries, type Target } from '../metrics/plan.js';
-import { resolveWindow } from '../metrics/window.js';
+import { fetchMetrics } from '../stats/fetch.js';
+import { buildStats } from '../stats/model.js';
+import { groupRequests, planQueries, type Target } from '../stats/plan.js';
+import { resolveWindow } from '../stats/window.js';
 
 export interface MeasuredLoadTimes {
   endpoint: string;

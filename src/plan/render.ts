@@ -67,7 +67,8 @@ export function renderReport(r: PlanResult, tty: boolean): string {
     const bestName = rec.best === 'mme' ? 'one MME' : `hybrid (top ${s.hybrid?.k} dedicated)`;
     lines.push(`  cheapest shape meeting the targets: ${bestName}, saving ${money(rec.savingsVsDedicated)}/month against all dedicated`);
   }
-  return lines.join('\n');
+  // The table pads its last column: no trailing blanks in what people copy.
+  return lines.join('\n').replace(/[ \t]+$/gm, '');
 }
 
 function hoursText(msv: number): string {

@@ -12,7 +12,8 @@ import { DEFAULT_TIMING, runPlan, type PlanResult } from './plan.js';
 import { parseProfile, readTrafficFile, tiersSource } from './traffic.js';
 import * as units from './units.js';
 
-export type PlanFlags = Record<string, string | boolean | undefined>;
+/** `mme plan`'s options as commander hands them over (camel-cased, text or true); read by name below. */
+export type PlanFlags = object;
 
 export interface PlanDeps {
   /** The fleet's models as `mme ls` lists them, when --models is not given. */
@@ -28,7 +29,8 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{ result: PlanResult; svg?: { file: string; text: string } }> {
   // Commander hands options over camel-cased (--target-hit → targetHit).
-  const f = (name: string) => str(flags[name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())]);
+  const byName = flags as Record<string, unknown>;
+  const f = (name: string) => str(byName[name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())]);
   if (f('traffic') === undefined && f('tiers') === undefined) {
     throw usageError('no traffic given.', "Pass --traffic FILE (weights or a request log) or --tiers '5:80%,50:19%,15:1%' with --rate 3000/min.");
   }
@@ -57,22 +59,22 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
   const threads = f('threads') !== undefined ? units.whole(f('threads')!, '--threads', 1, 256) : undefined;
   const svgFile = f('svg');
   if (svgFile !== undefined) checkWritable(svgFile);
-  if (flags.measure && f('models') === undefined) throw usageError('--measure loads the models of a --models folder.', 'Add --models DIR (e.g. --models examples/merchants).');
+  if (byName.measure && f('models') === undefined) throw usageError('--measure loads the models of a --models folder.', 'Add --models DIR (e.g. --models examples/merchants).');
 
   // Traffic first (a log is checked line by line), models next (--measure loads every one).
   const traffic0 = f('traffic') !== undefined ? readTrafficFile(f('traffic')!) : undefined;
   if (traffic0?.kind === 'log' && ratePerMs !== undefined) throw usageError(`--rate applies to weights and tiers; --traffic ${f('traffic')} is a request log, replayed with its own timing.`, 'Drop --rate (use --speed to replay it faster).');
   const models =
     f('models') !== undefined
-      ? await modelsFromPath(f('models')!, { measure: Boolean(flags.measure), factor, signal: deps.signal })
+      ? await modelsFromPath(f('models')!, { measure: Boolean(byName.measure), factor, signal: deps.signal })
       : await (async () => {
           const l = await deps.listing!();
           return modelsFromListing(l.objects, l.prefix, factor);
         })();
   const timing = { ...DEFAULT_TIMING, serviceMs };
   let calibration: PlanResult['calibration'] = null;
-  if (flags.calibrate !== undefined && flags.calibrate !== false) {
-    const since = typeof flags.calibrate === 'string' ? flags.calibrate : '1d';
+  if (byName.calibrate !== undefined && byName.calibrate !== false) {
+    const since = typeof byName.calibrate === 'string' ? byName.calibrate : '1d';
     units.durationMs(since, '--calibrate');
     const measured = await deps.calibrate!(since);
     for (const w of measured.warnings) deps.warn(w);
@@ -107,7 +109,7 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
     dedicatedType,
     dedicatedMinCount,
     hybridMax,
-    refuseUnknown: Boolean(flags.strict),
+    refuseUnknown: Boolean(byName.strict),
     timing,
     threads,
     warn: deps.warn,

@@ -1,24 +1,15 @@
 /**
- * The flag grammars of `mme plan`, in one place so that they can move to the project's shared parsers
- * (src/util/units.ts) in one edit.
+ * The flag grammars of `mme plan`: durations, sizes and whole numbers are the project's own (src/util/units.ts);
+ * rates, ratios and overheads exist only here.
  */
-import { parseDuration } from '../metrics/window.js';
-import { parseBytes } from '../output/format.js';
 import { usageError } from '../output/errors.js';
+import { duration, size, wholeNumber } from '../util/units.js';
 
 /** "1h", "90m", "1d" → ms. */
-export function durationMs(text: string, flag: string): number {
-  const s = parseDuration(text);
-  if (s === undefined || s <= 0) throw usageError(`${flag} "${text}" is not a duration above 0.`, 'Write e.g. 1h, 90m, 30s or 1d.');
-  return s * 1000;
-}
+export const durationMs = (text: string, flag: string): number => duration(text, flag, { maxMs: 366 * 86_400_000 });
 
 /** "50ms", "0.2s", "500us" → ms (a unit is required). */
-export function latencyMs(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)\s*$/i.exec(text);
-  if (!m) throw usageError(`${flag} "${text}" is not a duration with a unit.`, 'Write e.g. 50ms, 0.2s or 500us.');
-  return Number(m[1]) * { us: 0.001, 'µs': 0.001, ms: 1, s: 1000 }[m[2].toLowerCase() as 'us' | 'ms' | 's'];
-}
+export const latencyMs = (text: string, flag: string): number => duration(text, flag, { bareUnit: 'none', minMs: 0, maxMs: 3_600_000 });
 
 /** "3000/min", "50/s", "180000/h"; a bare number is per minute. → requests per ms. */
 export function ratePerMs(text: string, flag: string): number {
@@ -29,12 +20,8 @@ export function ratePerMs(text: string, flag: string): number {
   return value / per[((m[2] ?? 'min').toLowerCase()) as keyof typeof per];
 }
 
-/** "1GiB", "512MiB" → bytes. */
-export function sizeBytes(text: string, flag: string): number {
-  const n = parseBytes(text);
-  if (n === undefined) throw usageError(`${flag} "${text}" is not a size.`, 'Write e.g. 1GiB, 512MiB or 1073741824.');
-  return n;
-}
+/** "1GiB", "512MiB" → bytes ("0" is allowed: --overhead 0). */
+export const sizeBytes = (text: string, flag: string): number => size(text, flag, 0);
 
 /** "1GiB" (bytes taken from each instance) or "12%" (of its memory); "0" = none. */
 export type Overhead = { bytes: number } | { fraction: number };
@@ -48,12 +35,7 @@ export function overhead(text: string, flag: string): Overhead {
   return { bytes: sizeBytes(text, flag) };
 }
 
-/** A whole number within limits. */
-export function whole(text: string, flag: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw usageError(`${flag} "${text}" is not a whole number from ${min} to ${max}.`);
-  return n;
-}
+export const whole = wholeNumber;
 
 /** A number within limits (ratios: "0.99" or "99%"). */
 export function ratio(text: string, flag: string): number {

@@ -42,7 +42,7 @@ export async function startMoto(): Promise<Moto> {
   fs.closeSync(logFd);
   const stderr = () => fs.readFileSync(log, 'utf8').slice(-500);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 180_000; // a hang guard only: moto starts in seconds, slower on a busy machine
   for (;;) {
     try {
       const res = await fetch(`${url}/moto-api/`);

@@ -1,33 +1,15 @@
 /**
- * The metrics SageMaker publishes for a multi-model endpoint, with the names, namespaces and units CloudWatch uses
- * (see shared/reference/sagemaker-mme.md), and how each one is exposed to Prometheus.
+ * How `mme local` exposes each SageMaker metric (catalogued in src/sagemaker/metrics.ts) to Prometheus.
  */
 
-export const INVOCATION_NAMESPACE = 'AWS/SageMaker';
-export const INSTANCE_NAMESPACE = '/aws/sagemaker/Endpoints';
+import { SAGEMAKER_METRICS, type MetricName, type SageMakerMetric } from '../../sagemaker/metrics.js';
 
-export type MetricName =
-  | 'ModelCacheHit'
-  | 'ModelLoadingWaitTime'
-  | 'ModelDownloadingTime'
-  | 'ModelLoadingTime'
-  | 'ModelUnloadingTime'
-  | 'Invocations'
-  | 'Invocation4XXErrors'
-  | 'Invocation5XXErrors'
-  | 'ModelLatency'
-  | 'OverheadLatency'
-  | 'LoadedModelCount'
-  | 'CPUUtilization'
-  | 'MemoryUtilization'
-  | 'DiskUtilization';
-
-export type Unit = 'None' | 'Microseconds' | 'Percent' | 'Count' | string;
+export type { MetricName } from '../../sagemaker/metrics.js';
 
 export interface MetricDefinition {
   name: MetricName;
-  namespace: string;
-  unit: Unit;
+  namespace: SageMakerMetric['namespace'];
+  unit: SageMakerMetric['unit'];
   /**
    * How Prometheus sees it: `counter` (running total of the values), `ratio` (1/0 per request: hits and lookups
    * counters), `duration` (a summary in seconds), `gauge` (the latest sample).
@@ -35,33 +17,27 @@ export interface MetricDefinition {
   prometheus: { kind: 'counter' | 'ratio' | 'duration' | 'gauge'; name: string; help: string };
 }
 
-const d = (
-  name: MetricName,
-  namespace: string,
-  unit: Unit,
-  kind: MetricDefinition['prometheus']['kind'],
-  promName: string,
-  help: string,
-): MetricDefinition => ({ name, namespace, unit, prometheus: { kind, name: `mme_local_${promName}`, help } });
-
-const I = INVOCATION_NAMESPACE;
-const E = INSTANCE_NAMESPACE;
+const d = (name: MetricName, kind: MetricDefinition['prometheus']['kind'], promName: string, help: string): MetricDefinition => ({
+  name,
+  ...SAGEMAKER_METRICS[name],
+  prometheus: { kind, name: `mme_local_${promName}`, help },
+});
 
 export const METRICS: readonly MetricDefinition[] = [
-  d('Invocations', I, 'None', 'counter', 'invocations_total', 'Requests sent to the endpoint (CloudWatch Invocations).'),
-  d('Invocation4XXErrors', I, 'None', 'counter', 'invocation_4xx_errors_total', 'Requests answered with a 4xx error (CloudWatch Invocation4XXErrors).'),
-  d('Invocation5XXErrors', I, 'None', 'counter', 'invocation_5xx_errors_total', 'Requests answered with a 5xx error (CloudWatch Invocation5XXErrors).'),
-  d('ModelCacheHit', I, 'None', 'ratio', 'model_cache', 'Requests served by a model already in memory (CloudWatch ModelCacheHit).'),
-  d('ModelLatency', I, 'Microseconds', 'duration', 'model_latency_seconds', 'Time the model took to answer (CloudWatch ModelLatency).'),
-  d('OverheadLatency', I, 'Microseconds', 'duration', 'overhead_latency_seconds', 'Time added by the endpoint around the model (CloudWatch OverheadLatency).'),
-  d('ModelLoadingWaitTime', I, 'Microseconds', 'duration', 'model_loading_wait_seconds', 'Time a request waited for its model to be downloaded and/or loaded (CloudWatch ModelLoadingWaitTime).'),
-  d('ModelDownloadingTime', I, 'Microseconds', 'duration', 'model_downloading_seconds', 'Time to download a model artifact (CloudWatch ModelDownloadingTime).'),
-  d('ModelLoadingTime', I, 'Microseconds', 'duration', 'model_loading_seconds', 'Time to load a model into memory (CloudWatch ModelLoadingTime).'),
-  d('ModelUnloadingTime', I, 'Microseconds', 'duration', 'model_unloading_seconds', 'Time to unload a model; the count is the number of unloads (CloudWatch ModelUnloadingTime).'),
-  d('LoadedModelCount', E, 'None', 'gauge', 'loaded_models', 'Models loaded in memory (CloudWatch LoadedModelCount).'),
-  d('CPUUtilization', E, 'Percent', 'gauge', 'cpu_utilization_percent', 'CPU used by the endpoint process, 0..100 per core (CloudWatch CPUUtilization).'),
-  d('MemoryUtilization', E, 'Percent', 'gauge', 'memory_utilization_percent', 'Share of the memory budget held by loaded models (CloudWatch MemoryUtilization).'),
-  d('DiskUtilization', E, 'Percent', 'gauge', 'disk_utilization_percent', 'Share of the disk budget held by the disk cache (CloudWatch DiskUtilization).'),
+  d('Invocations', 'counter', 'invocations_total', 'Requests sent to the endpoint (CloudWatch Invocations).'),
+  d('Invocation4XXErrors', 'counter', 'invocation_4xx_errors_total', 'Requests answered with a 4xx error (CloudWatch Invocation4XXErrors).'),
+  d('Invocation5XXErrors', 'counter', 'invocation_5xx_errors_total', 'Requests answered with a 5xx error (CloudWatch Invocation5XXErrors).'),
+  d('ModelCacheHit', 'ratio', 'model_cache', 'Requests served by a model already in memory (CloudWatch ModelCacheHit).'),
+  d('ModelLatency', 'duration', 'model_latency_seconds', 'Time the model took to answer (CloudWatch ModelLatency).'),
+  d('OverheadLatency', 'duration', 'overhead_latency_seconds', 'Time added by the endpoint around the model (CloudWatch OverheadLatency).'),
+  d('ModelLoadingWaitTime', 'duration', 'model_loading_wait_seconds', 'Time a request waited for its model to be downloaded and/or loaded (CloudWatch ModelLoadingWaitTime).'),
+  d('ModelDownloadingTime', 'duration', 'model_downloading_seconds', 'Time to download a model artifact (CloudWatch ModelDownloadingTime).'),
+  d('ModelLoadingTime', 'duration', 'model_loading_seconds', 'Time to load a model into memory (CloudWatch ModelLoadingTime).'),
+  d('ModelUnloadingTime', 'duration', 'model_unloading_seconds', 'Time to unload a model; the count is the number of unloads (CloudWatch ModelUnloadingTime).'),
+  d('LoadedModelCount', 'gauge', 'loaded_models', 'Models loaded in memory (CloudWatch LoadedModelCount).'),
+  d('CPUUtilization', 'gauge', 'cpu_utilization_percent', 'CPU used by the endpoint process, 0..100 per core (CloudWatch CPUUtilization).'),
+  d('MemoryUtilization', 'gauge', 'memory_utilization_percent', 'Share of the memory budget held by loaded models (CloudWatch MemoryUtilization).'),
+  d('DiskUtilization', 'gauge', 'disk_utilization_percent', 'Share of the disk budget held by the disk cache (CloudWatch DiskUtilization).'),
 ];
 
 export const METRIC_BY_NAME: ReadonlyMap<string, MetricDefinition> = new Map(METRICS.map((m) => [m.name, m]));

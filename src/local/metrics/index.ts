@@ -4,4 +4,4 @@
  */
 export { MetricsRecorder, type MetricName, type GaugeReading, type MetricsRecorderOptions } from './recorder.js';
 export { handleMetricsRequest } from './wire.js';
-export { METRICS, INVOCATION_NAMESPACE, INSTANCE_NAMESPACE } from './definitions.js';
+export { METRICS } from './definitions.js';

@@ -7,7 +7,7 @@
 import { Aggregate, MINUTE_MS } from './buckets.js';
 import { METRICS, type MetricDefinition } from './definitions.js';
 import type { MetricsRecorder } from './recorder.js';
-import { escapeHelp, escapeLabel, promNumber } from '../../metrics/prometheus-text.js';
+import { escapeHelp, escapeLabel, promNumber } from '../../util/prometheus-text.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

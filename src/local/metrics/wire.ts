@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Decoder, Encoder } from 'cbor-x';
+import { cbor, dateToTag } from '@smithy/core/cbor';
 import { safeDecode } from '../url.js';
 import { CloudWatchError, isOperation, runOperation } from './cloudwatch.js';
 import { prometheusText, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
@@ -21,8 +21,30 @@ const SHAPE_NAMESPACE = 'com.amazonaws.cloudwatch';
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
 const CBOR_CONTENT_TYPE = 'application/cbor';
 
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false });
-const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+/**
+ * CBOR through the codec the AWS SDK itself ships (no native add-on to install). It leaves tags to the caller:
+ * timestamps travel as tag 1 (epoch seconds), which the operations see as Dates.
+ */
+function decodeCbor(bytes: Uint8Array): unknown {
+  const fromTags = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(fromTags);
+    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+    const o = v as Record<string, unknown>;
+    if ('tag' in o && 'value' in o && Number(o.tag) === 1) return new Date(Number(o.value) * 1000);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, fromTags(x)]));
+  };
+  return fromTags(cbor.deserialize(bytes));
+}
+
+function encodeCbor(value: unknown): Uint8Array {
+  const toTags = (v: unknown): unknown => {
+    if (v instanceof Date) return dateToTag(v);
+    if (Array.isArray(v)) return v.map(toTags);
+    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toTags(x)]));
+  };
+  return cbor.serialize(toTags(value));
+}
 
 /** Handles CloudWatch API calls and GET /metrics; returns false when the request is not one of them. */
 export function handleMetricsRequest(recorder: MetricsRecorder, req: IncomingMessage, res: ServerResponse, body: Buffer): boolean {
@@ -49,7 +71,7 @@ export function handleMetricsRequest(recorder: MetricsRecorder, req: IncomingMes
     }
     let input: unknown;
     try {
-      input = body.length === 0 ? {} : cborDecoder.decode(body);
+      input = body.length === 0 ? {} : decodeCbor(body);
     } catch {
       sendError(res, 'cbor', new CloudWatchError('SerializationException', 'SerializationException', 'The request body is not valid CBOR.'));
       return true;
@@ -139,7 +161,7 @@ function errorBody(err: CloudWatchError, type?: string): Record<string, unknown>
 }
 
 function sendCbor(res: ServerResponse, status: number, body: unknown, requestId = randomUUID(), extra: Record<string, string> = {}): void {
-  const bytes = cbor.encode(body);
+  const bytes = encodeCbor(body);
   res.writeHead(status, {
     'smithy-protocol': 'rpc-v2-cbor',
     'content-type': CBOR_CONTENT_TYPE,

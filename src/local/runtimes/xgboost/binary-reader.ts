@@ -13,6 +13,7 @@
  *
  * LegacyBinaryStream reads the same format while the file is still arriving (being unpacked), tree by tree.
  */
+import { checkDeclared, checkShape, MODEL_CAPS } from './caps.js';
 import { fail, type BoosterName, type ModelSource, type TreeSource } from './source.js';
 
 const LEARNER_PARAM_BYTES = 136;
@@ -49,6 +50,23 @@ export function parseLegacyBinary(bytes: Uint8Array): ModelSource {
   }
   if (containExtraAttrs !== 0) readAttributes(r);
   return source;
+}
+
+/** Bytes of a file enough to check a legacy binary header (magic, parameters, both names). */
+export const LEGACY_HEAD_BYTES = 4 + LEARNER_PARAM_BYTES + 2 * (8 + MAX_NAME_BYTES);
+
+/**
+ * Why the first bytes of a file (up to LEGACY_HEAD_BYTES) are not the header of a legacy binary XGBoost model, or
+ * undefined when they are: the parameters within the caps, two short text names, a known booster.
+ */
+export function legacyBinaryHeadProblem(head: Uint8Array): string | undefined {
+  try {
+    const { booster } = readHead(new BinaryReader(head));
+    if (booster !== 'gbtree' && booster !== 'dart' && booster !== 'gblinear') return `not an XGBoost model (unknown booster '${booster}')`;
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /**
@@ -130,8 +148,11 @@ function readHead(r: BinaryReader): { common: Head; booster: BoosterName; contai
   const majorVersion = r.view.getUint32(p + 20, true);
   const numTarget = r.view.getUint32(p + 28, true);
   r.skip(LEARNER_PARAM_BYTES);
-  if (numClass < 0 || numClass > 1 << 20) fail(`not an XGBoost model (num_class ${numClass} in the legacy binary header)`);
-  if (numFeature > 1 << 28) fail(`not an XGBoost model (num_feature ${numFeature} in the legacy binary header)`);
+  try {
+    checkShape({ numFeature, numClass, numTarget }, '');
+  } catch (err) {
+    fail(`not an XGBoost model (the legacy binary header's ${(err as Error).message})`);
+  }
 
   const objective = r.name('objective');
   const booster = r.name('booster') as BoosterName;
@@ -153,6 +174,7 @@ function readGbtreeParam(r: BinaryReader): number {
   const numTrees = r.view.getInt32(r.pos, true);
   r.skip(GBTREE_PARAM_BYTES);
   // each tree takes at least its 148-byte parameter block plus one node and its stats
+  checkDeclared('the gbtree parameters\' num_trees', numTrees, MODEL_CAPS.trees);
   if (numTrees < 0 || numTrees * (TREE_PARAM_BYTES + NODE_BYTES + STAT_BYTES) > r.remaining()) {
     fail(`truncated or invalid legacy binary: ${numTrees} trees cannot fit in the ${r.remaining()} bytes left`);
   }
@@ -172,6 +194,7 @@ function readTree(r: BinaryReader, t: number): TreeSource {
   const numNodes = r.view.getInt32(r.pos + 4, true);
   const sizeLeafVector = r.view.getInt32(r.pos + 20, true);
   r.skip(TREE_PARAM_BYTES);
+  checkDeclared(`tree ${t}'s num_nodes`, numNodes, MODEL_CAPS.nodesPerTree);
   if (numNodes <= 0 || numNodes * (NODE_BYTES + STAT_BYTES) > r.remaining()) {
     fail(`truncated or invalid legacy binary: tree ${t} claims ${numNodes} nodes, ${r.remaining()} bytes left`);
   }

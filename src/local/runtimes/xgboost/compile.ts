@@ -29,6 +29,7 @@
  * and the main thread and every scoring thread use the same memory (see ../../load.worker.ts).
  */
 import { baseScoreToMargin, Transform, transformOf } from './objectives.js';
+import { checkDeclared, MODEL_CAPS } from './caps.js';
 import { fail, type BoosterName, type ModelFormat, type ModelSource, type TreeSource } from './source.js';
 
 export const NODE_STRIDE = 4;
@@ -105,6 +106,7 @@ export function compileModel(source: ModelSource, fileName: string, options: Com
     const weights = source.linearWeights ?? fail('gblinear model without weights');
     const expected = (source.numFeature + 1) * head.groups;
     if (weights.length !== expected) fail(`gblinear weights have ${weights.length} entries, expected (num_feature + 1) * groups = ${expected}`);
+    for (let i = 0; i < weights.length; i++) if (!Number.isFinite(Math.fround(weights[i]))) fail(`gblinear weight ${i} is ${weights[i]} (weights must be finite float32)`);
     return assembleModel(source, fileName, head, null, float32Of(weights, alloc));
   }
   return assembleModel(source, fileName, head, compileTrees(source, head.groups, alloc), null);
@@ -128,6 +130,8 @@ export interface CompiledHead {
 export function compileHead(source: ModelHead, alloc: Alloc): CompiledHead {
   const transform = transformOf(source.objective);
   if (source.objective.startsWith('multi:') && source.numClass < 1) fail(`objective '${source.objective}' needs num_class, found ${source.numClass}`);
+  // One output per row: num_class > 1 is inconsistent with it (xgboost refuses to train such a model).
+  if (!source.objective.startsWith('multi:') && source.numClass > 1) fail(`objective '${source.objective}' gives one output per row but num_class is ${source.numClass}`);
   const groups = Math.max(1, source.numClass, source.numTarget);
   if (source.baseScore.length !== 1 && source.baseScore.length !== groups) {
     fail(`base_score has ${source.baseScore.length} values for ${groups} outputs`);
@@ -136,6 +140,7 @@ export function compileHead(source: ModelHead, alloc: Alloc): CompiledHead {
   for (let g = 0; g < groups; g++) {
     const b = source.baseScore.length === 1 ? source.baseScore[0] : source.baseScore[g];
     baseMargin[g] = source.baseScoreIsMargin ? b : baseScoreToMargin(source.objective, b);
+    if (!Number.isFinite(baseMargin[g])) fail(`base_score ${b} gives the starting margin ${baseMargin[g]} (it must be a finite float32)`);
   }
   return { transform, groups, baseMargin };
 }
@@ -197,6 +202,8 @@ function compileTrees(source: ModelSource, groups: number, alloc: Alloc): Compil
     totalNodes += tree.left.length;
     catWords += categoryWords(tree);
   }
+  checkDeclared('the node count of all trees', totalNodes, MODEL_CAPS.nodes);
+  checkDeclared('the category bitsets\' size in words', catWords, MODEL_CAPS.categoryWords);
   const treeGroups = treeGroupsOf(source.treeInfo, groups, alloc);
   const compiler = new TreeCompiler(count, source.numFeature, totalNodes, catWords, alloc);
   for (let t = 0; t < count; t++) compiler.add(source.trees[t], weightDrop ? Math.fround(weightDrop[t]) : null);
@@ -230,7 +237,9 @@ export class TreeCompiler {
 
   /** @param nodeCapacity at least the number of nodes of all trees; @param catWords the category bitset words */
   constructor(private readonly trees: number, numFeature: number, nodeCapacity: number, catWords: number, private readonly alloc: Alloc) {
-    if (nodeCapacity * NODE_STRIDE >= 2 ** 31) fail(`model too large (${nodeCapacity} nodes)`);
+    checkDeclared('the node count', nodeCapacity, MODEL_CAPS.nodes);
+    checkDeclared('the tree count', trees, MODEL_CAPS.trees);
+    checkShapeFeatures(numFeature);
     this.buffer = alloc(nodeCapacity * NODE_STRIDE * 4);
     this.ctx = {
       words: new Int32Array(this.buffer),
@@ -296,6 +305,10 @@ export class TreeCompiler {
   }
 }
 
+function checkShapeFeatures(numFeature: number): void {
+  checkDeclared('num_feature', numFeature, MODEL_CAPS.features);
+}
+
 /** The first `bytes` of a buffer, in a new buffer of the same kind. */
 function copyBuffer(buffer: ArrayBufferLike, bytes: number, alloc: Alloc): ArrayBufferLike {
   const out = alloc(bytes);
@@ -331,10 +344,13 @@ function categoryWords(tree: TreeSource): number {
   const sizes = tree.categoriesSizes ?? fail('categorical splits without categories_sizes');
   if (segments.length !== nodes.length || sizes.length !== nodes.length) fail('categories_nodes, categories_segments and categories_sizes differ in length');
   let total = 0;
+  let covered = 0;
   for (let k = 0; k < nodes.length; k++) {
     const begin = segments[k];
     const size = sizes[k];
     if (!(begin >= 0 && size >= 0 && begin + size <= cats.length)) fail(`category segment ${k} is out of range`);
+    // xgboost's segments partition `categories`: overlapping ones would make this check quadratic.
+    if ((covered += size) > cats.length) fail('category segments overlap (their sizes add up to more than the categories)');
     for (let j = begin; j < begin + size; j++) {
       const c = cats[j];
       if (!Number.isInteger(c) || c < 0 || c >= MAX_CATEGORY) fail(`invalid category ${c} in a categorical split`);
@@ -378,7 +394,10 @@ function compileTree(tree: TreeSource, t: number, dartScale: number | null, ctx:
       words[w + 1] = w;
       values[w + 2] = Infinity;
       const leaf = Math.fround(splitCondition[id]);
-      values[w + 3] = dartScale === null ? leaf : Math.fround(leaf * dartScale);
+      const value = dartScale === null ? leaf : Math.fround(leaf * dartScale);
+      // xgboost would add it and answer nan or inf for every row that reaches it: refused, not served.
+      if (!Number.isFinite(value)) fail(`tree ${t} leaf ${id} has the value ${value} (${dartScale === null ? 'a leaf must be a finite float32' : `leaf ${leaf} × weight_drop ${dartScale}`})`);
+      values[w + 3] = value;
       continue;
     }
     const r = right[id];

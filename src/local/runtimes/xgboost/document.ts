@@ -3,6 +3,7 @@
  * Both encodings carry the same document; only the container of each array differs (plain array or typed array).
  */
 import { toNumber } from './json-reader.js';
+import { checkDeclared, checkShape, MODEL_CAPS } from './caps.js';
 import { fail, type BoosterName, type ModelFormat, type ModelSource, type TreeSource } from './source.js';
 
 type Obj = Record<string, unknown>;
@@ -33,8 +34,9 @@ function stringField(parent: Obj, key: string, where: string): string {
 function intParam(parent: Obj, key: string, where: string, fallback?: number): number {
   const raw = parent[key];
   if (raw === undefined && fallback !== undefined) return fallback;
+  if (raw === undefined) fail(`missing '${where}.${key}'`);
   const value = typeof raw === 'string' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(`'${where}.${key}' is not a non-negative integer (${String(raw)})`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(`'${where}.${key}' is not a non-negative integer (${String(raw).slice(0, 40)})`);
   return value;
 }
 
@@ -97,6 +99,8 @@ export function sourceFromDocument(doc: unknown, format: ModelFormat): ModelSour
     numClass: intParam(params, 'num_class', 'learner.learner_model_param', 0),
     numTarget: intParam(params, 'num_target', 'learner.learner_model_param', 1),
   };
+  // Before any tree is read: the declared shape decides the size of every buffer.
+  checkShape(base, 'learner.learner_model_param.');
 
   switch (boosterName as BoosterName) {
     case 'gbtree':
@@ -120,6 +124,12 @@ export function sourceFromDocument(doc: unknown, format: ModelFormat): ModelSour
 function treesOf(model: Obj, where: string): { trees: TreeSource[]; treeInfo: ArrayLike<number> } {
   const rawTrees = field(model, 'trees', where);
   if (!Array.isArray(rawTrees)) fail(`'${where}.trees' is not an array`);
+  checkDeclared(`'${where}.trees'`, rawTrees.length, MODEL_CAPS.trees);
+  const declared = isObject(model.gbtree_model_param) ? model.gbtree_model_param.num_trees : undefined;
+  if (declared !== undefined) {
+    const n = checkDeclared(`'${where}.gbtree_model_param.num_trees'`, typeof declared === 'string' ? Number(declared) : (declared as number), MODEL_CAPS.trees);
+    if (n !== rawTrees.length) fail(`'${where}.gbtree_model_param.num_trees' is ${n} but the model has ${rawTrees.length} trees`);
+  }
   const treeInfo = numbers(model, 'tree_info', where, rawTrees.length);
   // Trees are ordered by their id field, not by position (tree_info follows the same order).
   const order = rawTrees.map((tree, position) => ({ tree, position, id: isObject(tree) && tree.id !== undefined ? toNumber(tree.id) : position }));
@@ -136,6 +146,7 @@ function treeOf(tree: unknown, where: string): TreeSource {
   const left = numbers(tree, 'left_children', where);
   const n = left.length;
   if (n === 0) fail(`'${where}' has no nodes`);
+  checkDeclared(`'${where}.left_children'`, n, MODEL_CAPS.nodesPerTree);
   const hasCategories = tree.categories_nodes !== undefined && lengthOf(tree.categories_nodes) > 0;
   return {
     left,

@@ -7,7 +7,7 @@ import { METRIC_BY_NAME, METRICS, UNIT_OF_KIND, type MetricSpec } from './catalo
 import type { Finding } from './diagnose.js';
 import type { Check } from './expr.js';
 import { round, type FleetStats, type Values } from './model.js';
-import { escapeHelp, escapeLabel, promNumber } from './prometheus-text.js';
+import { escapeHelp, escapeLabel, promNumber } from '../util/prometheus-text.js';
 import { formatSeconds, isoTime, type Window } from './window.js';
 
 export interface Report {

@@ -1,4 +1,5 @@
 import { usageError } from '../output/errors.js';
+import { duration, parseDurationMs } from '../util/units.js';
 
 /** The time range `mme stats` reads, aligned the way CloudWatch stores data. */
 export interface Window {
@@ -28,17 +29,6 @@ export const MAX_PERIODS = 1440;
 const DAY = 86_400;
 /** CloudWatch keeps one-hour data for 455 days (15 months). */
 const RETENTION_DAYS = 455;
-
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: DAY, w: 7 * DAY };
-
-/** "90m", "3h", "1h30m", "2d", "1w" → seconds; undefined when it does not parse. */
-export function parseDuration(text: string): number | undefined {
-  const t = text.trim().toLowerCase();
-  if (!/^(\d+(\.\d+)?[smhdw])+$/.test(t)) return undefined;
-  let total = 0;
-  for (const [, n, u] of t.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)) total += Number(n) * UNIT_SECONDS[u];
-  return Math.round(total);
-}
 
 /** "now", "2026-11-22", "2026-11-22T01:00Z", "2026-11-22T01:00:00+01:00" → a Date. Times must carry a zone. */
 export function parseTime(text: string, flag: string, now: Date): Date {
@@ -79,14 +69,16 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
   }
   let since: number | undefined;
   if (flags.since !== undefined) {
-    since = parseDuration(flags.since);
-    if (since === undefined) throw usageError(`--since "${flags.since}" is not a duration.`, 'Use a number with a unit, e.g. --since 90m, 3h, 2d or 1w.');
+    since = (parseDurationMs(flags.since) ?? Number.NaN) / 1000;
+    if (Number.isNaN(since)) throw usageError(`--since "${flags.since}" is not a duration.`, 'Use a number with a unit, e.g. --since 90m, 3h, 2d or 1w.');
     if (since < 60 || since % 60 !== 0) throw usageError(`--since ${flags.since} is not a whole number of minutes.`, 'CloudWatch keeps one datapoint per minute: use e.g. --since 5m.');
+    // Refused before any date arithmetic can overflow.
+    if (!(since <= RETENTION_DAYS * DAY)) throw usageError(`--since ${flags.since} reaches back further than the ${RETENTION_DAYS} days (15 months) CloudWatch keeps metrics.`, 'Use e.g. --since 2w or --since 90d.');
   }
   const end = flags.end !== undefined ? parseTime(flags.end, '--end', now) : now;
   const start = flags.start !== undefined
     ? parseTime(flags.start, '--start', now)
-    : new Date(end.getTime() - (since ?? (parseDuration(DEFAULT_SINCE) as number)) * 1000);
+    : new Date(end.getTime() - (since ?? (parseDurationMs(DEFAULT_SINCE) as number) / 1000) * 1000);
   if (start.getTime() >= now.getTime()) throw usageError(`the window starts in the future (${isoTime(start)}).`, 'CloudWatch has no data yet for that time: use an earlier --start.');
   if (end.getTime() < start.getTime()) {
     throw usageError(`the window ends (${isoTime(end)}) before it starts (${isoTime(start)}).`, 'Swap --start and --end, or check their dates.');
@@ -122,10 +114,8 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
 
 /** --period: seconds ("300") or a duration ("5m"); a whole number of minutes. */
 function parsePeriod(text: string): number {
-  const t = text.trim();
-  const seconds = /^\d+$/.test(t) ? Number(t) : parseDuration(t);
-  if (seconds === undefined) throw usageError(`--period "${text}" is not a number of seconds.`, 'Use a multiple of 60, e.g. --period 60, 300 or 5m.');
-  if (seconds < 60 || seconds % 60 !== 0) throw usageError(`--period ${text} is not a multiple of 60 seconds.`, 'CloudWatch stores SageMaker metrics per minute: use e.g. --period 60, 300 or 3600.');
+  const seconds = duration(text, '--period', { minMs: 60_000, maxMs: RETENTION_DAYS * DAY * 1000 }) / 1000;
+  if (seconds % 60 !== 0) throw usageError(`--period ${text} is not a multiple of 60 seconds.`, 'CloudWatch stores SageMaker metrics per minute: use e.g. --period 60, 300 or 3600.');
   return seconds;
 }
 

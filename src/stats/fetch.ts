@@ -5,7 +5,7 @@
 import { GetMetricDataCommand, type GetMetricDataCommandOutput, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { cloudWatchClient } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
-import { mapLimit } from '../commands/fleet.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { PlannedQuery, RequestGroup, Target } from './plan.js';
 import type { Window } from './window.js';
 
@@ -41,7 +41,7 @@ export async function fetchMetrics(groups: RequestGroup[], targets: Target[], wi
       // The same queries without the percentile went through in their own request, so a server error or a
       // validation error (400) here means the server does not do percentiles: degrade to "no data", say so.
       const status = err instanceof PercentilesFailed ? err.status : (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (!percentiles || status === undefined || !(status >= 500 || status === 400)) throw explainAwsError(err, group.client.endpointUrl);
+      if (!percentiles || status === undefined || !(status >= 500 || status === 400)) throw explainAwsError(err, group.client);
       for (const q of batch) result.unavailable.add(q.id);
       const why = status === 400 ? `${(err as Error).name}: ${(err as Error).message}` : `HTTP ${status}`;
       result.warnings.push(

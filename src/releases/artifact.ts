@@ -1,0 +1,54 @@
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isGzip, sha256File } from '../artifacts/bytes.js';
+import { ExitCode, MmeError, usageError } from '../output/errors.js';
+import type { Store } from '../store/index.js';
+import { versionName } from './names.js';
+
+export interface Artifact {
+  file: string;
+  sha256: string;
+  size: number;
+  /** Whether it was packaged from a model folder (or file) on the fly. */
+  packaged: boolean;
+}
+
+/** A private temp folder for packaged artifacts, removed by the caller. */
+export const makeWorkDir = () => fsp.mkdtemp(path.join(os.tmpdir(), 'mme-release-'));
+
+/** SOURCE as an artifact: a .tar.gz is used as it is (checked), a model folder or file is packaged into `workDir`. */
+export async function prepareArtifact(source: string, workDir: string, as: string): Promise<Artifact> {
+  const st = await fsp.stat(source).catch(() => undefined);
+  if (!st) throw usageError(`${source} does not exist.`, 'Give a model folder (packaged on the fly) or a .tar.gz made by `mme package`.');
+  if (st.isFile() && (await isGzip(source))) {
+    const { checkArtifact } = await import('../artifacts/inspect.js');
+    await checkArtifact(source);
+    return { file: source, sha256: await sha256File(source), size: st.size, packaged: false };
+  }
+  const { packageModel } = await import('../artifacts/package.js');
+  const out = path.join(workDir, `${as.replace(/\//g, '_')}.tar.gz`);
+  const r = await packageModel(source, out);
+  return { file: r.path, sha256: r.sha256, size: r.size, packaged: true };
+}
+
+/**
+ * Uploads the artifact under its content-addressed name unless that name exists (same bytes: nothing to send).
+ * Returns the name and whether bytes were sent.
+ */
+export async function ensureVersion(store: Store, alias: string, artifact: Artifact, exists: boolean | undefined, signal?: AbortSignal): Promise<{ name: string; uploaded: boolean }> {
+  const name = versionName(alias, artifact.sha256);
+  if (exists ?? (await store.head(name)) !== undefined) return { name, uploaded: false };
+  try {
+    await store.put(name, artifact.file, { overwrite: false, sha256: artifact.sha256, signal });
+    return { name, uploaded: true };
+  } catch (err) {
+    // Someone uploaded the same bytes under the same name meanwhile: that is the version we wanted.
+    if (err instanceof MmeError && err.exitCode === ExitCode.wouldOverwrite) {
+      if ((await store.head(name))?.size === artifact.size) return { name, uploaded: false };
+      // Refused as an overwrite, yet nothing (or something else) is there: a write failure, whatever it was called.
+      throw new MmeError(`cannot write ${name} under ${store.url} (${err.message})`, ExitCode.failed, 'Check what occupies that name.');
+    }
+    throw err;
+  }
+}

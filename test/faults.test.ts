@@ -1,0 +1,265 @@
+// Faults between mme and AWS (issue 10): a proxy that stalls, resets, drops and slows sits between the built `mme`
+// and moto. Every command ends within its timeout with one line and its exit code, and S3 is left with no multipart
+// upload (checked with boto3's twin, the SDK's ListMultipartUploads, directly against moto).
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
+import { MME, baseEnv, mme, tempDir, type RunResult } from './helpers/cli.js';
+import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
+import { skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
+
+const BUCKET = 'fleet';
+/** Short limits so that a stall ends in seconds; the bound on each run is only "it ends at all". */
+const FAST = { MME_CONNECT_TIMEOUT: '2s', MME_REQUEST_TIMEOUT: '1s', AWS_MAX_ATTEMPTS: '2' };
+const ENDS_WITHIN = 45_000;
+
+/** A gzip'd tar made without mme: a header block with one file, random bytes (they are never unpacked here). */
+function artifactOf(file: string, bytes: number): string {
+  const tar = Buffer.alloc(512);
+  tar.write('xgboost-model', 0);
+  tar.write('0000644\0', 100);
+  tar.write(bytes.toString(8).padStart(11, '0') + '\0', 124);
+  tar.write('ustar\0', 257);
+  tar.write('00', 263);
+  tar[156] = 0x30;
+  tar.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of tar) sum += b;
+  tar.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  // Gzip stored blocks keep random bytes at their size: a real multipart upload without compression cost.
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, zlib.gzipSync(Buffer.concat([tar, crypto.randomBytes(bytes), Buffer.alloc(1024)]), { level: 0 }));
+  return file;
+}
+
+describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
+  let moto: Moto;
+  let proxy: FaultProxy;
+  let s3: S3Client;
+  const work = tempDir();
+  let small: string;
+  let big: string;
+  const viaProxy = () => ['--endpoint-url', proxy.url, '--prefix', `s3://${BUCKET}/models/`, '--endpoint-name', 'fraud-mme'];
+  const uploads = async () => (await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [];
+  const keys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key);
+  const oneLine = (r: RunResult) => {
+    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('mme-test-phase:'));
+    assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
+    return lines[0];
+  };
+
+  before(async () => {
+    moto = await startMoto();
+    proxy = await startFaultProxy(moto.url);
+    s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    small = artifactOf(path.join(work, 'm1.tar.gz'), 1024);
+    big = artifactOf(path.join(work, 'big.tar.gz'), 20 * 1024 * 1024);
+  });
+  after(async () => {
+    s3?.destroy();
+    await proxy?.close();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    proxy.setMode({ kind: 'pass' });
+    await moto.reset();
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  });
+
+  test('a server that accepts and never answers: ls, rm, push, stats and invoke each end with one line, exit 1', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'models/m1.tar.gz', Body: 'x' }));
+    proxy.setMode({ kind: 'stall' });
+    const runs: [string, string[]][] = [
+      ['ls', ['ls']],
+      ['rm', ['rm', 'm1.tar.gz', '--yes']],
+      ['push', ['push', small]],
+      ['stats', ['stats', '--since', '1h']],
+      ['invoke', ['invoke', '--target', 'm1.tar.gz', '--body', '1,2,3,4,5,6,7,8']],
+    ];
+    const results = await Promise.all(runs.map(([, args]) => mme([...args, ...viaProxy()], { env: FAST, timeoutMs: ENDS_WITHIN })));
+    results.forEach((r, i) => {
+      const what = runs[i][0];
+      assert.equal(r.code, 1, `${what}: ${r.stderr}`);
+      assert.match(oneLine(r), /no answer from http:\/\/127\.0\.0\.1:\d+ within the request timeout/, what);
+    });
+    assert.deepEqual(await keys(), ['models/m1.tar.gz'], 'rm deleted nothing, push wrote nothing');
+    assert.deepEqual(await uploads(), []);
+  });
+
+  test('a connection reset at accept is called a reset, not "cannot reach"; --json gives one document', async () => {
+    proxy.setMode({ kind: 'reset' });
+    const r = await mme(['ls', ...viaProxy(), '--json'], { env: FAST, timeoutMs: ENDS_WITHIN });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(oneLine(r), /connection to .* was reset mid-request \(ECONNRESET\)/);
+    assert.doesNotMatch(r.stderr, /cannot reach/);
+    assert.equal(r.json.status, 'error');
+  });
+
+  test('an answer that trickles in still completes (the request timeout is an idle limit)', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'models/m1.tar.gz', Body: 'x' }));
+    proxy.setMode({ kind: 'slow', delayMs: 20 });
+    const r = await mme(['ls', ...viaProxy(), '--json'], { env: FAST, timeoutMs: ENDS_WITHIN });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.result.count, 1);
+  });
+
+  test('a reset mid-upload aborts the multipart upload and says so (exit 1, no parts left)', async () => {
+    proxy.setMode({ kind: 'drop-after', bytes: 10 * 1024 * 1024, then: 'pass' });
+    const reset = proxy.next('reset');
+    const r = await mme(['push', big, ...viaProxy()], { env: { ...FAST, AWS_MAX_ATTEMPTS: '1' }, timeoutMs: ENDS_WITHIN });
+    await reset;
+    assert.equal(r.code, 1, r.stderr);
+    const line = oneLine(r);
+    assert.match(line, /upload of big\.tar\.gz failed: the connection .* was reset mid-request \(ECONNRESET\); its multipart upload was aborted; nothing was written/);
+    assert.doesNotMatch(line, /cannot reach/);
+    assert.deepEqual(await uploads(), []);
+    assert.deepEqual(await keys(), []);
+  });
+
+  test('when the abort itself cannot get through, the message names the upload id left behind', async () => {
+    proxy.setMode({ kind: 'drop-after', bytes: 10 * 1024 * 1024, then: 'reset' });
+    const r = await mme(['push', big, ...viaProxy()], { env: { ...FAST, AWS_MAX_ATTEMPTS: '1' }, timeoutMs: ENDS_WITHIN });
+    assert.equal(r.code, 1, r.stderr);
+    const left = await uploads();
+    assert.equal(left.length, 1, 'the upload the proxy kept mme from aborting');
+    const line = oneLine(r);
+    assert.ok(line.includes(`multipart upload ${left[0].UploadId} could not be aborted`), line);
+    assert.match(line, /aws s3api abort-multipart-upload --bucket fleet --key models\/big\.tar\.gz --upload-id/);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: left[0].Key, UploadId: left[0].UploadId }));
+  });
+
+  test('a batch push with one failure stops and aborts the others: no orphan parts', async () => {
+    const big2 = artifactOf(path.join(work, 'big2.tar.gz'), 20 * 1024 * 1024);
+    proxy.setMode({ kind: 'drop-after', bytes: 12 * 1024 * 1024, then: 'pass' });
+    const r = await mme(['push', big, big2, ...viaProxy()], { env: { ...FAST, AWS_MAX_ATTEMPTS: '1' }, timeoutMs: ENDS_WITHIN });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(oneLine(r), /reset mid-request/);
+    assert.deepEqual(await uploads(), []);
+    assert.deepEqual(await keys(), []);
+  });
+
+  test('a file modified during the push is caught by hashing the bytes sent: nothing written, no parts (exit 1)', async () => {
+    // lib-storage reads 8 parts ahead and then waits for CreateMultipartUpload: hold that, change a later byte, let go.
+    const file = artifactOf(path.join(work, 'moving.tar.gz'), 80 * 1024 * 1024);
+    proxy.setMode({ kind: 'hold', match: /^POST \S*\?uploads/, count: 1 });
+    const held = proxy.next('held');
+    const run = mme(['push', file, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
+    await held;
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('tampered'), 0, 8, 78 * 1024 * 1024);
+    fs.closeSync(fd);
+    proxy.release();
+    const r = await run;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(oneLine(r), /moving\.tar\.gz: the file changed while it was being pushed: .*its multipart upload was aborted; nothing was written/);
+    assert.deepEqual(await uploads(), []);
+    assert.deepEqual(await keys(), []);
+  });
+
+  test('CompleteMultipartUpload keeps the overwrite guard: a push that finishes second is refused (exit 5)', async () => {
+    // The first push is held at its complete while a second push of the same name finishes; then it is let go.
+    proxy.setMode({ kind: 'hold', match: /^POST \S*uploadId=/, count: 1 });
+    const held = proxy.next('held');
+    const first = mme(['push', big, ...viaProxy()], { env: { MME_REQUEST_TIMEOUT: '60s' }, timeoutMs: ENDS_WITHIN });
+    await held;
+    const other = artifactOf(path.join(work, 'other', 'big.tar.gz'), 9 * 1024 * 1024);
+    const second = await mme(['push', other, '--endpoint-url', moto.url, '--prefix', `s3://${BUCKET}/models/`]);
+    assert.equal(second.code, 0, second.stderr);
+    proxy.release();
+    const r = await first;
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(oneLine(r), /big\.tar\.gz already exists .*another push created it meanwhile.*multipart upload was aborted/);
+    assert.deepEqual(await uploads(), []);
+    const stored = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'models/big.tar.gz' }));
+    assert.equal(stored.ContentLength, fs.statSync(other).size, 'the second push\'s bytes');
+  });
+});
+
+describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
+  let moto: Moto;
+  let proxy: FaultProxy;
+  let s3: S3Client;
+  const work = tempDir();
+  let big: string;
+
+  before(async () => {
+    moto = await startMoto();
+    proxy = await startFaultProxy(moto.url);
+    s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    big = artifactOf(path.join(work, 'big.tar.gz'), 20 * 1024 * 1024);
+  });
+  after(async () => {
+    s3?.destroy();
+    await proxy?.close();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    proxy.setMode({ kind: 'pass' });
+    await moto.reset();
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  });
+
+  /** Starts a push, waits for `ready` (an event that says the phase is under way), sends SIGINT, returns the result. */
+  async function interruptAt(ready: (stderr: { text: string; changed: EventTarget }) => Promise<unknown>, extraEnv: Record<string, string> = {}, json = false) {
+    const child = spawn(process.execPath, [MME, 'push', big, '--endpoint-url', proxy.url, '--prefix', `s3://${BUCKET}/models/`, ...(json ? ['--json'] : [])], {
+      env: baseEnv({ MME_TEST_PHASES: '1', ...extraEnv }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const err = { text: '', changed: new EventTarget() };
+    let stdout = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => {
+      err.text += c;
+      err.changed.dispatchEvent(new Event('data'));
+    });
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    await ready(err);
+    child.kill('SIGINT');
+    const code = await closed;
+    const lines = err.text.trim().split('\n').filter((l) => !l.startsWith('mme-test-phase:'));
+    return { code, lines, stdout, stderr: err.text };
+  }
+  const marker = (name: string) => (err: { text: string; changed: EventTarget }) =>
+    new Promise<void>((resolve) => {
+      const check = () => err.text.includes(`mme-test-phase: ${name}\n`) && resolve();
+      err.changed.addEventListener('data', check);
+      check();
+    });
+
+  const phases: [string, () => Promise<unknown>, Record<string, string>][] = [
+    ['hashing', () => Promise.resolve(), { MME_TEST_HOLD: 'hashing' }],
+    ['checking (HEAD held)', () => { proxy.setMode({ kind: 'hold', match: /^HEAD / }); return Promise.resolve(); }, {}],
+    ['uploading parts (a part held)', () => { proxy.setMode({ kind: 'hold', match: /^PUT \S*partNumber=2/, count: 1 }); return Promise.resolve(); }, {}],
+    ['completing (CompleteMultipartUpload held)', () => { proxy.setMode({ kind: 'hold', match: /^POST \S*uploadId=/, count: 1 }); return Promise.resolve(); }, {}],
+  ];
+  for (const [phase, arrange, env] of phases) {
+    test(`SIGINT while ${phase}: exit 130, one line, no object, no multipart upload`, async () => {
+      await arrange();
+      const held = env.MME_TEST_HOLD ? undefined : proxy.next('held');
+      const r = await interruptAt(async (err) => (held ? held : marker('hashing')(err)), env);
+      assert.equal(r.code, 130, r.stderr);
+      assert.equal(r.lines.length, 1, r.stderr);
+      assert.match(r.lines[0], /^mme: (push |upload of big\.tar\.gz )?interrupted/);
+      proxy.release();
+      assert.deepEqual((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? [], []);
+      assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [], []);
+    });
+  }
+
+  test('SIGINT under --json: still exactly one JSON document', async () => {
+    proxy.setMode({ kind: 'hold', match: /^PUT \S*partNumber=2/, count: 1 });
+    const held = proxy.next('held');
+    const r = await interruptAt(() => held, {}, true);
+    proxy.release();
+    assert.equal(r.code, 130, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.status, 'error');
+    assert.equal(doc.error.exitCode, 130);
+    assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [], []);
+  });
+});

@@ -1,0 +1,158 @@
+// Hostile model files and artifacts for the reliability and fuzz tests, generated in the test (nothing large is
+// committed): a tiny UBJSON writer (the same document as xgboost's JSON), header patches for the legacy binary format,
+// hand-written tar archives (any header, any trailing bytes) and gzip bombs built from repeated compressed blocks.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Header } from 'tar';
+import { ROOT } from './cli.js';
+
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'xgboost');
+export const MODELS = path.join(FIXTURES, 'models');
+export const DENSE_CSV = fs.readFileSync(path.join(FIXTURES, 'data', 'dense.csv'), 'utf8').trimEnd();
+
+export function fixture(model: string, format: 'json' | 'ubj' | 'binary'): Buffer {
+  return fs.readFileSync(path.join(MODELS, model, format === 'binary' ? 'xgboost-model' : `xgboost-model.${format}`));
+}
+
+export function fixtureJson(model: string): any {
+  return JSON.parse(fixture(model, 'json').toString('utf8'));
+}
+
+/** UBJSON as xgboost writes it: keys with an int64 length, typed arrays for numbers, float32 for fractions. */
+export function toUbjson(value: unknown): Buffer {
+  const parts: Buffer[] = [];
+  const int64 = (n: number) => {
+    const b = Buffer.alloc(9);
+    b[0] = 0x4c;
+    b.writeBigInt64BE(BigInt(n), 1);
+    return b;
+  };
+  const str = (s: string) => {
+    const bytes = Buffer.from(s, 'utf8');
+    return Buffer.concat([int64(bytes.length), bytes]);
+  };
+  const num = (n: number) => {
+    if (Number.isInteger(n) && Math.abs(n) < 2 ** 53) return int64(n);
+    const b = Buffer.alloc(5);
+    b[0] = 0x64;
+    b.writeFloatBE(n, 1);
+    return b;
+  };
+  const write = (v: unknown): void => {
+    if (v === null) parts.push(Buffer.from('Z'));
+    else if (v === true) parts.push(Buffer.from('T'));
+    else if (v === false) parts.push(Buffer.from('F'));
+    else if (typeof v === 'number') parts.push(num(v));
+    else if (typeof v === 'string') parts.push(Buffer.from('S'), str(v));
+    else if (Array.isArray(v)) {
+      if (v.length > 0 && v.every((x) => typeof x === 'number')) {
+        const ints = v.every((x) => Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31);
+        const body = Buffer.alloc(v.length * 4);
+        v.forEach((x, i) => (ints ? body.writeInt32BE(x, i * 4) : body.writeFloatBE(x, i * 4)));
+        parts.push(Buffer.from(ints ? '[$l#' : '[$d#'), int64(v.length), body);
+      } else {
+        parts.push(Buffer.from('[#'), int64(v.length));
+        for (const x of v) write(x);
+      }
+    } else if (typeof v === 'object') {
+      parts.push(Buffer.from('{'));
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        parts.push(str(k));
+        write(x);
+      }
+      parts.push(Buffer.from('}'));
+    }
+  };
+  write(value);
+  return Buffer.concat(parts);
+}
+
+/** Offset of the legacy binary's LearnerModelParam (after the optional "binf" magic). */
+export function binaryHeaderOffset(bytes: Buffer): number {
+  return bytes.subarray(0, 4).toString('latin1') === 'binf' ? 4 : 0;
+}
+
+export interface TarEntry {
+  path: string;
+  data?: Buffer;
+  /** Declared size, when it differs from the data's (a lie). */
+  size?: number;
+  type?: 'File' | 'Directory';
+}
+
+/** A tar archive written by hand: headers as given, data padded to 512 bytes, the end marker, then `trailing`. */
+export function tar(entries: TarEntry[], trailing = Buffer.alloc(0)): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of entries) {
+    const data = e.data ?? Buffer.alloc(0);
+    const block = Buffer.alloc(512);
+    new Header({ path: e.path, type: e.type ?? 'File', size: e.size ?? data.length, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }).encode(block, 0);
+    parts.push(block, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024), trailing);
+  return Buffer.concat(parts);
+}
+
+export function tarGz(entries: TarEntry[]): Buffer {
+  return zlib.gzipSync(tar(entries));
+}
+
+/**
+ * A gzip member whose inflated stream is `head`, then `zeros` zero bytes, then `tail`, built without ever holding the
+ * zeros: a deflate stream of 1 MiB of zeros is compressed once and repeated (full-flush blocks can be concatenated),
+ * so a 1 GiB bomb is about 1 MB.
+ */
+export function gzipBomb(head: Buffer, zeros: number, tail: Buffer = Buffer.alloc(0)): Buffer {
+  const MiB = 1024 * 1024;
+  const deflate = (data: Buffer) => zlib.deflateRawSync(data, { level: 9, finishFlush: zlib.constants.Z_FULL_FLUSH });
+  const zeroBlock = deflate(Buffer.alloc(MiB));
+  const parts: Buffer[] = [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), deflate(head)];
+  let crc = crc32(head, 0);
+  const zeroCrcMiB = Buffer.alloc(MiB);
+  let left = zeros;
+  while (left >= MiB) {
+    parts.push(zeroBlock);
+    crc = crc32(zeroCrcMiB, crc);
+    left -= MiB;
+  }
+  if (left > 0) {
+    parts.push(deflate(Buffer.alloc(left)));
+    crc = crc32(Buffer.alloc(left), crc);
+  }
+  parts.push(zlib.deflateRawSync(tail)); // ends with a final block
+  crc = crc32(tail, crc);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE((head.length + zeros + tail.length) % 2 ** 32, 4);
+  parts.push(trailer);
+  return Buffer.concat(parts);
+}
+
+/** zlib.crc32 where Node has it (20.15+), else a table. */
+function crc32(data: Buffer, value: number): number {
+  const z = zlib as unknown as { crc32?: (d: Buffer, v: number) => number };
+  if (z.crc32) return z.crc32(data, value);
+  let c = ~value >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    c ^= data[i];
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+/** A 512-byte tar header for a file of `size` bytes (for bombs: the data follows as zeros). */
+export function tarHeader(name: string, size: number): Buffer {
+  const block = Buffer.alloc(512);
+  new Header({ path: name, type: 'File', size, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }).encode(block, 0);
+  return block;
+}
+
+/** Seeded pseudo-random numbers (an LCG), for reproducible mutations. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}

@@ -1,0 +1,86 @@
+// Messages under hostile input (issue 10): one line, the right exit code, no secret echoed. The built binary only;
+// where a server is needed it is a closed port (nothing listens on 127.0.0.1:9) or a folder fleet.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { mme, tempDir } from './helpers/cli.js';
+
+const CLOSED = 'http://127.0.0.1:9';
+const oneLine = (stderr: string) => {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, stderr);
+  return lines[0];
+};
+
+describe('messages', () => {
+  test('stats --since 99999999999w is refused as input (exit 2, one line)', async () => {
+    const r = await mme(['stats', '--since', '99999999999w', '--endpoint-name', 'fraud-mme', '--endpoint-url', CLOSED]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(oneLine(r.stderr), /^mme: --since 99999999999w reaches back further than the 455 days/);
+  });
+
+  test('a file name that is not UTF-8 does not break a folder listing: it is skipped and said', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'fleet', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'fleet', 'good.tar.gz'), 'x');
+    fs.writeFileSync(Buffer.concat([Buffer.from(path.join(dir, 'fleet', 'sub') + '/bad'), Buffer.from([0xff, 0xfe]), Buffer.from('.tar.gz')]), 'y');
+    fs.mkdirSync(Buffer.concat([Buffer.from(path.join(dir, 'fleet') + '/dir'), Buffer.from([0xc3])]));
+    const r = await mme(['ls', '--prefix', `file://${dir}/fleet/`, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json.result.models.map((m: { name: string }) => m.name), ['good.tar.gz']);
+    const warnings = r.stderr.trim().split('\n');
+    assert.equal(warnings.length, 2, r.stderr);
+    for (const w of warnings) assert.match(w, /^warning: skipped ".*": its name is not valid UTF-8/);
+  });
+
+  test('a set but failing profile (credential_process) is reported as such, not as "no credentials found"', async () => {
+    const home = tempDir();
+    fs.mkdirSync(path.join(home, '.aws'));
+    fs.writeFileSync(path.join(home, '.aws', 'config'), '[profile broken]\ncredential_process = /bin/false\nregion = us-east-1\n');
+    const env = { HOME: home, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined };
+    for (const [how, args, extra] of [
+      ['--profile', ['--profile', 'broken'], {}],
+      ['AWS_PROFILE', [], { AWS_PROFILE: 'broken' }],
+    ] as const) {
+      const r = await mme(['ls', '--prefix', 's3://fleet/models/', '--endpoint-url', CLOSED, ...args], { env: { ...env, ...extra } });
+      assert.equal(r.code, 2, `${how}: ${r.stderr}`);
+      const line = oneLine(r.stderr);
+      assert.match(line, /^mme: AWS profile "broken" could not provide credentials/, how);
+      assert.doesNotMatch(line, /no AWS credentials found/, how);
+    }
+  });
+
+  test('--cache-dir /dev/null is one clear line (exit 2)', async () => {
+    const r = await mme(['local', '--cache-dir', '/dev/null', '--prefix', `file://${tempDir()}/`, '--port', '0']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(oneLine(r.stderr), /^mme: --cache-dir \/dev\/null cannot be used as a folder/);
+  });
+
+  test('credentials in an endpoint URL are never printed: stderr, the JSON document, --debug', async () => {
+    const url = 'http://admin:hunter2-secret@127.0.0.1:9';
+    for (const extra of [[], ['--json'], ['--debug']]) {
+      const r = await mme(['ls', '--prefix', 's3://fleet/models/', '--endpoint-url', url, '--connect-timeout', '2s', ...extra]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.doesNotMatch(r.stdout + r.stderr, /hunter2|admin:/, extra.join(' '));
+      assert.match(r.stderr, /http:\/\/\*\*\*@127\.0\.0\.1:9/);
+      if (extra[0] === '--json') assert.match(r.json.error.message, /\*\*\*@127\.0\.0\.1:9/);
+    }
+    const config = await mme(['config', '--json', '--endpoint-url', url]);
+    assert.doesNotMatch(config.stdout, /hunter2/);
+  });
+
+  test('a newline or control character in a file name never makes a multi-line error', async () => {
+    const dir = tempDir();
+    const r = await mme(['push', 'evil\nname\u001b[31m.tar.gz', '--prefix', `file://${dir}/fleet/`]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(oneLine(r.stderr), /evil\\nname\\x1b\[31m\.tar\.gz/);
+    // A real file with a newline in its name, refused by package (already gzip): the same one line.
+    const gz = path.join(dir, 'two\nlines.gz');
+    fs.writeFileSync(gz, zlib.gzipSync('x'));
+    const p = await mme(['package', gz, '-o', path.join(dir, 'out.tar.gz')]);
+    assert.equal(p.code, 2, p.stderr);
+    assert.match(oneLine(p.stderr), /two\\nlines\.gz is already a gzip file/);
+  });
+});

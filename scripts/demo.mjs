@@ -307,7 +307,9 @@ async function planBeside(summary, report, info, work, command) {
   const rate = Math.max(1, Math.round(report.requests / (report.elapsedMs / 1000)));
   // --order invoke: the targets in the order mme invoke sent them (each once, then weighted round-robin).
   const args = ['plan', '--models', FLEET_DIR, '--measure', '--traffic', path.join(work, 'targets.txt'), '--order', 'invoke', '--rate', `${rate}/s`, '--duration', `${seconds}s`,
-    '--catalog', catalog, '--types', 'demo.local', '--overhead', '0', '--hybrid-max', '0', '--json'];
+    '--catalog', catalog, '--types', 'demo.local', '--overhead', '0', '--hybrid-max', '0',
+    // Load times as this endpoint measured them (its CloudWatch averages), not SageMaker's defaults.
+    '--calibrate', '15m', '--endpoint-url', info.url, '--endpoint-name', ENDPOINT, '--json'];
   command(args);
   const r = await mme(args);
   if (r.code !== 0) return say(`  mme plan failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);

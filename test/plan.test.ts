@@ -57,7 +57,7 @@ describe('mme plan: interface', () => {
     }
     // Monthly cost: count × hourly list price × 730 h.
     const m5 = res.candidates.find((c: any) => c.type === 'ml.m5.large' && c.count === 2);
-    assert.ok(Math.abs(m5.monthlyCost - 2 * m5.pricePerHour * 730) < 1e-6);
+    assert.ok(Math.abs(m5.monthlyCost - 2 * m5.pricePerHour * 730) < 0.005); // to the cent
     const rec = res.recommendation;
     assert.equal(rec.type, 'ml.c5.large');
     assert.equal(rec.count, 1);
@@ -72,6 +72,26 @@ describe('mme plan: interface', () => {
     assert.ok(['best', 'mme', 'hybrid', 'dedicated'].includes(rec.best));
     // 3000/min for 1 h: about 180,000 requests.
     assert.ok(Math.abs(res.traffic.requests - 180_000) < 3_000, String(res.traffic.requests));
+  });
+
+  test('--p99-top N: the p99 target is checked on the N busiest models (the whales)', async () => {
+    const r = await mme(['plan', ...TIERS, '--types', 'ml.c5.large', '--duration', '10m', '--p99-top', '5', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = r.json.result;
+    assert.deepEqual([...res.targets.p99Models].sort(), ['m01.tar.gz', 'm02.tar.gz', 'm03.tar.gz', 'm04.tar.gz', 'm05.tar.gz']);
+    assert.equal(typeof res.candidates[0].criticalWaitP99Ms, 'number');
+    const without = await mme(['plan', ...TIERS, '--types', 'ml.c5.large', '--duration', '10m', '--json']);
+    assert.equal(without.json.result.targets.p99Models, null);
+    assert.equal(without.json.result.candidates[0].criticalWaitP99Ms, null);
+  });
+
+  test('--daily-profile: the rate is the mean over the day; an hour at 0 has no arrivals', async () => {
+    // All of the day's traffic in the first hour: 10/min on average over 24 h is 240/min in that hour.
+    const profile = ['24', ...Array(23).fill('0')].join(',');
+    const r = await mme(['plan', ...TIERS, '--rate', '10/min', '--duration', '2h', '--daily-profile', profile, '--types', 'ml.c5.large', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const n = r.json.result.traffic.requests;
+    assert.ok(Math.abs(n - 14_400) < 600, String(n));
   });
 
   test('the same seed gives the same output; another seed another trace', async () => {
@@ -89,7 +109,7 @@ describe('mme plan: interface', () => {
     assert.match(r.stdout, /1 × ml\.c5\.large +3\.00 GiB +99\.\d\d%/);
     assert.match(r.stdout, /hit ratio against memory per instance/);
     assert.match(r.stdout, /recommendation: 1 × ml\.c5\.large is the cheapest candidate/);
-    assert.match(r.stdout, /all dedicated: 70 endpoints, 70 × ml\.m5\.large, \$5,876\/month/);
+    assert.match(r.stdout, /all dedicated: 70 endpoints, 70 × ml\.m5\.large, \$5,877\/month/);
     const text = fs.readFileSync(svg, 'utf8');
     assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.match(text, /<polyline /);
@@ -185,6 +205,7 @@ describe('mme plan: bad input', () => {
     ['tiers not adding up', ['--tiers', '5:80%,50:10%'], /the shares add up to 90%/],
     ['bad target', ['--target-hit', '1.5'], /--target-hit "1\.5" is not a ratio/],
     ['p99 without unit', ['--max-p99', '50'], /--max-p99 "50" is not a duration.*with a unit/],
+    ['a daily profile of 23 hours', ['--daily-profile', Array(23).fill('1').join(',')], /--daily-profile: expected 24 numbers/],
   ];
   for (const [what, extra, pattern] of cases) {
     test(what, async () => {

@@ -35,6 +35,7 @@ export default defineCommand({
       .option('--seed <n>', 'seed of the generated arrivals (default 1)')
       .option('--target-hit <ratio>', 'hit ratio to reach: 0.99 or 99% (default 0.99)')
       .option('--max-p99 <duration>', 'largest added wait p99 (load and queue): 50ms (default 50ms)')
+      .option('--p99-top <n>', 'check the --max-p99 target on the requests of the N busiest models only (the latency-critical ones; default: every request)')
       .option('--calibrate [since]', "set the load-time model from the fleet's CloudWatch averages (ModelDownloadingTime, ModelLoadingTime) over the last SINCE (default 1d)")
       .option('--model-latency <duration>', "a worker's time per request (default 2ms)")
       .option('--dedicated-type <type>', 'instance type of a dedicated endpoint (default ml.m5.large)')
@@ -47,8 +48,8 @@ export default defineCommand({
       .addHelpText('after', details),
   examples: [
     "mme plan --models examples/merchants --measure --tiers '5:80%,50:19%,15:1%' --rate 3000/min",
-    "mme plan --models examples/merchants --measure --tiers '5:80%,50:19%,15:1%' --rate 3000/min --memory-factor 1 --copies 2 --types ml.c5.large,ml.m5.large --counts 1,2 --json",
-    "mme plan --models examples/merchants --tiers '5:80%,50:19%,15:1%' --rate 3000/min --memory-factor 4000 --overhead 10% --svg plan.svg --output csv",
+    "mme plan --models examples/merchants --measure --tiers '5:80%,50:19%,15:1%' --rate 3000/min --types ml.c5.large,ml.m5.large --counts 1,2 --json",
+    "mme plan --models examples/merchants --tiers '5:80%,50:19%,15:1%' --rate 3000/min --memory-factor 2000 --copies 2 --svg plan.svg --output csv",
   ],
   async run(ctx, _args, opts) {
     const output = opts.output;

@@ -37,6 +37,8 @@ export interface PlanInput {
   seed: number;
   targetHit: number;
   maxP99Ms: number;
+  /** The p99 target holds for the requests of the N busiest models only (undefined: every request). */
+  p99Top?: number;
   dedicatedType: InstanceType;
   dedicatedMinCount: number;
   hybridMax: number;
@@ -64,6 +66,8 @@ export interface CandidateResult {
   waitP50Ms: number;
   waitP99Ms: number;
   waitMeanMs: number;
+  /** With --p99-top: the added wait p99 of the busiest models' requests (the one the target is checked on). */
+  criticalWaitP99Ms: number | null;
   utilisation: number;
   maxLoadedModels: number;
   monthlyCost: number;
@@ -74,7 +78,7 @@ export interface PlanResult {
   models: { count: number; totalBytes: number; largestBytes: number; copies: number; sizes: string; from: string };
   traffic: { source: string; from: string; requests: number; durationMs: number; requestsPerMinute: number; unknownModels: string[]; unknownRequests: number; seed: number };
   assumptions: typeof DEFAULT_TIMING & { overhead: string; hoursPerMonth: number; priceSource: string[]; routing: string };
-  targets: { hitRatio: number; waitP99Ms: number };
+  targets: { hitRatio: number; waitP99Ms: number; p99Models: string[] | null };
   candidates: CandidateResult[];
   memoryCurve: { memoryBytes: number; hitRatio: number }[];
   /** The least memory on one instance that reaches the hit-ratio target (null: not even the whole fleet's size). */
@@ -112,6 +116,8 @@ export interface HybridShape {
 }
 
 const keyOf = (name: string) => name.replace(/\.tar\.gz$/, '');
+/** Money in dollars, to the cent (so that JSON shows 251.85, not 251.85000000000002). */
+const cents = (v: number) => Math.round(v * 100) / 100;
 
 export async function runPlan(input: PlanInput): Promise<PlanResult> {
   const { models } = input.models;
@@ -122,12 +128,11 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
   models.forEach((m, i) => (modelBytes[i] = m.bytes * input.copies));
   const totalBytes = modelBytes.reduce((s, b) => s + b, 0);
   const largest = modelBytes.reduce((s, b) => Math.max(s, b), 0);
-  const shared: SharedConfig = { modelBytes, ...input.timing, orderOnly: input.traffic.kind === 'log' };
 
   const usable = (t: InstanceType) => Math.max(0, 'fraction' in input.overhead ? t.memoryBytes * (1 - input.overhead.fraction) : t.memoryBytes - input.overhead.bytes);
   const candidates = input.types.flatMap((t) => input.counts.map((count) => ({ t, count })));
   const sim = (c: { t: InstanceType; count: number }): SimCandidate => ({ instances: c.count, vcpus: c.t.vcpus, memoryBytes: usable(c.t) });
-  const cost = (c: { t: InstanceType; count: number }) => c.count * c.t.pricePerHour * HOURS_PER_MONTH;
+  const cost = (c: { t: InstanceType; count: number }) => cents(c.count * c.t.pricePerHour * HOURS_PER_MONTH);
   const until = { minHitRatio: input.targetHit, maxWaitP99Ms: input.maxP99Ms };
 
   // Models ranked by traffic, for the hybrid: the top K go to dedicated endpoints.
@@ -137,6 +142,12 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
   const called = ranked.filter((i) => perModel[i] > 0).length;
   const byCost = [...candidates].sort((a, b) => cost(a) - cost(b) || b.t.memoryBytes - a.t.memoryBytes);
   const maxK = Math.min(input.hybridMax, Math.max(0, called - 1));
+  let critical: Uint8Array | undefined;
+  if (input.p99Top !== undefined) {
+    critical = new Uint8Array(n);
+    for (let j = 0; j < Math.min(input.p99Top, called); j++) critical[ranked[j]] = 1;
+  }
+  const shared: SharedConfig = { modelBytes, ...input.timing, orderOnly: input.traffic.kind === 'log', critical };
 
   // The memory curve: one instance, exact LRU, budgets from the largest model to the whole fleet.
   const budgets = curveBudgets(largest, totalBytes);
@@ -171,6 +182,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
     waitP50Ms: r.waitP50Ms,
     waitP99Ms: r.waitP99Ms,
     waitMeanMs: r.waitMeanMs,
+    criticalWaitP99Ms: r.criticalWaitP99Ms,
     utilisation: r.busyMs / (c.count * c.t.vcpus * Math.max(1, trace.durationMs)),
     maxLoadedModels: r.maxLoadedModels,
     monthlyCost: cost(c),
@@ -184,7 +196,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
   // Dedicated endpoints: at least the minimum count, more when one model's traffic needs it (workers at most 70% busy).
   const d = input.dedicatedType;
   const dedicatedInstances = (i: number) => Math.max(input.dedicatedMinCount, Math.ceil(((perModel[i] / Math.max(1, trace.durationMs)) * input.timing.serviceMs) / (d.vcpus * 0.7)));
-  const dedicatedCostOf = (ids: number[]) => ids.reduce((s, i) => s + dedicatedInstances(i) * d.pricePerHour * HOURS_PER_MONTH, 0);
+  const dedicatedCostOf = (ids: number[]) => cents(ids.reduce((s, i) => s + dedicatedInstances(i) * d.pricePerHour * HOURS_PER_MONTH, 0));
   const allIds = ranked.filter((i) => perModel[i] > 0);
   const instancesPerModel = allIds.map(dedicatedInstances);
   const dedicated = { models: allIds.length, type: d.type, instancesPerModel, instances: instancesPerModel.reduce((s, v) => s + v, 0), monthlyCost: dedicatedCostOf(allIds) };
@@ -209,7 +221,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
       dedicatedModels: ids.map((i) => models[i].name),
       dedicatedCost: dedicatedCostOf(ids),
       mme: { type: c.t.type, count: c.count, monthlyCost: mmeCost, hitRatio: r.requests ? r.hits / r.requests : 1, waitP99Ms: r.waitP99Ms },
-      monthlyCost: dedicatedCostOf(ids) + mmeCost,
+      monthlyCost: cents(dedicatedCostOf(ids) + mmeCost),
     };
     hybridSearch.push({ k, type: c.t.type, count: c.count, monthlyCost: shape.monthlyCost, hitRatio: shape.mme.hitRatio, waitP99Ms: shape.mme.waitP99Ms });
     if (!bestHybrid || shape.monthlyCost < bestHybrid.monthlyCost) bestHybrid = shape;
@@ -221,10 +233,11 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
   const hy = bestHybrid as HybridShape | null;
   if (hy) options.push(['hybrid', hy.monthlyCost]);
   const [best, bestCost] = options.sort((a, b) => a[1] - b[1])[0];
+  const whose = critical ? ` for the ${input.p99Top} busiest models` : '';
   const pct = (v: number) => `${(v * 100).toFixed(v >= 0.995 && v < 1 ? 2 : 1)}%`;
   const reason = bestMme
-    ? `${bestMme.count} × ${bestMme.type} is the cheapest candidate with a hit ratio ≥ ${pct(input.targetHit)} and an added wait p99 ≤ ${input.maxP99Ms} ms (${pct(bestMme.hitRatio)}, ${bestMme.waitP99Ms.toFixed(1)} ms).`
-    : `no candidate reaches a hit ratio ≥ ${pct(input.targetHit)} with an added wait p99 ≤ ${input.maxP99Ms} ms; try larger types (--types), more instances (--counts) or the hybrid shape.`;
+    ? `${bestMme.count} × ${bestMme.type} is the cheapest candidate with a hit ratio ≥ ${pct(input.targetHit)} and an added wait p99${whose} ≤ ${input.maxP99Ms} ms (${pct(bestMme.hitRatio)}, ${(bestMme.criticalWaitP99Ms ?? bestMme.waitP99Ms).toFixed(1)} ms).`
+    : `no candidate reaches a hit ratio ≥ ${pct(input.targetHit)} with an added wait p99${whose} ≤ ${input.maxP99Ms} ms; try larger types (--types), more instances (--counts) or the hybrid shape.`;
 
   return {
     models: { count: n, totalBytes, largestBytes: largest, copies: input.copies, sizes: input.models.source, from: input.models.from },
@@ -236,7 +249,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
       priceSource: [...new Set([...input.types, d].map((t) => t.priceSource))],
       routing: "to an instance holding the model in memory (the one whose worker frees first); else to the model's home instance (a fixed hash); spill to an idle instance when the wait exceeds spillWaitMs",
     },
-    targets: { hitRatio: input.targetHit, waitP99Ms: input.maxP99Ms },
+    targets: { hitRatio: input.targetHit, waitP99Ms: input.maxP99Ms, p99Models: critical ? ranked.filter((i) => critical![i] === 1).map((i) => models[i].name) : null },
     candidates: results,
     memoryCurve,
     workingSetBytes: fit ? fit.memoryBytes : null,
@@ -249,7 +262,7 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
       shapes: { dedicated, mme: mmeShape, hybrid: hy },
       best,
       hybrid: hy,
-      savingsVsDedicated: dedicated.monthlyCost - bestCost,
+      savingsVsDedicated: cents(dedicated.monthlyCost - bestCost),
     },
     hybridSearch,
     calibration: null,
@@ -294,13 +307,14 @@ function buildTrace(input: PlanInput, index: Map<string, number>): TraceWithInfo
   say(`their ${unknownRequests} request(s) are`);
   const len = src.length - unknownRequests;
   if (!len) throw usageError(`--traffic ${src.from}: none of its models is in the fleet (${input.models.from}).`, 'Name the models as `mme ls` prints them.');
-  const times = new Float64Array(new SharedArrayBuffer(len * 8));
-  const models = new Uint32Array(new SharedArrayBuffer(len * 4));
+  // In place (the log's arrays are the trace's): model ids of the fleet, times / speed, unknown models dropped.
+  const { times } = src;
+  const models = src.indices;
   let j = 0;
   for (let r = 0; r < src.length; r++) {
-    const m = map[src.indices[r]];
+    const m = map[models[r]];
     if (m < 0) continue;
-    times[j] = src.times[r] / input.speed;
+    times[j] = times[r] / input.speed;
     models[j++] = m;
   }
   return { times, models, length: len, durationMs: Math.max(1, times[len - 1]), info: { source: 'log', from: src.from, unknownModels: unknown, unknownRequests } };

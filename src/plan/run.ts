@@ -9,7 +9,7 @@ import { writeAtomically } from '../store/atomic.js';
 import { loadCatalog, pickTypes } from './catalog.js';
 import { modelsFromListing, modelsFromPath } from './models.js';
 import { DEFAULT_TIMING, runPlan, type PlanResult } from './plan.js';
-import { parseProfile, parseTrafficFile, tiersSource } from './traffic.js';
+import { parseProfile, readTrafficFile, tiersSource } from './traffic.js';
 import * as units from './units.js';
 
 /** `mme plan`'s options as commander hands them over (camel-cased, text or true); read by name below. */
@@ -51,6 +51,7 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
   const seed = f('seed') !== undefined ? units.whole(f('seed')!, '--seed', 0, 2 ** 32 - 1) : 1;
   const targetHit = f('target-hit') !== undefined ? units.ratio(f('target-hit')!, '--target-hit') : 0.99;
   const maxP99Ms = units.latencyMs(f('max-p99') ?? '50ms', '--max-p99');
+  const p99Top = f('p99-top') !== undefined ? units.whole(f('p99-top')!, '--p99-top', 1, 1_000_000) : undefined;
   const serviceMs = units.latencyMs(f('model-latency') ?? '2ms', '--model-latency');
   const factor = f('memory-factor') !== undefined ? units.positive(f('memory-factor')!, '--memory-factor') : 1;
   const dedicatedMinCount = f('dedicated-count') !== undefined ? units.whole(f('dedicated-count')!, '--dedicated-count', 1, 100) : 1;
@@ -60,16 +61,8 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
   if (svgFile !== undefined) checkWritable(svgFile);
   if (byName.measure && f('models') === undefined) throw usageError('--measure loads the models of a --models folder.', 'Add --models DIR (e.g. --models examples/merchants).');
 
-  // Traffic text first (cheap), models next (--measure loads every one).
-  let trafficText: string | undefined;
-  if (f('traffic') !== undefined) {
-    try {
-      trafficText = fs.readFileSync(f('traffic')!, 'utf8');
-    } catch (e) {
-      throw usageError(`--traffic ${f('traffic')}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, 'Give a weights file or a request log.');
-    }
-  }
-  const traffic0 = trafficText !== undefined ? parseTrafficFile(trafficText, f('traffic')!) : undefined;
+  // Traffic first (a log is checked line by line), models next (--measure loads every one).
+  const traffic0 = f('traffic') !== undefined ? readTrafficFile(f('traffic')!) : undefined;
   if (traffic0?.kind === 'log' && ratePerMs !== undefined) throw usageError(`--rate applies to weights and tiers; --traffic ${f('traffic')} is a request log, replayed with its own timing.`, 'Drop --rate (use --speed to replay it faster).');
   const models =
     f('models') !== undefined
@@ -112,6 +105,7 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
     seed,
     targetHit,
     maxP99Ms,
+    p99Top,
     dedicatedType,
     dedicatedMinCount,
     hybridMax,

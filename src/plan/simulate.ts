@@ -5,7 +5,9 @@
  * What it follows (SageMaker's documented MME behaviour, see shared/reference/sagemaker-mme.md):
  * - Each instance has its own memory LRU (usable bytes = instance memory minus the container overhead), its own disk
  *   cache (a model unloaded from memory stays on disk and reloads without a download; the disk is assumed to hold
- *   the whole fleet), and `vcpus` workers that each serve one request at a time for `serviceMs`.
+ *   the whole fleet), and `vcpus` workers that each serve one request at a time for `serviceMs`. Workers' time is
+ *   booked in arrival order (a fluid approximation of a queue: no event list); loading a model takes a worker's time
+ *   too (deserialising is CPU work), downloading does not.
  * - A request for a model in memory is a cache hit. Otherwise it is a miss: least-recently-used models are unloaded
  *   until the model fits, and it is loaded (download + load, or load only when it is on the instance's disk). Requests
  *   arriving while it loads wait for the same load and are misses too (as ModelCacheHit counts them). A model larger
@@ -53,6 +55,8 @@ export interface SimConfig {
    * Set for log replays, so that one instance replays exact LRU whatever the log's timing.
    */
   orderOnly?: boolean;
+  /** Models whose requests have their own wait percentiles (the latency-critical ones, --p99-top); 1 = critical. */
+  critical?: Uint8Array;
   /** Models whose requests are left out (served elsewhere: the hybrid's dedicated endpoints); 1 = excluded. */
   exclude?: Uint8Array;
 }
@@ -73,6 +77,9 @@ export interface SimResult {
   waitP99Ms: number;
   waitMeanMs: number;
   waitMaxMs: number;
+  /** The added wait p99 of the critical models' requests (0 when none was served here); null without `critical`. */
+  criticalWaitP99Ms: number | null;
+  criticalRequests: number;
   /** Worker-busy ms over all instances. */
   busyMs: number;
   /** Most models in memory at once on one instance. */
@@ -81,10 +88,24 @@ export interface SimResult {
   maxMemoryBytes: number;
 }
 
-// Wait histogram: bucket 0 is "no wait" (< 1 µs), then buckets 5% wide from 1 µs up (enough for any wait).
-const HIST_BUCKETS = 640;
+// Wait histogram, without a logarithm per request: a wait's bucket is the top bits of its float64 (exponent and the
+// first 5 mantissa bits), i.e. 32 buckets per doubling (2.2% wide) from 1 µs up; bucket 0 is "no wait" (< 1 µs).
 const HIST_BASE_MS = 0.001;
-const HIST_LOG_STEP = Math.log(1.05);
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // the high word's index (little-endian: 1)
+const keyOf = (v: number) => {
+  f64[0] = v;
+  return u32[HI] >>> 15;
+};
+const HIST_FIRST = keyOf(HIST_BASE_MS);
+const HIST_BUCKETS = keyOf(1e12) - HIST_FIRST + 2;
+/** The upper edge (ms) of histogram bucket b ≥ 1. */
+const edgeOf = (b: number) => {
+  u32[HI] = ((b - 1 + HIST_FIRST + 1) << 15) >>> 0;
+  u32[1 - HI] = 0;
+  return f64[0];
+};
 
 export function simulate(trace: Trace, cfg: SimConfig): SimResult {
   const n = cfg.modelBytes.length;
@@ -108,6 +129,10 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
   const loaded = new Int32Array(I);
   const freeAt = new Float64Array(I * V);
   const hist = new Float64Array(HIST_BUCKETS);
+  const critical = cfg.critical;
+  const criticalHist = new Float64Array(critical ? HIST_BUCKETS : 0);
+  let criticalRequests = 0;
+  let criticalFailed = 0;
 
   let requests = 0;
   let hits = 0;
@@ -140,17 +165,26 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
     else tail[inst] = node;
     head[inst] = node;
   };
-  /** The worker of `inst` that frees first. */
-  const firstWorker = (inst: number) => {
-    let w = inst * V;
-    let best = freeAt[w];
-    for (let k = w + 1, end = inst * V + V; k < end; k++) {
-      if (freeAt[k] < best) {
-        best = freeAt[k];
-        w = k;
-      }
+  // Each instance's workers' free times form a binary min-heap in freeAt[inst*V … inst*V+V-1]: the root is the worker
+  // that frees first, and booking it is one sift-down (log V), not a scan.
+  /** Books `ms` of the first free worker of `inst`, from `t` at the earliest; returns when it starts. */
+  const book = (inst: number, t: number, ms: number) => {
+    const base = inst * V;
+    let start = freeAt[base];
+    if (start < t) start = t;
+    const v = start + ms;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= V) break;
+      const r = l + 1;
+      const c = r < V && freeAt[base + r] < freeAt[base + l] ? r : l;
+      if (freeAt[base + c] >= v) break;
+      freeAt[base + i] = freeAt[base + c];
+      i = c;
     }
-    return w;
+    freeAt[base + i] = v;
+    return start;
   };
 
   const { times, models } = trace;
@@ -168,7 +202,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
       let holderFree = Infinity;
       for (let i = 0; i < I; i++) {
         if (state[i * n + m] === 2) {
-          const f = freeAt[firstWorker(i)];
+          const f = freeAt[i * V];
           if (f < holderFree) {
             holderFree = f;
             holder = i;
@@ -183,7 +217,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
           let idleFree = Infinity;
           for (let i = 0; i < I; i++) {
             if (state[i * n + m] === 2) continue;
-            const f = freeAt[firstWorker(i)];
+            const f = freeAt[i * V];
             if (f <= t && f < idleFree) {
               idleFree = f;
               idle = i;
@@ -213,6 +247,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
       const size = bytes[m];
       if (size > cap) {
         failed++;
+        if (critical !== undefined && critical[m] === 1) criticalFailed++;
         continue;
       }
       while (used[inst] + size > cap) {
@@ -224,14 +259,19 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
         loaded[inst]--;
         unloads++;
       }
-      let loadMs = cfg.loadFixedMs + size / cfg.loadBytesPerMs;
+      // The download is I/O; the load (deserialising) is CPU work and takes a worker's time, booked like a request's,
+      // so that a thrashing instance slows every model on it, not only the ones it reloads.
+      let downloadMs = 0;
       if (state[node] === 0) {
-        loadMs += cfg.downloadFixedMs + size / cfg.downloadBytesPerMs;
+        downloadMs = cfg.downloadFixedMs + size / cfg.downloadBytesPerMs;
         downloads++;
       }
+      const loadMs = cfg.loadFixedMs + size / cfg.loadBytesPerMs;
+      const cpuStart = book(inst, t, loadMs);
+      busyMs += loadMs;
       coldLoads++;
       state[node] = 2;
-      ready = t + loadMs;
+      ready = (cpuStart > t + downloadMs ? cpuStart : t + downloadMs) + loadMs;
       readyAt[node] = ready;
       pushFront(node, inst);
       used[inst] += size;
@@ -242,19 +282,22 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
 
     // A worker's time is booked in arrival order (first free worker, from the arrival on); a request whose model
     // is still loading waits for the load too, without holding the worker meanwhile (the load runs beside it).
-    const w = firstWorker(inst);
-    let start = freeAt[w];
-    if (start < t) start = t;
-    freeAt[w] = start + serviceMs;
+    let start = book(inst, t, serviceMs);
     busyMs += serviceMs;
     if (start < ready) start = ready;
     const wait = start - t;
     waitSum += wait;
     if (wait > waitMax) waitMax = wait;
-    if (wait < HIST_BASE_MS) hist[0]++;
-    else {
-      const b = 1 + Math.floor(Math.log(wait / HIST_BASE_MS) / HIST_LOG_STEP);
-      hist[b < HIST_BUCKETS ? b : HIST_BUCKETS - 1]++;
+    let b = 0;
+    if (wait >= HIST_BASE_MS) {
+      f64[0] = wait;
+      b = 1 + (u32[HI] >>> 15) - HIST_FIRST;
+      if (b >= HIST_BUCKETS) b = HIST_BUCKETS - 1;
+    }
+    hist[b]++;
+    if (critical !== undefined && critical[m] === 1) {
+      criticalHist[b]++;
+      criticalRequests++;
     }
   }
 
@@ -270,6 +313,8 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
     waitP99Ms: quantile(hist, requests - failed, 0.99),
     waitMeanMs: requests - failed > 0 ? waitSum / (requests - failed) : 0,
     waitMaxMs: waitMax,
+    criticalWaitP99Ms: critical === undefined ? null : criticalFailed > 0 ? Infinity : quantile(criticalHist, criticalRequests, 0.99),
+    criticalRequests,
     busyMs,
     maxLoadedModels: maxLoaded,
     maxMemoryBytes: maxMemory,
@@ -292,7 +337,7 @@ function quantile(hist: Float64Array, total: number, q: number): number {
   let seen = 0;
   for (let b = 0; b < hist.length; b++) {
     seen += hist[b];
-    if (seen >= want) return b === 0 ? 0 : HIST_BASE_MS * Math.exp(b * HIST_LOG_STEP);
+    if (seen >= want) return b === 0 ? 0 : edgeOf(b);
   }
   return Infinity;
 }

@@ -7,6 +7,8 @@
  *   (divided by `speed`); timestamps are ISO 8601 or epoch seconds/milliseconds;
  * - synthetic tiers (`5:80%,50:19%,15:1%`) over the models in order, as a weights source.
  */
+import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { weightedRoundRobin } from '../invoke/load.js';
 import { parseTargets } from '../invoke/targets.js';
 import { usageError } from '../output/errors.js';
@@ -17,30 +19,70 @@ export type TrafficSource =
   | { kind: 'weights'; from: string; names: string[]; weights: number[]; tiers?: boolean }
   | { kind: 'log'; from: string; names: string[]; times: Float64Array; indices: Uint32Array; length: number };
 
-/** Reads --traffic FILE: a request log when its first line has a comma or is JSON, else a weights file. */
-export function parseTrafficFile(text: string, file: string): TrafficSource {
-  const first = text.split(/\r?\n/).find((l) => l.replace(/#.*$/, '').trim() !== '') ?? '';
-  if (/^\s*\{/.test(first) || first.includes(',')) return parseLog(text, file);
-  const targets = parseTargets(text, file).map((t) => ({ name: t.name, weight: t.weight }));
+/**
+ * Reads --traffic FILE: a request log when its first line has a comma or is JSON, else a weights file. A log is read
+ * as a stream of lines into typed arrays: ten million requests never sit in memory as text or objects.
+ */
+export function readTrafficFile(file: string): TrafficSource {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw usageError(`--traffic ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, 'Give a weights file or a request log.');
+  }
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const got = fs.readSync(fd, head, 0, head.length, 0);
+    const first = head.toString('utf8', 0, got).split(/\r?\n/).find((l) => l.replace(/#.*$/, '').trim() !== '') ?? '';
+    if (/^\s*\{/.test(first) || first.includes(',')) return parseLog(linesOf(fd), file, countLines(fd));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const targets = parseTargets(fs.readFileSync(file, 'utf8'), file).map((t) => ({ name: t.name, weight: t.weight }));
   return { kind: 'weights', from: file, names: targets.map((t) => t.name), weights: targets.map((t) => t.weight) };
 }
 
-function parseLog(text: string, file: string): TrafficSource {
+/** An upper bound on the requests of a log: its line count, so that the arrays are allocated once, at their size. */
+function countLines(fd: number): number {
+  const buf = Buffer.alloc(1024 * 1024);
+  let lines = 1;
+  let position = 0;
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, position);
+    if (n === 0) return lines;
+    position += n;
+    for (let i = buf.indexOf(10); i >= 0 && i < n; i = buf.indexOf(10, i + 1)) lines++;
+  }
+}
+
+/** The lines of an open file, read 1 MiB at a time. */
+function* linesOf(fd: number): Generator<string> {
+  const buf = Buffer.alloc(1024 * 1024);
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let position = 0;
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, position);
+    position += n;
+    const text = rest + (n > 0 ? decoder.write(buf.subarray(0, n)) : decoder.end());
+    const lines = text.split('\n');
+    rest = n > 0 ? lines.pop()! : '';
+    yield* lines;
+    if (n === 0) return;
+  }
+}
+
+/** A log into typed arrays on SharedArrayBuffers of `capacity` entries (sweep threads read them in place). */
+function parseLog(lines: Iterable<string>, file: string, capacity: number): TrafficSource {
   const names: string[] = [];
   const index = new Map<string, number>();
-  let cap = 1024;
-  let times = new Float64Array(cap);
-  let indices = new Uint32Array(cap);
+  const times = new Float64Array(new SharedArrayBuffer(capacity * 8));
+  const indices = new Uint32Array(new SharedArrayBuffer(capacity * 4));
   let n = 0;
   let lineNo = 0;
   let t0 = NaN;
   let last = -Infinity;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const raw = text.slice(start, end);
-    start = end + 1;
+  for (const raw of lines) {
     lineNo++;
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
@@ -71,15 +113,6 @@ function parseLog(text: string, file: string): TrafficSource {
       id = names.length;
       names.push(target);
       index.set(target, id);
-    }
-    if (n === cap) {
-      cap *= 2;
-      const nt = new Float64Array(cap);
-      nt.set(times);
-      times = nt;
-      const ni = new Uint32Array(cap);
-      ni.set(indices);
-      indices = ni;
     }
     times[n] = ms - t0;
     indices[n] = id;

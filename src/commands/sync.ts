@@ -46,6 +46,7 @@ export default defineCommand({
         progress.update(`hashing ${sources.length} model(s): ${++done} done`);
         return { source, sha256 };
       }).finally(() => progress.stop());
+      await cache.save(new Set(prints));
       const plan = sync.planSync(manifest, hashes, existing);
       const count = (a: string) => plan.items.filter((i) => i.action === a).length;
       const toUpload = plan.items.filter((i) => i.upload && i.action !== 'unchanged');
@@ -105,7 +106,6 @@ export default defineCommand({
         }
         return { write: changed, result: undefined };
       }, ctx.signal);
-      await cache.save(new Set(prints));
       ctx.out.result({ dryRun: false, ...planJson, written }, () =>
         written ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(toUpload.reduce((n, i) => n + (artifacts.get(i.alias)?.size ?? 0), 0))}` : 'nothing changed',
       );

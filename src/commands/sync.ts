@@ -1,4 +1,4 @@
-import { ExitCode, MmeError } from '../output/errors.js';
+import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import { defineCommand } from './command.js';
 import { mapLimit } from './fleet.js';
@@ -24,6 +24,7 @@ export default defineCommand({
       ]);
     const { sources, skipped } = await sync.scanSyncDir(dir);
     if (skipped.length) ctx.out.info(`skipping ${skipped.length} file(s) that are not models: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+    if (!sources.length && opts.prune) throw usageError(`${dir} holds no models, and --prune would remove every alias.`, 'Check the folder. Nothing was changed.');
     const store = await fleetStore(ctx);
     const cache = await sync.HashCache.open();
     const work = await makeWorkDir();

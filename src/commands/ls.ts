@@ -21,7 +21,9 @@ export default defineCommand({
   async run(ctx, _args, opts) {
     const { fleetStore } = await import('./fleet-store.js');
     const store = await fleetStore(ctx);
-    const [models, aliasOf] = await Promise.all([store.list().then((m) => m.sort(sorters[opts.sort as string])), aliasesByTarget(store, (m) => ctx.out.warn(m))]);
+    // The manifest is read beside the listing; its warning (if any) only once the listing has worked.
+    const [models, { aliasOf, warning }] = await Promise.all([store.list().then((m) => m.sort(sorters[opts.sort as string])), aliasesByTarget(store)]);
+    if (warning) ctx.out.warn(warning);
     if (opts.long) {
       const heads = await mapLimit(models, 32, (m) => store.head(m.name, { sha256: true }));
       heads.forEach((h, i) => (models[i].sha256 = h?.sha256));
@@ -56,14 +58,14 @@ export default defineCommand({
 });
 
 /** target → the aliases live on it; empty without a manifest (and, with a warning, when it cannot be read). */
-async function aliasesByTarget(store: Store, warn: (m: string) => void): Promise<Map<string, string[]>> {
+async function aliasesByTarget(store: Store): Promise<{ aliasOf: Map<string, string[]>; warning?: string }> {
   const { readManifest } = await import('../releases/update.js');
-  const byTarget = new Map<string, string[]>();
+  const aliasOf = new Map<string, string[]>();
   try {
     const { manifest } = await readManifest(store);
-    for (const [alias, entry] of Object.entries(manifest.aliases)) byTarget.set(entry.target, [...(byTarget.get(entry.target) ?? []), alias]);
+    for (const [alias, entry] of Object.entries(manifest.aliases)) aliasOf.set(entry.target, [...(aliasOf.get(entry.target) ?? []), alias]);
   } catch (err) {
-    warn(`aliases not shown: ${err instanceof Error ? err.message : String(err)}`);
+    return { aliasOf, warning: `aliases not shown: ${err instanceof Error ? err.message : String(err)}` };
   }
-  return byTarget;
+  return { aliasOf };
 }

@@ -32,15 +32,18 @@ export class FileStore implements Store {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // like an S3 prefix nobody has pushed to
       throw ioError('list', this.root, err);
     }
-    const files = entries.filter((e) => e.isFile() && !e.name.startsWith(TEMP_MARK));
-    const models = await Promise.all(
-      files.map(async (e) => {
-        const full = path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+    const files = entries
+      .filter((e) => e.isFile() && !e.name.startsWith(TEMP_MARK))
+      .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+      .map((full) => ({ full, name: path.relative(this.root, full).split(path.sep).join('/') }))
+      // The alias manifest (and its generations, which come and go) is not a model.
+      .filter((f) => f.name.startsWith(under) && !f.name.startsWith(RESERVED_PREFIX));
+    return Promise.all(
+      files.map(async ({ full, name }) => {
         const st = await fsp.stat(full);
-        return { name: path.relative(this.root, full).split(path.sep).join('/'), size: st.size, lastModified: st.mtime };
+        return { name, size: st.size, lastModified: st.mtime };
       }),
     );
-    return models.filter((m) => m.name.startsWith(under) && !m.name.startsWith(RESERVED_PREFIX)); // the alias manifest is not a model
   }
 
   async head(name: string, options?: { sha256?: boolean }): Promise<ModelObject | undefined> {

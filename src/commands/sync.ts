@@ -67,6 +67,7 @@ export default defineCommand({
       // Uploads: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
       const failures: { alias: string; error: unknown }[] = [];
       let sent = 0;
+      let uploadedBytes = 0;
       const upProgress = await ctx.out.progress(`uploading ${toUpload.length} version(s)`);
       await mapLimit(toUpload, UPLOADS_IN_FLIGHT, async (item) => {
         if (ctx.signal.aborted) return;
@@ -75,6 +76,7 @@ export default defineCommand({
           if (!artifact) artifact = await prepareArtifact(item.source, work, item.alias); // hash from the cache, bytes gone from the prefix
           if (artifact.sha256 !== item.sha256) throw new MmeError(`${item.source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
           await ensureVersion(store, item.alias, artifact, false, ctx.signal);
+          uploadedBytes += artifact.size;
           upProgress.update(`uploading ${toUpload.length} version(s): ${++sent} done`);
         } catch (error) {
           failures.push({ alias: item.alias, error });
@@ -107,8 +109,8 @@ export default defineCommand({
         }
         return { write: changed, result: undefined };
       }, ctx.signal);
-      ctx.out.result({ dryRun: false, ...planJson, written }, () =>
-        written ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(toUpload.reduce((n, i) => n + (artifacts.get(i.alias)?.size ?? 0), 0))}` : 'nothing changed',
+      ctx.out.result({ dryRun: false, ...planJson, uploadedBytes, written }, () =>
+        written ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(uploadedBytes)}` : 'nothing changed',
       );
     } finally {
       await fsp.rm(work, { recursive: true, force: true });

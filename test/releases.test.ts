@@ -380,24 +380,33 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
 }
 
 /** An HTTP proxy in front of moto that can fail a request (500) or hold it unanswered, to make faults on cue. */
-async function startProxy(target: string, rule: (req: http.IncomingMessage) => 'pass' | 'fail' | 'hold', onHold?: () => void) {
+async function startProxy(target: string, rule: (req: http.IncomingMessage) => 'pass' | 'fail' | 'hold', onHold?: (release: () => void) => void) {
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer) => {
+    const upstream = http.request(new URL(req.url!, target), { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode!, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
+  };
   const server = http.createServer((req, res) => {
     const action = rule(req);
-    if (action !== 'pass') {
+    if (action === 'hold') {
+      // Kept unanswered until the test releases it (then sent on as it came), or forever.
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      return void req.once('end', () => onHold?.(() => forward(req, res, Buffer.concat(chunks))));
+    }
+    if (action === 'fail') {
       req.resume();
-      if (action === 'hold') return void req.once('end', () => onHold?.());
       req.once('end', () => {
         res.writeHead(500, { 'content-type': 'application/xml' });
         res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the test</Message></Error>');
       });
       return;
     }
-    const upstream = http.request(new URL(req.url!, target), { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode!, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    forward(req, res);
   });
   const port = await freePort();
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
@@ -496,6 +505,40 @@ describe('releases', () => {
     await moto?.stop();
   });
   suite('moto S3', () => s3, skipWithoutMoto);
+
+  test('a write that loses its race reads again; a rollback whose alias moved meanwhile stops with exit 5', { skip: skipWithoutMoto }, async () => {
+    const on = (args: string[], url = moto!.url) => mme([...args, '--prefix', s3.prefix('moved'), '--endpoint-url', url], { cwd: ROOT });
+    const work = tempDir('mme-releases-race-');
+    await on(['release', 'a1', fakeModel(path.join(work, 'v1'), 'v1')]);
+    const v2 = (await on(['release', 'a1', fakeModel(path.join(work, 'v2'), 'v2'), '--json'])).json.result.version;
+    const v3 = (await on(['release', 'a1', fakeModel(path.join(work, 'v3'), 'v3'), '--no-promote', '--json'])).json.result.version;
+    // The rollback's manifest write is held by the proxy while a promote moves the alias; then it goes on (and loses).
+    let held = false;
+    let release!: () => void;
+    const holding = new Promise<void>((r) => (release = r as never));
+    let releaseWrite!: () => void;
+    const proxy = await startProxy(moto!.url, (req) => {
+      if (held || req.method !== 'PUT' || !req.url!.includes('/moved/.mme/aliases.json')) return 'pass';
+      held = true;
+      return 'hold';
+    }, (go) => {
+      releaseWrite = go;
+      release();
+    });
+    const rollback = on(['rollback', 'a1', '--json'], proxy.url);
+    await holding;
+    const promote = await on(['promote', 'a1', v3]);
+    assert.equal(promote.code, 0, promote.stderr);
+    releaseWrite();
+    const r = await rollback;
+    await proxy.close();
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stderr, /a1 moved from .* to .* while rolling back; nothing was changed/);
+    assert.equal(r.json.error.exitCode, 5);
+    const m = await s3.manifest('moved');
+    assert.equal(m.aliases.a1.target, v3);
+    assert.deepEqual(m.aliases.a1.history.map((h: any) => h.target).slice(0, 2), [v3, v2]);
+  });
 
   test("the README's Python and TypeScript resolvers read an alias on S3 as mme resolve does", { skip: skipWithoutMoto }, async () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');

@@ -35,17 +35,18 @@ export default defineCommand({
       decisions = names.map((n) => byName.get(n)!);
     }
     const doomed = decisions.filter((d) => d.delete);
-    const bytes = doomed.reduce((n, d) => n + d.size, 0);
+    const bytesOf = () => doomed.reduce((n, d) => n + d.size, 0);
+    const bytes = bytesOf();
     const report = (deleted: boolean) => ({
       dryRun: !deleted,
       deleted: deleted ? doomed.map((d) => ({ name: d.name, size: d.size, reason: d.reason })) : [],
       wouldDelete: deleted ? [] : doomed.map((d) => ({ name: d.name, size: d.size, reason: d.reason })),
       kept: decisions.filter((d) => !d.delete).map((d) => ({ name: d.name, reason: d.reason })),
-      bytes,
+      bytes: bytesOf(),
     });
     const human = (verb: string) => () =>
       doomed.length
-        ? [...doomed.map((d) => `${verb} ${store.url}${d.name} (${d.reason})`), `${doomed.length} version(s), ${formatBytes(bytes)}`].join('\n')
+        ? [...doomed.map((d) => `${verb} ${store.url}${d.name} (${d.reason})`), `${doomed.length} version(s), ${formatBytes(bytesOf())}`].join('\n')
         : `nothing to collect (${decisions.length} version(s) kept)`;
     if (opts.dryRun || !doomed.length) {
       ctx.out.result(report(false), human('would delete'));
@@ -61,7 +62,14 @@ export default defineCommand({
         return 1;
       }
     }
-    await store.remove(doomed.map((d) => d.name));
+    // Someone may have promoted one of them while we planned (or asked): plan again on a fresh manifest, just before.
+    const fresh = new Set(planGc((await readManifest(store)).manifest, objects, { keep, drainMs, now: new Date() }).filter((d) => d.delete).map((d) => d.name));
+    const spared = doomed.filter((d) => !fresh.has(d.name));
+    if (spared.length) {
+      ctx.out.warn(`kept ${spared.map((d) => d.name).join(', ')}: an alias moved to it while gc ran.`);
+      doomed.splice(0, doomed.length, ...doomed.filter((d) => fresh.has(d.name)));
+    }
+    if (doomed.length) await store.remove(doomed.map((d) => d.name));
     ctx.out.result(report(true), human('deleted'));
   },
 });

@@ -57,11 +57,11 @@ export default defineCommand({
       import('../config/load.js'), import('../releases/resolve.js'), import('../aws/clients.js'),
     ]);
     const config = ctx.config();
+    const endpointName = requireSetting(config, 'endpointName');
     // An alias (`m37`) is called through the version it points at, read once for the whole run.
     const aliases = await resolveAliases(named.map((t) => t.name), config.settings.prefix.value, clientSettings(config), (m) => ctx.out.warn(m));
     const targets = named.map((t) => ({ ...t, name: aliases.get(t.name) ?? t.name }));
     const aliasJson = aliases.size ? { aliases: Object.fromEntries(aliases) } : {};
-    const endpointName = requireSetting(config, 'endpointName');
     const { body, from } = await readBody({ body: opts.body, bodyFile: opts.bodyFile, stdin: process.stdin });
     const request = buildRequest({
       endpointName,

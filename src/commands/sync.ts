@@ -1,4 +1,4 @@
-import { ExitCode, MmeError } from '../output/errors.js';
+import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import { defineCommand } from './command.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -24,6 +24,7 @@ export default defineCommand({
       ]);
     const { sources, skipped } = await sync.scanSyncDir(dir);
     if (skipped.length) ctx.out.info(`skipping ${skipped.length} file(s) that are not models: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+    if (!sources.length && opts.prune) throw usageError(`${dir} holds no models, and --prune would remove every alias.`, 'Check the folder. Nothing was changed.');
     const store = await fleetStore(ctx);
     const cache = await sync.HashCache.open();
     const work = await makeWorkDir();
@@ -46,6 +47,7 @@ export default defineCommand({
         progress.update(`hashing ${sources.length} model(s): ${++done} done`);
         return { source, sha256 };
       }).finally(() => progress.stop());
+      await cache.save(new Set(prints));
       const plan = sync.planSync(manifest, hashes, existing);
       const count = (a: string) => plan.items.filter((i) => i.action === a).length;
       const toUpload = plan.items.filter((i) => i.upload && i.action !== 'unchanged');
@@ -65,6 +67,7 @@ export default defineCommand({
       // Uploads: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
       const failures: { alias: string; error: unknown }[] = [];
       let sent = 0;
+      let uploadedBytes = 0;
       const upProgress = await ctx.out.progress(`uploading ${toUpload.length} version(s)`);
       await mapLimit(toUpload, UPLOADS_IN_FLIGHT, async (item) => {
         if (ctx.signal.aborted) return;
@@ -73,6 +76,7 @@ export default defineCommand({
           if (!artifact) artifact = await prepareArtifact(item.source, work, item.alias); // hash from the cache, bytes gone from the prefix
           if (artifact.sha256 !== item.sha256) throw new MmeError(`${item.source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
           await ensureVersion(store, item.alias, artifact, false, ctx.signal);
+          uploadedBytes += artifact.size;
           upProgress.update(`uploading ${toUpload.length} version(s): ${++sent} done`);
         } catch (error) {
           failures.push({ alias: item.alias, error });
@@ -105,9 +109,8 @@ export default defineCommand({
         }
         return { write: changed, result: undefined };
       }, ctx.signal);
-      await cache.save(new Set(prints));
-      ctx.out.result({ dryRun: false, ...planJson, written }, () =>
-        written ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(toUpload.reduce((n, i) => n + (artifacts.get(i.alias)?.size ?? 0), 0))}` : 'nothing changed',
+      ctx.out.result({ dryRun: false, ...planJson, uploadedBytes, written }, () =>
+        written ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(uploadedBytes)}` : 'nothing changed',
       );
     } finally {
       await fsp.rm(work, { recursive: true, force: true });

@@ -92,8 +92,10 @@ async function publish(file: string, gen: number): Promise<void> {
       await fsp.link(entry(file, gen), tmp);
       await fsp.rename(tmp, file);
     } catch (err) {
-      await fsp.rm(tmp, { force: true });
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // ENOENT: pruned under us, a newer one exists
+    } finally {
+      // rename() between two links to the same file does nothing and leaves `tmp` (another publisher got there first).
+      await fsp.rm(tmp, { force: true });
     }
     const [newest] = await generations(file);
     if (newest === undefined || newest <= gen) break;

@@ -1,0 +1,117 @@
+// Releases (issue 12) against one moto_server on 127.0.0.1, each against the reference measured in the same run:
+// `mme sync` of 150 × 5 MB artifacts vs `aws s3 sync` of the same folder, unchanged (goal <= 0.3×) and changed
+// (goal <= 0.8×); and the round trips an alias adds to `mme invoke` (goal: at most 1), counted by a proxy.
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { Header } from 'tar';
+import { MME, baseEnv } from '../test/helpers/cli.js';
+import { freePort, startMoto } from '../test/helpers/moto.js';
+import { printTable, type Row } from './lib/measure.js';
+
+const MODELS = 150;
+const SIZE = 5 * 1024 * 1024;
+const ROUNDS = 2;
+const UNCHANGED_RUNS = 5;
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mme-bench-releases-'));
+// aws CLI v1 reads AWS_DEFAULT_REGION; its own cache of hashes does not exist, ours lives under HOME/XDG_CACHE_HOME.
+const env = baseEnv({ AWS_DEFAULT_REGION: 'us-east-1', XDG_CACHE_HOME: path.join(work, 'cache') });
+const dir = path.join(work, 'artifacts');
+fs.mkdirSync(dir);
+
+/** 150 artifacts of random (incompressible) bytes, stored uncompressed in gzip so that writing them is quick. */
+function writeArtifacts(): void {
+  for (let i = 0; i < MODELS; i++) {
+    const data = crypto.randomBytes(SIZE);
+    const header = Buffer.alloc(512);
+    new Header({ path: 'xgboost-model', mode: 0o644, size: SIZE, mtime: new Date(0), type: 'File', uid: 0, gid: 0 }).encode(header, 0);
+    const tar = Buffer.concat([header, data, Buffer.alloc((512 - (SIZE % 512)) % 512), Buffer.alloc(1024)]);
+    fs.writeFileSync(path.join(dir, `m${String(i).padStart(3, '0')}.tar.gz`), zlib.gzipSync(tar, { level: 0 }));
+  }
+}
+
+function time(cmd: string, args: string[]): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.slice(-2000)}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const moto = await startMoto();
+const rows: Row[] = [];
+try {
+  const s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const mmeSync = () => time(process.execPath, [MME, 'sync', dir, '--prefix', 's3://fleet/rel/', '--endpoint-url', moto.url, '-q']);
+  const awsSync = () => time('aws', ['--endpoint-url', moto.url, 's3', 'sync', '--quiet', dir, 's3://fleet/ref/']);
+  const changed = { ours: [] as number[], ref: [] as number[] };
+  const unchanged = { ours: [] as number[], ref: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    // A fresh moto each round keeps its memory to one copy per tool; new content is what "changed" costs both tools.
+    await moto.reset();
+    await s3.send(new CreateBucketCommand({ Bucket: 'fleet' }));
+    writeArtifacts();
+    // Alternate which tool goes first, so that the page cache and moto's warm-up favour neither.
+    if (round % 2 === 0) {
+      changed.ours.push(mmeSync());
+      changed.ref.push(awsSync());
+    } else {
+      changed.ref.push(awsSync());
+      changed.ours.push(mmeSync());
+    }
+    for (let i = 0; i < UNCHANGED_RUNS; i++) {
+      unchanged.ours.push(mmeSync());
+      unchanged.ref.push(awsSync());
+    }
+  }
+  rows.push({ name: `sync ${MODELS} unchanged 5 MB models`, ours: median(unchanged.ours), reference: median(unchanged.ref), referenceName: 'aws s3 sync', goal: 0.3 });
+  rows.push({ name: `sync ${MODELS} changed 5 MB models`, ours: median(changed.ours), reference: median(changed.ref), referenceName: 'aws s3 sync', goal: 0.8 });
+
+  // Round trips: every request of `mme invoke` passes a counting proxy in front of moto (S3 and SageMaker Runtime).
+  const res = await fetch(`${moto.url}/moto-api/static/sagemaker/endpoint-results`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ results: [0, 1, 2, 3].map(() => ({ Body: '0.5\n', ContentType: 'text/csv' })) }),
+  });
+  if (res.status !== 201) throw new Error(`moto refused the canned answers: HTTP ${res.status}`);
+  let requests = 0;
+  const proxy = http.createServer((req, out) => {
+    requests++;
+    const up = http.request(new URL(req.url!, moto.url), { method: req.method, headers: req.headers }, (r) => {
+      out.writeHead(r.statusCode!, r.headers);
+      r.pipe(out);
+    });
+    req.pipe(up);
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r));
+  const target = JSON.parse(spawnSync(process.execPath, [MME, 'resolve', 'm000', '--prefix', 's3://fleet/rel/', '--endpoint-url', moto.url, '--json'], { env, encoding: 'utf8' }).stdout).result.target;
+  // Asynchronous spawn: the proxy lives in this process, so its event loop must keep running while mme does.
+  const invoke = async (name: string) => {
+    requests = 0;
+    const args = [MME, 'invoke', '--target', name, '--body', '1,2,3', '--prefix', 's3://fleet/rel/', '--endpoint-url', `http://127.0.0.1:${port}`, '--endpoint-name', 'fraud-mme'];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    const code = await new Promise((r) => child.once('exit', r));
+    if (code !== 0) throw new Error(`mme invoke failed: ${stderr}`);
+    return requests;
+  };
+  const flat = await invoke(target);
+  const viaAlias = await invoke('m000');
+  proxy.close();
+  rows.push({ name: 'invoke --target ALIAS: requests', ours: viaAlias, reference: flat, referenceName: 'invoke --target VERSION', unit: 'req' });
+  rows.push({ name: 'round trips an alias adds', ours: viaAlias - flat, reference: NaN, referenceName: 'goal <= 1', unit: 'req', goal: 1.5, goalOn: 'value' });
+  s3.destroy();
+} finally {
+  await moto.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+printTable(rows);
+console.log(`load average: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);

@@ -130,3 +130,15 @@ test('mme package refuses a folder with more entries than mme local and mme pred
   assert.match(r.stderr, /^mme: .* holds 10001 files and folders; an artifact may hold at most 10000/);
   assert.equal(fs.existsSync(out), false);
 });
+
+test('a sparse libsvm request against a very wide (legal) model is refused before its dense rows are allocated', async () => {
+  const doc = fixtureJson('reg_squarederror');
+  doc.learner.learner_model_param.num_feature = '4000000';
+  const file = write('wide.json', JSON.stringify(doc));
+  // 100 rows of a label alone: 400 million values, 1.6 GB dense
+  const body = Array(100).fill('0').join('\n');
+  const r = await mme(['predict', file, '--content-type', 'text/libsvm', '--body', body], { timeoutMs: 20_000 });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^mme: the endpoint would answer HTTP 400: 100 rows × 4000000 features is more than the 33554432 values scored in one request/);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+});

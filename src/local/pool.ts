@@ -291,9 +291,9 @@ export class LoadingPool implements ModelLoader {
     return modelOf((await this.run((id) => ({ type: 'load', id, dir }), signal)).reply.loaded!);
   }
 
-  /** Starts one thread now, so that the first cold model does not wait for a thread to start. */
+  /** Starts two threads now, so that neither the first cold model nor one loading beside it waits for a thread. */
   warm(): void {
-    this.pool.warm(1);
+    this.pool.warm(2);
   }
 
   close(): Promise<void> {

@@ -21,6 +21,12 @@ export const MODEL_CAPS = {
   categoryWords: 1 << 24,
 } as const;
 
+/**
+ * Values a request may decode to (rows × num_feature, float32): rows are decoded dense, so a sparse libsvm body of a
+ * few bytes per row against a very wide model would otherwise allocate gigabytes. 2^25 values = 128 MiB.
+ */
+export const MAX_REQUEST_VALUES = 1 << 25;
+
 /** Fails when a declared count is not a non-negative integer within its cap; `where` names the field. */
 export function checkDeclared(where: string, value: number, cap: number): number {
   if (!Number.isInteger(value) || value < 0) fail(`${where} is not a non-negative integer (${value})`);

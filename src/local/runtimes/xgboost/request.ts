@@ -10,6 +10,7 @@
  * Unlike the container (which answers 415 for any parse failure and lets ragged rows surface as numpy errors),
  * every problem is a 400 naming the row and column, and rows must have exactly the model's feature count.
  */
+import { MAX_REQUEST_VALUES } from './caps.js';
 import { ModelRequestError } from '../types.js';
 
 export type RequestKind = 'csv' | 'libsvm';
@@ -168,6 +169,7 @@ function decodeCsv(text: string, numFeatures: number): DecodedRows {
   const delimiterCode = delimiter.charCodeAt(0);
   let nRows = 1;
   for (let at = firstNewline; at >= 0; at = text.indexOf('\n', at + 1)) nRows++;
+  checkRequestSize(nRows, numFeatures);
   const rows = new Float32Array(nRows * numFeatures);
   let lineStart = 0;
   for (let r = 0; r < nRows; r++) {
@@ -201,11 +203,19 @@ function decodeCsv(text: string, numFeatures: number): DecodedRows {
   return { rows, nRows, nCols: numFeatures };
 }
 
+/** Refuses, before allocating, a request whose dense rows would exceed MAX_REQUEST_VALUES. */
+function checkRequestSize(nRows: number, numFeatures: number): void {
+  if (nRows * numFeatures > MAX_REQUEST_VALUES) {
+    throw new ModelRequestError(400, `${nRows} rows × ${numFeatures} features is more than the ${MAX_REQUEST_VALUES} values scored in one request; send fewer rows per request`);
+  }
+}
+
 const INDEX = /^\+?\d+$/;
 
 function decodeLibsvm(text: string, numFeatures: number): DecodedRows {
   const lines = text.split('\n');
   const nRows = lines.length;
+  checkRequestSize(nRows, numFeatures);
   const rows = new Float32Array(nRows * numFeatures).fill(NaN);
   const seen = new Int32Array(numFeatures).fill(-1);
   for (let r = 0; r < nRows; r++) {

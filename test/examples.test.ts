@@ -148,6 +148,11 @@ async function buildTemplate(tailUrl: string): Promise<void> {
   await ok(['package', ...names, '--out-dir', 'fleet'], t);
   fs.mkdirSync(path.join(t, 'fleet', 'v2'));
   fs.copyFileSync(path.join(t, 'm37.tar.gz'), path.join(t, 'fleet', 'v2', 'm37.tar.gz'));
+  // Releases: the alias m37, live at the committed m37 (version 9303a078058a, the examples' hash prefix 9303a0), and
+  // an earlier version before it to roll back to.
+  const release = (source: string, note: string) => ok(['release', 'm37', source, '--prefix', 'file://./fleet/', '--note', note], t);
+  await release('models/m71', 'last week');
+  await release(path.join(MERCHANTS, 'm37'), 'nightly retrain');
   // Request files: the committed rows as CSV and as libsvm, and a weighted targets file.
   fs.copyFileSync(path.join(MERCHANTS, 'rows.csv'), path.join(t, 'rows.csv'));
   const libsvm = fs.readFileSync(path.join(MERCHANTS, 'rows.csv'), 'utf8').trim().split('\n')

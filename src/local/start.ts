@@ -167,7 +167,7 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
     container.process?.on('failed', (err: Error) => ctx.out.warn(`[${stamp()}] the container did not come back: ${err.message}`));
   }
   const pool = workers > 0 && !container ? new ScoringPool(workers) : undefined;
-  const loader = container?.backend ?? new LoadingPool(loaders);
+  const loader = container?.backend ?? new LoadingPool(loaders, undefined, budgets);
   // Started now, so that the first cold model does not also wait for a thread to start.
   if (loader instanceof LoadingPool) loader.warm();
   cache = new ModelCache({

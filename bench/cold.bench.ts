@@ -84,7 +84,10 @@ function startHelper(file: string) {
 
 function startLocal(prefix: string, cache: string): Promise<{ url: string; stop(): void }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', `file://${prefix}/`, '--cache-dir', cache], { env: baseEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', `file://${prefix}/`, '--cache-dir', cache], {
+      env: baseEnv(),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (c) => {
       out += c;
@@ -125,7 +128,11 @@ async function main() {
     try {
       for (let i = 0; i < names.length; i++) {
         const t = performance.now();
-        const res = await fetch(`${local.url}/endpoints/local-mme/invocations`, { method: 'POST', headers: { 'Content-Type': 'text/csv', 'X-Amzn-SageMaker-Target-Model': names[i] }, body: row });
+        const res = await fetch(`${local.url}/endpoints/local-mme/invocations`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/csv', 'X-Amzn-SageMaker-Target-Model': names[i] },
+          body: row,
+        });
         if (res.status !== 200) throw new Error(`cold invocation failed: ${res.status} ${await res.text()}`);
         await res.arrayBuffer();
         const ms = performance.now() - t;
@@ -151,9 +158,20 @@ async function main() {
           oursLoad.push(ms);
           refLoad.push(ref);
         }
-        loads.push({ name: `load ${format} (${(statSync(full).size / 1e6).toFixed(1)} MB)`, ours: median(oursLoad), reference: median(refLoad), referenceName: 'xgboost Booster(model_file)', goal: format === 'json' ? 1.0 : 1.5 });
+        loads.push({
+          name: `load ${format} (${(statSync(full).size / 1e6).toFixed(1)} MB)`,
+          ours: median(oursLoad),
+          reference: median(refLoad),
+          referenceName: 'xgboost Booster(model_file)',
+          goal: format === 'json' ? 1.0 : 1.5,
+        });
       }
-      console.log(`\ncold path: 600 trees of depth 10, artifact ${(statSync(artifact).size / 1e6).toFixed(1)} MB, median of ${RUNS} runs; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      console.log(
+        `\ncold path: 600 trees of depth 10, artifact ${(statSync(artifact).size / 1e6).toFixed(1)} MB, median of ${RUNS} runs; load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
+      );
       printTable([
         { name: 'cold start (first invocation)', ours: median(ours), reference: median(reference), referenceName: 'python copy+tarfile+Booster', goal: 0.6 },
         { name: '  of which download+extract', ours: median(split.map((s) => s.download)), reference: NaN, referenceName: 'GET /models' },

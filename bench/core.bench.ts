@@ -18,7 +18,14 @@ const rows: Row[] = [];
 const mme = (args: string[], runs = 5) => timeCommand(process.execPath, [MME, ...args], runs, env);
 
 // Start-up.
-if (has('aws')) rows.push({ name: 'start-up (--version)', ours: mme(['--version'], 9), reference: timeCommand('aws', ['--version'], 9, env), referenceName: 'aws --version', goal: 0.25 });
+if (has('aws'))
+  rows.push({
+    name: 'start-up (--version)',
+    ours: mme(['--version'], 9),
+    reference: timeCommand('aws', ['--version'], 9, env),
+    referenceName: 'aws --version',
+    goal: 0.25,
+  });
 
 // package: a 72 MB JSON model (text compresses well) plus 48 MB of float32 weights (it barely does).
 const folder = path.join(work, 'big-model');

@@ -46,21 +46,26 @@ async function load(url: string, headers: Record<string, string>, body: string, 
   const one = () =>
     new Promise<void>((resolve, reject) => {
       const t = performance.now();
-      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': payload.length } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`${url} answered ${res.statusCode}`));
-          times.push(performance.now() - t);
-          resolve();
-        });
-      });
+      const req = http.request(
+        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': payload.length } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode !== 200) return reject(new Error(`${url} answered ${res.statusCode}`));
+            times.push(performance.now() - t);
+            resolve();
+          });
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
   const started = performance.now();
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < until) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) await one();
+    }),
+  );
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   times.sort((a, b) => a - b);
@@ -108,11 +113,19 @@ function referenceMissing(): string | undefined {
 
 async function startReference(modelDir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const child = spawn('gunicorn', ['--workers', String(os.availableParallelism()), '--worker-class', 'gthread', '--bind', `127.0.0.1:${port}`, '--chdir', REFERENCE_DIR, 'server:app'], {
-    env: { ...process.env, SM_MODEL_DIR: modelDir, OMP_NUM_THREADS: '1' }, stdio: 'ignore',
-  });
+  const child = spawn(
+    'gunicorn',
+    ['--workers', String(os.availableParallelism()), '--worker-class', 'gthread', '--bind', `127.0.0.1:${port}`, '--chdir', REFERENCE_DIR, 'server:app'],
+    {
+      env: { ...process.env, SM_MODEL_DIR: modelDir, OMP_NUM_THREADS: '1' },
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/ping`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/ping`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { url: `http://127.0.0.1:${port}/invocations`, child };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -131,7 +144,10 @@ async function main(): Promise<void> {
     fs.mkdirSync(xgbDir);
     fs.copyFileSync(XGB_MODEL, path.join(xgbDir, 'xgboost-model'));
     const prefix = `file://${path.join(work, 'prefix')}/`;
-    for (const [dir, name] of [[linearDir, 'linear.tar.gz'], [xgbDir, 'xgb.tar.gz']]) {
+    for (const [dir, name] of [
+      [linearDir, 'linear.tar.gz'],
+      [xgbDir, 'xgb.tar.gz'],
+    ]) {
       run(['package', dir, '-o', path.join(work, name)], work);
       run(['push', path.join(work, name), '--prefix', prefix], work);
     }
@@ -142,7 +158,11 @@ async function main(): Promise<void> {
     const viaMme = await measure(`${handler.url}/endpoints/${ENDPOINT}/invocations`, headers('linear.tar.gz'), ROW);
     const port = /on port (\d+)/.exec(handler.stderr())![1];
     const models = (await (await fetch(`http://127.0.0.1:${port}/models`)).json()) as { models: { modelName: string }[] };
-    const direct = await measure(`http://127.0.0.1:${port}/models/${encodeURIComponent(models.models[0].modelName)}/invoke`, { 'content-type': 'text/csv', accept: 'application/json' }, ROW);
+    const direct = await measure(
+      `http://127.0.0.1:${port}/models/${encodeURIComponent(models.models[0].modelName)}/invoke`,
+      { 'content-type': 'text/csv', accept: 'application/json' },
+      ROW,
+    );
     handler.child.kill('SIGTERM');
 
     const builtin = await startLocal(['--prefix', prefix, '--cache-dir', path.join(work, 'cache-b')]);
@@ -159,19 +179,44 @@ async function main(): Promise<void> {
       ref.child.kill('SIGTERM');
     }
 
-    console.log(`warm single-row requests: req/s over ${CONNECTIONS} keep-alive connections, p50/p99 over one (no queueing); ${SECONDS} s each, ${os.availableParallelism()} cores`);
+    console.log(
+      `warm single-row requests: req/s over ${CONNECTIONS} keep-alive connections, p50/p99 over one (no queueing); ${SECONDS} s each, ${os.availableParallelism()} cores`,
+    );
     const refName = 'gunicorn+Flask+xgboost';
     const rows: Row[] = [
-      { name: '--handler via mme local: req/s', ours: viaMme.rps, reference: native.rps, referenceName: 'built-in runtime', unit: 'req/s', higherIsBetter: true },
+      {
+        name: '--handler via mme local: req/s',
+        ours: viaMme.rps,
+        reference: native.rps,
+        referenceName: 'built-in runtime',
+        unit: 'req/s',
+        higherIsBetter: true,
+      },
       { name: '--handler via mme local: p99', ours: viaMme.p99, reference: native.p99, referenceName: 'built-in runtime' },
-      { name: '--handler via mme local: req/s', ours: viaMme.rps, reference: reference?.rps ?? NaN, referenceName: reference ? refName : `${refName}: ${missing}`, unit: 'req/s', higherIsBetter: true },
+      {
+        name: '--handler via mme local: req/s',
+        ours: viaMme.rps,
+        reference: reference?.rps ?? NaN,
+        referenceName: reference ? refName : `${refName}: ${missing}`,
+        unit: 'req/s',
+        higherIsBetter: true,
+      },
       { name: '--handler via mme local: p99', ours: viaMme.p99, reference: reference?.p99 ?? NaN, referenceName: reference ? refName : 'skipped' },
       { name: '--handler via mme local: p50', ours: viaMme.p50, reference: direct.p50, referenceName: 'handler server called directly' },
-      { name: 'contract hop added at p50 (mme local − direct)', ours: viaMme.p50 - direct.p50, reference: NaN, referenceName: 'goal ≤ 1 ms', goal: 1.0001, goalOn: 'value' },
+      {
+        name: 'contract hop added at p50 (mme local − direct)',
+        ours: viaMme.p50 - direct.p50,
+        reference: NaN,
+        referenceName: 'goal ≤ 1 ms',
+        goal: 1.0001,
+        goalOn: 'value',
+      },
     ];
     printTable(rows);
-    console.log(`direct to the handler server: ${direct.rps.toFixed(0)} req/s, p50 ${direct.p50.toFixed(2)} ms, p99 ${direct.p99.toFixed(2)} ms; ` +
-      `built-in runtime: ${native.rps.toFixed(0)} req/s, p50 ${native.p50.toFixed(2)} ms, p99 ${native.p99.toFixed(2)} ms`);
+    console.log(
+      `direct to the handler server: ${direct.rps.toFixed(0)} req/s, p50 ${direct.p50.toFixed(2)} ms, p99 ${direct.p99.toFixed(2)} ms; ` +
+        `built-in runtime: ${native.rps.toFixed(0)} req/s, p50 ${native.p50.toFixed(2)} ms, p99 ${native.p99.toFixed(2)} ms`,
+    );
   } finally {
     for (const c of started) if (c.exitCode === null) c.kill('SIGTERM'); // mme local stops its container
     fs.rmSync(work, { recursive: true, force: true });

@@ -58,8 +58,21 @@ try {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mme-bench-invoke-'));
   const awsOut = path.join(work, 'aws-out.csv');
   const mmeArgs = [MME, 'invoke', '--endpoint-url', moto.url, '--endpoint-name', 'fraud-mme', '--target', 'm37.tar.gz', '--body', body];
-  const awsArgs = ['--endpoint-url', moto.url, 'sagemaker-runtime', 'invoke-endpoint', '--endpoint-name', 'fraud-mme',
-    '--target-model', 'm37.tar.gz', '--content-type', 'text/csv', '--body', body, awsOut];
+  const awsArgs = [
+    '--endpoint-url',
+    moto.url,
+    'sagemaker-runtime',
+    'invoke-endpoint',
+    '--endpoint-name',
+    'fraud-mme',
+    '--target-model',
+    'm37.tar.gz',
+    '--content-type',
+    'text/csv',
+    '--body',
+    body,
+    awsOut,
+  ];
 
   // Both tools must get the same answer before their times mean anything.
   const ours = spawnSync(process.execPath, mmeArgs, { env, encoding: 'utf8' });
@@ -72,7 +85,12 @@ try {
   const rows: Row[] = [{ name: 'invoke, one call (wall)', ours: t.a.wall, reference: t.b.wall, referenceName, goal: 0.3 }];
   if (!Number.isNaN(t.a.cpu)) rows.push({ name: 'invoke, one call (CPU user+sys)', ours: t.a.cpu, reference: t.b.cpu, referenceName, goal: 0.3 });
   printTable(rows);
-  console.log(`load average: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+  console.log(
+    `load average: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${os.cpus().length} cores`,
+  );
   fs.rmSync(work, { recursive: true, force: true });
 } finally {
   await moto.stop();

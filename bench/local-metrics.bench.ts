@@ -21,7 +21,7 @@ const T0 = Date.UTC(2026, 0, 1);
 
 // Latencies with a long tail, the shape that makes p99 interesting: mostly ~2 ms, 2% between 50 and 250 ms.
 let seed = 42;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 const values = Float64Array.from({ length: MINUTES * PER_MINUTE }, () => (rand() < 0.02 ? 50_000 + rand() * 200_000 : 1500 + rand() * 1000));
 
 class ExactRecorder {
@@ -56,13 +56,16 @@ function feed(record: (metric: MetricName, value: number) => void, setClock: (t:
       for (const metric of METRICS) record(metric, metric.endsWith('Latency') ? v : 1);
     }
   }
-  return Number(process.hrtime.bigint() - t) / 1e6 / (MINUTES * PER_MINUTE * METRICS.length) * 1e6; // ns per call
+  return (Number(process.hrtime.bigint() - t) / 1e6 / (MINUTES * PER_MINUTE * METRICS.length)) * 1e6; // ns per call
 }
 
 let clock = T0;
 const base = heapMB();
 const exact = new ExactRecorder(() => clock);
-const exactNs = feed((m, v) => exact.record(m, v), (t) => (clock = t));
+const exactNs = feed(
+  (m, v) => exact.record(m, v),
+  (t) => (clock = t),
+);
 const exactMB = heapMB() - base;
 let t = process.hrtime.bigint();
 const exactP99 = exact.p99('ModelLatency');
@@ -71,13 +74,25 @@ exact.minutes.clear();
 
 const base2 = heapMB();
 const ours = new MetricsRecorder({ endpointName: 'bench', variantName: 'AllTraffic', now: () => clock });
-const oursNs = feed((m, v) => ours.record(m, v), (x) => (clock = x));
+const oursNs = feed(
+  (m, v) => ours.record(m, v),
+  (x) => (clock = x),
+);
 const oursMB = heapMB() - base2;
 const query = () =>
-  runOperation('GetMetricStatistics', {
-    Namespace: 'AWS/SageMaker', MetricName: 'ModelLatency', Dimensions: ours.dimensions,
-    StartTime: T0 / 1000, EndTime: T0 / 1000 + MINUTES * 60, Period: MINUTES * 60, ExtendedStatistics: ['p99'],
-  }, { store: ours.store, now: clock }) as { Datapoints: Array<{ ExtendedStatistics: { p99: number } }> };
+  runOperation(
+    'GetMetricStatistics',
+    {
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'ModelLatency',
+      Dimensions: ours.dimensions,
+      StartTime: T0 / 1000,
+      EndTime: T0 / 1000 + MINUTES * 60,
+      Period: MINUTES * 60,
+      ExtendedStatistics: ['p99'],
+    },
+    { store: ours.store, now: clock },
+  ) as { Datapoints: Array<{ ExtendedStatistics: { p99: number } }> };
 t = process.hrtime.bigint();
 const oursP99 = query().Datapoints[0].ExtendedStatistics.p99;
 const oursQueryMs = Number(process.hrtime.bigint() - t) / 1e6;
@@ -87,8 +102,17 @@ const oursQueryAgainMs = Number(process.hrtime.bigint() - t) / 1e6;
 
 printTable([
   { name: 'record() per call', ours: oursNs, reference: exactNs, referenceName: 'exact arrays', goal: 2, unit: 'ns' },
-  { name: `memory, ${MINUTES} min × ${PER_MINUTE}/min × ${METRICS.length} metrics`, ours: oursMB, reference: exactMB, referenceName: 'exact arrays', goal: 0.5, unit: 'MB' },
+  {
+    name: `memory, ${MINUTES} min × ${PER_MINUTE}/min × ${METRICS.length} metrics`,
+    ours: oursMB,
+    reference: exactMB,
+    referenceName: 'exact arrays',
+    goal: 0.5,
+    unit: 'MB',
+  },
   { name: 'p99 over 3 h, first query', ours: oursQueryMs, reference: exactQueryMs, referenceName: 'sort everything', goal: 1, unit: 'ms' },
   { name: 'p99 over 3 h, next query', ours: oursQueryAgainMs, reference: exactQueryMs, referenceName: 'sort everything', goal: 0.5, unit: 'ms' },
 ]);
-console.log(`p99 ModelLatency: sampled ${oursP99.toFixed(0)} µs, exact ${exactP99.toFixed(0)} µs (error ${((Math.abs(oursP99 - exactP99) / exactP99) * 100).toFixed(2)}%)`);
+console.log(
+  `p99 ModelLatency: sampled ${oursP99.toFixed(0)} µs, exact ${exactP99.toFixed(0)} µs (error ${((Math.abs(oursP99 - exactP99) / exactP99) * 100).toFixed(2)}%)`,
+);

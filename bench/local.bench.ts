@@ -113,7 +113,11 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-const loadAvg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadAvg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** 256 single CSV rows, N(0,1) with 5% empty (missing) fields, from a fixed seed. */
 function makeRows(): Buffer[] {
@@ -125,9 +129,7 @@ function makeRows(): Buffer[] {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return Array.from({ length: N_ROWS }, () =>
-    Buffer.from(Array.from({ length: N_FEATURES }, () => (uniform() < 0.05 ? '' : normal().toFixed(6))).join(',')),
-  );
+  return Array.from({ length: N_ROWS }, () => Buffer.from(Array.from({ length: N_FEATURES }, () => (uniform() < 0.05 ? '' : normal().toFixed(6))).join(',')));
 }
 
 function missingPrerequisite(): string | undefined {
@@ -203,7 +205,21 @@ function collect(child: ChildProcess): () => string {
 
 /** `mme local --port 0 --json`: resolves once its one JSON line (with the port) is on stdout. */
 function startMmeLocal(prefix: string, cacheDir: string, preload: string): Promise<Server> {
-  const args = [MME, 'local', '--port', '0', '--json', '--prefix', `file://${prefix}/`, '--cache-dir', cacheDir, '--endpoint-name', ENDPOINT, '--models-preload', preload];
+  const args = [
+    MME,
+    'local',
+    '--port',
+    '0',
+    '--json',
+    '--prefix',
+    `file://${prefix}/`,
+    '--cache-dir',
+    cacheDir,
+    '--endpoint-name',
+    ENDPOINT,
+    '--models-preload',
+    preload,
+  ];
   const child = spawn(process.execPath, args, { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = collect(child);
   return new Promise((resolve, reject) => {
@@ -215,7 +231,7 @@ function startMmeLocal(prefix: string, cacheDir: string, preload: string): Promi
       try {
         const info = JSON.parse(out.slice(0, nl)) as { result: { url: string } };
         resolve({ name: 'mme local', child, url: info.result.url, stderr });
-      } catch (err) {
+      } catch {
         reject(new Error(`mme local printed something else than its JSON line: ${out}\n${stderr()}`));
       }
     });
@@ -225,8 +241,23 @@ function startMmeLocal(prefix: string, cacheDir: string, preload: string): Promi
 
 async function startReference(modelDir: string): Promise<Server> {
   const port = await freePort();
-  const args = ['--workers', String(CORES), '--worker-class', 'gthread', '--threads', '1', '--keep-alive', '30',
-    '--bind', `127.0.0.1:${port}`, '--chdir', REFERENCE_DIR, '--log-level', 'warning', 'server:app'];
+  const args = [
+    '--workers',
+    String(CORES),
+    '--worker-class',
+    'gthread',
+    '--threads',
+    '1',
+    '--keep-alive',
+    '30',
+    '--bind',
+    `127.0.0.1:${port}`,
+    '--chdir',
+    REFERENCE_DIR,
+    '--log-level',
+    'warning',
+    'server:app',
+  ];
   const child = spawn(gunicorn()!, args, { env: { ...process.env, SM_MODEL_DIR: modelDir, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr = collect(child);
   const url = `http://127.0.0.1:${port}`;
@@ -430,7 +461,9 @@ async function main(): Promise<void> {
     t = performance.now();
     reference = await startReference(path.join(dir, 'warm'));
     const refStart = performance.now() - t;
-    console.log(`started mme local in ${localStart.toFixed(0)} ms (preloading warm.tar.gz), ${reference.name} with ${CORES} workers in ${refStart.toFixed(0)} ms`);
+    console.log(
+      `started mme local in ${localStart.toFixed(0)} ms (preloading warm.tar.gz), ${reference.name} with ${CORES} workers in ${refStart.toFixed(0)} ms`,
+    );
 
     const csv = { 'Content-Type': 'text/csv', Accept: 'text/csv' };
     const targets: Target[] = [
@@ -476,7 +509,9 @@ async function main(): Promise<void> {
     }
 
     // warm load: warm-ups, then rounds alternating between the servers
-    console.log(`load: ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds × ${SECONDS / ROUNDS} s per server, after ${WARMUP_SECONDS} s warm-ups; load average before ${loadAvg()}`);
+    console.log(
+      `load: ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds × ${SECONDS / ROUNDS} s per server, after ${WARMUP_SECONDS} s warm-ups; load average before ${loadAvg()}`,
+    );
     for (const tg of targets) await load(tg, rows, WARMUP_SECONDS);
     const tallies = [newTally(), newTally()];
     for (let round = 0; round < ROUNDS; round++) {
@@ -497,18 +532,35 @@ async function main(): Promise<void> {
       await sleep(1000);
     })();
     const mixedTally = newTally();
-    await Promise.all([load(targets[0], rows, 60, mixedTally, coldWhileBusy.catch(() => undefined)), coldWhileBusy]);
+    await Promise.all([
+      load(
+        targets[0],
+        rows,
+        60,
+        mixedTally,
+        coldWhileBusy.catch(() => undefined),
+      ),
+      coldWhileBusy,
+    ]);
     console.log(`load average after ${loadAvg()}`);
     const [ours, ref] = tallies.map(summarise);
     const mixed = summarise(mixedTally);
-    for (const [name, s] of [[local.name, ours], [reference.name, ref]] as const) {
+    for (const [name, s] of [
+      [local.name, ours],
+      [reference.name, ref],
+    ] as const) {
       console.log(
         `  ${name}: ${s.requests} requests in ${s.seconds.toFixed(1)} s = ${s.rps.toFixed(0)}/s; latency p50 ${s.p50.toFixed(2)} ms, p90 ${s.p90.toFixed(2)} ms, ` +
           `p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(1)} ms; server CPU ${s.cpuUsPerRequest.toFixed(0)} µs/request (${s.serverCores.toFixed(2)} cores), ` +
           `load generator ${s.clientCores.toFixed(2)} cores; failed ${s.failed}`,
       );
     }
-    const c = (kind: 'warm' | 'cold') => ({ first: median(cold[kind].first), download: median(cold[kind].download), load: median(cold[kind].load), reference: median(cold[kind].reference) });
+    const c = (kind: 'warm' | 'cold') => ({
+      first: median(cold[kind].first),
+      download: median(cold[kind].download),
+      load: median(cold[kind].load),
+      reference: median(cold[kind].reference),
+    });
     const coldC = c('cold');
     const coldW = c('warm');
     console.log(
@@ -536,13 +588,42 @@ async function main(): Promise<void> {
 
     const refName = `gunicorn ×${CORES} + Flask + xgboost`;
     const table: Row[] = [
-      { name: `warm 1-row invocations, ${CONNECTIONS} conns`, ours: ours.rps, reference: ref.rps, referenceName: refName, unit: 'req/s', goal: 3, higherIsBetter: true },
-      { name: 'warm throughput (absolute goal)', ours: ours.rps, reference: ref.rps, referenceName: refName, unit: 'req/s', goal: 5000, goalOn: 'value', higherIsBetter: true },
+      {
+        name: `warm 1-row invocations, ${CONNECTIONS} conns`,
+        ours: ours.rps,
+        reference: ref.rps,
+        referenceName: refName,
+        unit: 'req/s',
+        goal: 3,
+        higherIsBetter: true,
+      },
+      {
+        name: 'warm throughput (absolute goal)',
+        ours: ours.rps,
+        reference: ref.rps,
+        referenceName: refName,
+        unit: 'req/s',
+        goal: 5000,
+        goalOn: 'value',
+        higherIsBetter: true,
+      },
       { name: 'warm latency p50', ours: ours.p50, reference: ref.p50, referenceName: refName },
       { name: 'warm latency p99', ours: ours.p99, reference: ref.p99, referenceName: refName, goal: 5, goalOn: 'value' },
       { name: 'server CPU per request', ours: ours.cpuUsPerRequest, reference: ref.cpuUsPerRequest, referenceName: refName, unit: 'us' },
-      { name: `cold start, ${mb(artifacts.cold.size)} artifact`, ours: coldC.first, reference: coldC.reference, referenceName: 'python copy+tarfile+Booster+predict', goal: 300, goalOn: 'value' },
-      { name: `cold start, ${mb(artifacts.warm.size)} artifact`, ours: coldW.first, reference: coldW.reference, referenceName: 'python copy+tarfile+Booster+predict' },
+      {
+        name: `cold start, ${mb(artifacts.cold.size)} artifact`,
+        ours: coldC.first,
+        reference: coldC.reference,
+        referenceName: 'python copy+tarfile+Booster+predict',
+        goal: 300,
+        goalOn: 'value',
+      },
+      {
+        name: `cold start, ${mb(artifacts.warm.size)} artifact`,
+        ours: coldW.first,
+        reference: coldW.reference,
+        referenceName: 'python copy+tarfile+Booster+predict',
+      },
       { name: `cold start, ${mb(artifacts.cold.size)}, under warm traffic`, ours: median(busyCold), reference: NaN, referenceName: 'single-model server' },
       { name: 'warm p99 while models load', ours: mixed.p99, reference: NaN, referenceName: 'single-model server' },
       { name: 'warm max while models load', ours: mixed.max, reference: NaN, referenceName: 'single-model server' },

@@ -43,7 +43,12 @@ const threads = os.availableParallelism();
 const catalog = builtInCatalog();
 t = now();
 const cpu0 = process.cpuUsage();
-const sweep = await runSweep(trace, shared, catalog.map((c) => ({ candidates: [{ instances: 1, vcpus: c.vcpus, memoryBytes: c.memoryBytes - GiB }] })), threads);
+const sweep = await runSweep(
+  trace,
+  shared,
+  catalog.map((c) => ({ candidates: [{ instances: 1, vcpus: c.vcpus, memoryBytes: c.memoryBytes - GiB }] })),
+  threads,
+);
 const sweepMs = now() - t;
 const cpu = process.cpuUsage(cpu0);
 const sweepCpuMs = (cpu.user + cpu.system) / 1000;
@@ -55,12 +60,56 @@ const naive = mapLru(trace, modelBytes, 63 * GiB);
 const naiveMs = now() - t;
 if (naive !== one.hits) console.log(`note: the Map LRU counted ${naive} hits, the simulator ${one.hits} (loads in progress count as misses there)`);
 
-rows.push({ name: `simulate ${fmt(trace.length)} requests, ${MODELS} models, 1 candidate`, ours: oneMs, reference: naiveMs, referenceName: 'Map-based LRU, hits only', goal: 5000, goalOn: 'value' });
-rows.push({ name: '  the same, CPU time (its wall time on an idle core)', ours: oneCpuMs, reference: NaN, referenceName: `load average ${os.loadavg()[0].toFixed(1)}`, goal: 5000, goalOn: 'value' });
-rows.push({ name: 'requests simulated per second (1 candidate)', ours: trace.length / (oneMs / 1000) / 1e6, reference: trace.length / (naiveMs / 1000) / 1e6, referenceName: 'Map-based LRU', unit: 'M/s', higherIsBetter: true, goal: 1 });
-rows.push({ name: `sweep of 12 candidates on ${threads} threads`, ours: sweepMs, reference: oneMs * 12, referenceName: '12 × one candidate, one thread', goal: 15000, goalOn: 'value' });
-rows.push({ name: `sweep CPU time ÷ ${threads} threads (its wall time on an idle machine)`, ours: sweepCpuMs / threads, reference: NaN, referenceName: `load average ${os.loadavg()[0].toFixed(1)} during the run`, goal: 15000, goalOn: 'value' });
-rows.push({ name: 'peak RSS, trace of 10 M requests held', ours: rssMB, reference: NaN, referenceName: `${fmt(REQUESTS)} × 12 B of typed arrays = ${((trace.length * 12) / 1e6).toFixed(0)} MB`, unit: 'MB', goal: 300, goalOn: 'value' });
+rows.push({
+  name: `simulate ${fmt(trace.length)} requests, ${MODELS} models, 1 candidate`,
+  ours: oneMs,
+  reference: naiveMs,
+  referenceName: 'Map-based LRU, hits only',
+  goal: 5000,
+  goalOn: 'value',
+});
+rows.push({
+  name: '  the same, CPU time (its wall time on an idle core)',
+  ours: oneCpuMs,
+  reference: NaN,
+  referenceName: `load average ${os.loadavg()[0].toFixed(1)}`,
+  goal: 5000,
+  goalOn: 'value',
+});
+rows.push({
+  name: 'requests simulated per second (1 candidate)',
+  ours: trace.length / (oneMs / 1000) / 1e6,
+  reference: trace.length / (naiveMs / 1000) / 1e6,
+  referenceName: 'Map-based LRU',
+  unit: 'M/s',
+  higherIsBetter: true,
+  goal: 1,
+});
+rows.push({
+  name: `sweep of 12 candidates on ${threads} threads`,
+  ours: sweepMs,
+  reference: oneMs * 12,
+  referenceName: '12 × one candidate, one thread',
+  goal: 15000,
+  goalOn: 'value',
+});
+rows.push({
+  name: `sweep CPU time ÷ ${threads} threads (its wall time on an idle machine)`,
+  ours: sweepCpuMs / threads,
+  reference: NaN,
+  referenceName: `load average ${os.loadavg()[0].toFixed(1)} during the run`,
+  goal: 15000,
+  goalOn: 'value',
+});
+rows.push({
+  name: 'peak RSS, trace of 10 M requests held',
+  ours: rssMB,
+  reference: NaN,
+  referenceName: `${fmt(REQUESTS)} × 12 B of typed arrays = ${((trace.length * 12) / 1e6).toFixed(0)} MB`,
+  unit: 'MB',
+  goal: 300,
+  goalOn: 'value',
+});
 rows.push({ name: 'trace generation (Poisson, alias sampling)', ours: genMs, reference: NaN, referenceName: 'informative' });
 
 // The whole command: 1,000 models (a CSV), a weights file, 10 M requests, 12 types, the curve; no hybrid search.
@@ -71,18 +120,46 @@ try {
   t = now();
   const timeBin = fs.existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'maxrss=%M'] : [];
   const [cmd, ...pre] = [...timeBin, process.execPath];
-  const r = spawnSync(cmd, [...pre, MME, 'plan', '--models', path.join(work, 'models.csv'), '--traffic', path.join(work, 'weights.txt'), '--rate', `${REQUESTS}/h`, '--hybrid-max', '0', '--json'], { env: baseEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(
+    cmd,
+    [
+      ...pre,
+      MME,
+      'plan',
+      '--models',
+      path.join(work, 'models.csv'),
+      '--traffic',
+      path.join(work, 'weights.txt'),
+      '--rate',
+      `${REQUESTS}/h`,
+      '--hybrid-max',
+      '0',
+      '--json',
+    ],
+    { env: baseEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   const cliMs = now() - t;
   if (r.status !== 0) throw new Error(`mme plan failed: ${r.stderr}`);
   rows.push({ name: 'mme plan, 10 M requests, 12 types + memory curve (CLI)', ours: cliMs, reference: NaN, referenceName: 'informative' });
   const maxrss = /maxrss=(\d+)/.exec(r.stderr)?.[1];
-  if (maxrss) rows.push({ name: 'mme plan (CLI) peak RSS', ours: Number(maxrss) / 1024, reference: NaN, referenceName: '/usr/bin/time', unit: 'MB', goal: 300, goalOn: 'value' });
+  if (maxrss)
+    rows.push({
+      name: 'mme plan (CLI) peak RSS',
+      ours: Number(maxrss) / 1024,
+      reference: NaN,
+      referenceName: '/usr/bin/time',
+      unit: 'MB',
+      goal: 300,
+      goalOn: 'value',
+    });
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }
 
 printTable(rows);
-console.log(`hit ratio of the one candidate ${(one.hits / one.requests).toFixed(4)}, of the sweep ${sweep.map((s) => (s.sims[0]!.hits / s.sims[0]!.requests).toFixed(3)).join(' ')}`);
+console.log(
+  `hit ratio of the one candidate ${(one.hits / one.requests).toFixed(4)}, of the sweep ${sweep.map((s) => (s.sims[0]!.hits / s.sims[0]!.requests).toFixed(3)).join(' ')}`,
+);
 
 function mapLru(tr: Trace, bytes: Float64Array, cap: number): number {
   const lru = new Map<number, true>();

@@ -70,8 +70,20 @@ try {
       unchanged.ref.push(awsSync());
     }
   }
-  rows.push({ name: `sync ${MODELS} unchanged 5 MB models`, ours: median(unchanged.ours), reference: median(unchanged.ref), referenceName: 'aws s3 sync', goal: 0.3 });
-  rows.push({ name: `sync ${MODELS} changed 5 MB models`, ours: median(changed.ours), reference: median(changed.ref), referenceName: 'aws s3 sync', goal: 0.8 });
+  rows.push({
+    name: `sync ${MODELS} unchanged 5 MB models`,
+    ours: median(unchanged.ours),
+    reference: median(unchanged.ref),
+    referenceName: 'aws s3 sync',
+    goal: 0.3,
+  });
+  rows.push({
+    name: `sync ${MODELS} changed 5 MB models`,
+    ours: median(changed.ours),
+    reference: median(changed.ref),
+    referenceName: 'aws s3 sync',
+    goal: 0.8,
+  });
 
   // Round trips: every request of `mme invoke` passes a counting proxy in front of moto (S3 and SageMaker Runtime).
   const res = await fetch(`${moto.url}/moto-api/static/sagemaker/endpoint-results`, {
@@ -91,11 +103,27 @@ try {
   });
   const port = await freePort();
   await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r));
-  const target = JSON.parse(spawnSync(process.execPath, [MME, 'resolve', 'm000', '--prefix', 's3://fleet/rel/', '--endpoint-url', moto.url, '--json'], { env, encoding: 'utf8' }).stdout).result.target;
+  const target = JSON.parse(
+    spawnSync(process.execPath, [MME, 'resolve', 'm000', '--prefix', 's3://fleet/rel/', '--endpoint-url', moto.url, '--json'], { env, encoding: 'utf8' })
+      .stdout,
+  ).result.target;
   // Asynchronous spawn: the proxy lives in this process, so its event loop must keep running while mme does.
   const invoke = async (name: string) => {
     requests = 0;
-    const args = [MME, 'invoke', '--target', name, '--body', '1,2,3', '--prefix', 's3://fleet/rel/', '--endpoint-url', `http://127.0.0.1:${port}`, '--endpoint-name', 'fraud-mme'];
+    const args = [
+      MME,
+      'invoke',
+      '--target',
+      name,
+      '--body',
+      '1,2,3',
+      '--prefix',
+      's3://fleet/rel/',
+      '--endpoint-url',
+      `http://127.0.0.1:${port}`,
+      '--endpoint-name',
+      'fraud-mme',
+    ];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
@@ -114,4 +142,9 @@ try {
   fs.rmSync(work, { recursive: true, force: true });
 }
 printTable(rows);
-console.log(`load average: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+console.log(
+  `load average: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} on ${os.cpus().length} cores`,
+);

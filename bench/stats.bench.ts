@@ -26,22 +26,49 @@ const START = new Date(T0).toISOString().replace('.000Z', 'Z');
 const END = new Date(T0 + WINDOW_MIN * MIN).toISOString().replace('.000Z', 'Z');
 const endpoints = Array.from({ length: FLEETS }, (_, i) => `bench-ep-${i}`);
 
-const SM = ['ModelCacheHit', 'ModelLoadingWaitTime', 'ModelDownloadingTime', 'ModelLoadingTime', 'ModelUnloadingTime', 'Invocations', 'ModelLatency', 'OverheadLatency', 'Invocation4XXErrors', 'Invocation5XXErrors'];
+const SM = [
+  'ModelCacheHit',
+  'ModelLoadingWaitTime',
+  'ModelDownloadingTime',
+  'ModelLoadingTime',
+  'ModelUnloadingTime',
+  'Invocations',
+  'ModelLatency',
+  'OverheadLatency',
+  'Invocation4XXErrors',
+  'Invocation5XXErrors',
+];
 const EP = ['LoadedModelCount', 'CPUUtilization', 'MemoryUtilization', 'DiskUtilization'];
 
 /** One statistic set per metric per minute, as SageMaker publishes them, for `minutes` minutes of the window. */
 async function seed(url: string, minutes: number): Promise<number> {
-  const cw = new CloudWatchClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, disableRequestCompression: true });
+  const cw = new CloudWatchClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    disableRequestCompression: true,
+  });
   let count = 0;
   for (const [e, endpoint] of endpoints.entries()) {
-    const dims = [{ Name: 'EndpointName', Value: endpoint }, { Name: 'VariantName', Value: 'AllTraffic' }];
-    for (const [namespace, names] of [['AWS/SageMaker', SM], ['/aws/sagemaker/Endpoints', EP]] as const) {
+    const dims = [
+      { Name: 'EndpointName', Value: endpoint },
+      { Name: 'VariantName', Value: 'AllTraffic' },
+    ];
+    for (const [namespace, names] of [
+      ['AWS/SageMaker', SM],
+      ['/aws/sagemaker/Endpoints', EP],
+    ] as const) {
       const data: MetricDatum[] = [];
       for (let m = 0; m < minutes; m++) {
         for (const [k, name] of names.entries()) {
           const v = name === 'ModelCacheHit' ? 0.9 : name.endsWith('Errors') ? 0.01 : 1000 * (k + 1) + e + m;
           const n = 100;
-          data.push({ MetricName: name, Dimensions: dims, Timestamp: new Date(T0 + m * MIN + 5000), StatisticValues: { SampleCount: n, Sum: v * n, Minimum: v / 2, Maximum: v * 2 } });
+          data.push({
+            MetricName: name,
+            Dimensions: dims,
+            Timestamp: new Date(T0 + m * MIN + 5000),
+            StatisticValues: { SampleCount: n, Sum: v * n, Minimum: v / 2, Maximum: v * 2 },
+          });
         }
       }
       for (let i = 0; i < data.length; i += 1000) await cw.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data.slice(i, i + 1000) }));
@@ -63,7 +90,13 @@ async function startMotoLogged(logFile: string): Promise<{ url: string; reset():
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', log, log] });
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 20_000; ; ) {
-    if (await fetch(`${url}/moto-api/`).then((r) => r.status < 500, () => false)) break;
+    if (
+      await fetch(`${url}/moto-api/`).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`moto_server did not start; see ${logFile}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -84,7 +117,9 @@ async function startMotoLogged(logFile: string): Promise<{ url: string; reset():
 const moto = await startMotoLogged(path.join(dir, 'moto.log'));
 fs.writeFileSync(
   path.join(dir, 'mme.config.json'),
-  JSON.stringify({ fleets: Object.fromEntries(endpoints.map((ep, i) => [`fleet-${String(i).padStart(2, '0')}`, { endpointName: ep, endpointUrl: moto.url }])) }),
+  JSON.stringify({
+    fleets: Object.fromEntries(endpoints.map((ep, i) => [`fleet-${String(i).padStart(2, '0')}`, { endpointName: ep, endpointUrl: moto.url }])),
+  }),
 );
 const env = baseEnv({ AWS_ENDPOINT_URL: undefined });
 const mmeArgs = [MME, 'stats', '--all-fleets', '--config', path.join(dir, 'mme.config.json'), '--start', START, '--end', END, '--json'];
@@ -96,7 +131,13 @@ const notes: string[] = [];
 /** Median time of the GetMetricData requests alone (mme's own code, no process start-up), to show where time goes. */
 async function timeFetch(url: string): Promise<number> {
   const window = resolveWindow({ start: START, end: END });
-  const targets: Target[] = endpoints.map((endpoint) => ({ fleet: endpoint, endpoint, variant: 'AllTraffic', region: 'us-east-1', client: { region: 'us-east-1', endpointUrl: url } }));
+  const targets: Target[] = endpoints.map((endpoint) => ({
+    fleet: endpoint,
+    endpoint,
+    variant: 'AllTraffic',
+    region: 'us-east-1',
+    client: { region: 'us-east-1', endpointUrl: url },
+  }));
   const queries = planQueries(targets, window, false);
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -107,7 +148,10 @@ async function timeFetch(url: string): Promise<number> {
   return times.sort((a, b) => a - b)[1];
 }
 try {
-  for (const [label, minutes, runs] of [['sparse: 5 min of data', 5, 5], ['dense: 60 min of per-minute data', 60, 3]] as const) {
+  for (const [label, minutes, runs] of [
+    ['sparse: 5 min of data', 5, 5],
+    ['dense: 60 min of per-minute data', 60, 3],
+  ] as const) {
     await moto.reset();
     const datapoints = await seed(moto.url, minutes);
     // Same numbers from both tools, or the timing means nothing.
@@ -127,8 +171,10 @@ try {
     const refMs = timeCommand('python3', pyArgs, runs, env);
     rows.push({ name, ours: oursMs, reference: refMs, referenceName: `boto3 get_metric_statistics x ${26 * FLEETS}`, goal: 0.5 });
     const server = await timeFetch(moto.url);
-    notes.push(`${label}: mme sent ${ours.cloudwatch.requests} GetMetricData requests for ${ours.cloudwatch.queries} queries (numbers agree with boto3); ` +
-      `those requests alone, timed in-process, take ${server.toFixed(0)} ms (moto scans every datapoint of the window once per query).`);
+    notes.push(
+      `${label}: mme sent ${ours.cloudwatch.requests} GetMetricData requests for ${ours.cloudwatch.queries} queries (numbers agree with boto3); ` +
+        `those requests alone, timed in-process, take ${server.toFixed(0)} ms (moto scans every datapoint of the window once per query).`,
+    );
   }
 } finally {
   await moto.stop();

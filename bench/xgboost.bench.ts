@@ -123,7 +123,12 @@ function main(): void {
     const py = spawnSync(PYTHON, [path.join(dir, 'gen.py'), dir], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
     if (py.status !== 0) throw new Error(`python side failed:\n${py.stderr}`);
     const ref = JSON.parse(readFileSync(path.join(dir, 'python.json'), 'utf8')) as {
-      batch_ms: number; inplace_us: number; dmatrix_us: number; load_ms: Record<string, number>; files: Record<string, string>; version: string;
+      batch_ms: number;
+      inplace_us: number;
+      dmatrix_us: number;
+      load_ms: Record<string, number>;
+      files: Record<string, string>;
+      version: string;
     };
     const rowsBytes = readFileSync(path.join(dir, 'rows.f32'));
     const rows = new Float32Array(rowsBytes.buffer.slice(rowsBytes.byteOffset, rowsBytes.byteOffset + rowsBytes.byteLength));
@@ -153,7 +158,9 @@ function main(): void {
 
     console.log(
       `model: ${model.trees!.count} trees, ${model.trees!.nodeCount} nodes, max depth ${model.trees!.maxDepth}, ${N_FEATURES} features; ` +
-        `files ${Object.entries(sizes).map(([f, mb]) => `${f} ${mb.toFixed(1)} MB`).join(', ')}; footprint ${(model.footprintBytes / 1e6).toFixed(1)} MB; ` +
+        `files ${Object.entries(sizes)
+          .map(([f, mb]) => `${f} ${mb.toFixed(1)} MB`)
+          .join(', ')}; footprint ${(model.footprintBytes / 1e6).toFixed(1)} MB; ` +
         `xgboost ${ref.version}; max |ours - xgboost| on ${N_ROWS} rows = ${worst.toExponential(1)}`,
     );
     const table: Row[] = [

@@ -134,7 +134,11 @@ const children = new Set();
 /** Runs `mme args` to completion; stdout/stderr are captured, or shown as they come with `inherit`. */
 function mme(args, { inherit = false, timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MME, ...args], { cwd: ROOT, env: childEnv(), stdio: ['ignore', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe'] });
+    const child = spawn(process.execPath, [MME, ...args], {
+      cwd: ROOT,
+      env: childEnv(),
+      stdio: ['ignore', inherit ? 'inherit' : 'pipe', inherit ? 'inherit' : 'pipe'],
+    });
     children.add(child);
     const out = [];
     const err = [];
@@ -165,10 +169,12 @@ function startLocal(args, logFile) {
     const child = spawn(process.execPath, [MME, ...args], { cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', log] });
     fs.closeSync(log);
     children.add(child);
-    const exited = new Promise((r) => child.once('exit', (code, signal) => {
-      children.delete(child);
-      r(code ?? signal);
-    }));
+    const exited = new Promise((r) =>
+      child.once('exit', (code, signal) => {
+        children.delete(child);
+        r(code ?? signal);
+      }),
+    );
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -214,9 +220,13 @@ async function stopLocal(local) {
 function merchants() {
   const dir = path.join(ROOT, FLEET_DIR);
   if (!fs.existsSync(dir)) throw new StepFailed(`${FLEET_DIR} is missing: the demo serves the committed example fleet.`);
-  const names = fs.readdirSync(dir).filter((n) => /^m\d+$/.test(n) && fs.statSync(path.join(dir, n)).isDirectory()).sort();
+  const names = fs
+    .readdirSync(dir)
+    .filter((n) => /^m\d+$/.test(n) && fs.statSync(path.join(dir, n)).isDirectory())
+    .sort();
   const wanted = TIERS.reduce((n, t) => n + t.count, 0);
-  if (names.length !== wanted) throw new StepFailed(`${FLEET_DIR} has ${names.length} merchant folders, not ${wanted}; regenerate them with /usr/bin/python3 ${FLEET_DIR}/generate.py.`);
+  if (names.length !== wanted)
+    throw new StepFailed(`${FLEET_DIR} has ${names.length} merchant folders, not ${wanted}; regenerate them with /usr/bin/python3 ${FLEET_DIR}/generate.py.`);
   return names;
 }
 
@@ -248,7 +258,13 @@ function tierLatency(report, tier) {
   const calls = tier.models.reduce((n, m) => n + (report.byTarget[m] ? report.byTarget[m].cold.requests + report.byTarget[m].warm.requests : 0), 0);
   const ok = parts.reduce((n, p) => n + p.n, 0);
   if (!ok) return { calls, ok, mean: null, p50: null, p99: null, max: null };
-  const knots = (l) => [[0, l.min], [0.5, l.p50], [0.9, l.p90], [0.99, l.p99], [1, l.max]];
+  const knots = (l) => [
+    [0, l.min],
+    [0.5, l.p50],
+    [0.9, l.p90],
+    [0.99, l.p99],
+    [1, l.max],
+  ];
   const cdf = (l, x) => {
     const k = knots(l);
     if (x < k[0][1]) return 0;
@@ -306,17 +322,45 @@ async function planBeside(summary, report, info, work, command) {
   const seconds = Math.max(1, Math.round(report.elapsedMs / 1000));
   const rate = Math.max(1, Math.round(report.requests / (report.elapsedMs / 1000)));
   // --order invoke: the targets in the order mme invoke sent them (each once, then weighted round-robin).
-  const args = ['plan', '--models', FLEET_DIR, '--measure', '--traffic', path.join(work, 'targets.txt'), '--order', 'invoke', '--rate', `${rate}/s`, '--duration', `${seconds}s`,
-    '--catalog', catalog, '--types', 'demo.local', '--overhead', '0', '--hybrid-max', '0',
+  const args = [
+    'plan',
+    '--models',
+    FLEET_DIR,
+    '--measure',
+    '--traffic',
+    path.join(work, 'targets.txt'),
+    '--order',
+    'invoke',
+    '--rate',
+    `${rate}/s`,
+    '--duration',
+    `${seconds}s`,
+    '--catalog',
+    catalog,
+    '--types',
+    'demo.local',
+    '--overhead',
+    '0',
+    '--hybrid-max',
+    '0',
     // Load times as this endpoint measured them (its CloudWatch averages), not SageMaker's defaults.
-    '--calibrate', '15m', '--endpoint-url', info.url, '--endpoint-name', ENDPOINT, '--json'];
+    '--calibrate',
+    '15m',
+    '--endpoint-url',
+    info.url,
+    '--endpoint-name',
+    ENDPOINT,
+    '--json',
+  ];
   command(args);
   const r = await mme(args);
   if (r.code !== 0) return say(`  mme plan failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
   const [c] = JSON.parse(r.stdout).result.candidates;
   const measured = summary['cache-hit'];
-  say(`  plan (mme plan, same budget and traffic): ${(c.hitRatio * 100).toFixed(1)}% cache hits predicted, ${thousands(c.unloads)} unloads; ` +
-    `measured ${measured === null || measured === undefined ? 'no data' : `${(measured * 100).toFixed(1)}%`}`);
+  say(
+    `  plan (mme plan, same budget and traffic): ${(c.hitRatio * 100).toFixed(1)}% cache hits predicted, ${thousands(c.unloads)} unloads; ` +
+      `measured ${measured === null || measured === undefined ? 'no data' : `${(measured * 100).toFixed(1)}%`}`,
+  );
 }
 
 // ---- main ----------------------------------------------------------------------------------------------------------
@@ -345,13 +389,22 @@ async function main() {
   let interrupted = false;
 
   // Weights of the steps in the progress bar: the replay is most of the run.
-  const STEPS = [['package the fleet', 0.04], ['push it to a file:// prefix', 0.04], ['start the local endpoint', 0.04], ['replay the traffic', 0.8], ['read the metrics', 0.08]];
+  const STEPS = [
+    ['package the fleet', 0.04],
+    ['push it to a file:// prefix', 0.04],
+    ['start the local endpoint', 0.04],
+    ['replay the traffic', 0.8],
+    ['read the metrics', 0.08],
+  ];
   let stepIndex = -1;
   const step = (detail = '') => {
     stepIndex++;
     const [title] = STEPS[stepIndex];
     say(`\n${bold(`[${stepIndex + 1}/${STEPS.length}] ${title}`)}${detail}`);
-    bar.set(STEPS.slice(0, stepIndex).reduce((s, [, w]) => s + w, 0), `${title}…`);
+    bar.set(
+      STEPS.slice(0, stepIndex).reduce((s, [, w]) => s + w, 0),
+      `${title}…`,
+    );
   };
   const within = (f, label) => bar.set(STEPS.slice(0, stepIndex).reduce((s, [, w]) => s + w, 0) + STEPS[stepIndex][1] * f, label);
   const command = (args) => say(`  ${dim('$')} ${shell(args)}`);
@@ -391,7 +444,10 @@ async function main() {
     // 2. push
     step();
     t0 = performance.now();
-    const files = fs.readdirSync(artifacts).filter((f) => f.endsWith('.tar.gz')).sort();
+    const files = fs
+      .readdirSync(artifacts)
+      .filter((f) => f.endsWith('.tar.gz'))
+      .sort();
     command(['push', `${artifacts}/*.tar.gz`, '--prefix', prefix]);
     r = await mme(['push', ...files.map((f) => path.join(artifacts, f)), '--prefix', prefix]);
     if (r.code !== 0) throw failed('mme push', r);
@@ -402,7 +458,20 @@ async function main() {
     // 3. local endpoint
     step(` with a memory budget of ${opts.memory}`);
     t0 = performance.now();
-    const localArgs = ['local', '--port', '0', '--prefix', prefix, '--endpoint-name', ENDPOINT, '--memory', opts.memory, '--cache-dir', path.join(work, 'cache'), '--json'];
+    const localArgs = [
+      'local',
+      '--port',
+      '0',
+      '--prefix',
+      prefix,
+      '--endpoint-name',
+      ENDPOINT,
+      '--memory',
+      opts.memory,
+      '--cache-dir',
+      path.join(work, 'cache'),
+      '--json',
+    ];
     command(localArgs);
     local = await startLocal(localArgs, logFile);
     const url = local.info.url;
@@ -415,7 +484,22 @@ async function main() {
     say(`  targets file ${targetsFile}: ${tiers.map((t) => `${span(t.models)} weight ${t.weight}`).join(', ')}`);
     t0 = performance.now();
     const runStart = Date.now();
-    const invokeArgs = ['invoke', '--endpoint-url', url, '--endpoint-name', ENDPOINT, '--targets-file', targetsFile, '--body-file', REQUEST, '--repeat', String(opts.calls), '--concurrency', String(opts.concurrency), '--json'];
+    const invokeArgs = [
+      'invoke',
+      '--endpoint-url',
+      url,
+      '--endpoint-name',
+      ENDPOINT,
+      '--targets-file',
+      targetsFile,
+      '--body-file',
+      REQUEST,
+      '--repeat',
+      String(opts.calls),
+      '--concurrency',
+      String(opts.concurrency),
+      '--json',
+    ];
     command(invokeArgs);
     // The endpoint's Prometheus counter says how far the replay is; the bar follows it.
     const poll = setInterval(async () => {
@@ -431,8 +515,10 @@ async function main() {
     if (r.code !== 0) throw failed('mme invoke', r);
     within(1, 'replayed');
     const report = JSON.parse(r.stdout).result;
-    say(`  ${thousands(report.requests)} calls, ${thousands(report.errors)} errors, in ${(report.elapsedMs / 1000).toFixed(1)} s` +
-      (report.throughputPerSecond !== null ? ` (${report.throughputPerSecond.toFixed(0)} calls/s after the first call to each model)` : ''));
+    say(
+      `  ${thousands(report.requests)} calls, ${thousands(report.errors)} errors, in ${(report.elapsedMs / 1000).toFixed(1)} s` +
+        (report.throughputPerSecond !== null ? ` (${report.throughputPerSecond.toFixed(0)} calls/s after the first call to each model)` : ''),
+    );
 
     // 5. stats: CloudWatch keeps one datapoint per minute, and the last minute of the run is still going on. An --end
     // at the next minute boundary takes it in, so the numbers cover every call just made.
@@ -453,10 +539,21 @@ async function main() {
     // Per tier, from the invoke report (the endpoint's metrics have no per-model dimension, as on SageMaker).
     const perTier = tiers.map((t) => ({ t, l: tierLatency(report, t) }));
     say(`\n${bold('latency per tier')} (client side, from the mme invoke --json report; first calls included)`);
-    say(table(
-      ['tier', 'merchants', 'calls', 'share', 'mean ms', 'p50 ms', 'p99 ms', 'max ms'],
-      perTier.map(({ t, l }) => [t.name, span(t.models), thousands(l.calls), `${((100 * l.calls) / Math.max(1, report.requests)).toFixed(1)}%`, ms(l.mean), ms(l.p50), ms(l.p99), ms(l.max)]),
-    ));
+    say(
+      table(
+        ['tier', 'merchants', 'calls', 'share', 'mean ms', 'p50 ms', 'p99 ms', 'max ms'],
+        perTier.map(({ t, l }) => [
+          t.name,
+          span(t.models),
+          thousands(l.calls),
+          `${((100 * l.calls) / Math.max(1, report.requests)).toFixed(1)}%`,
+          ms(l.mean),
+          ms(l.p50),
+          ms(l.p99),
+          ms(l.max),
+        ]),
+      ),
+    );
     say(dim('  p50 and p99 merge the per-model percentiles of the report, so they are close estimates; counts, means and maxima are exact.'));
 
     // Closing summary.
@@ -464,20 +561,26 @@ async function main() {
     const pct = (v) => (v === null || v === undefined ? 'no data' : `${(v * 100).toFixed(1)}%`);
     const sms = (v) => (v === null || v === undefined ? 'no data' : `${ms(v)} ms`);
     const [top, mid] = perTier;
-    say(`\n${bold('summary')}: ${names.length} models packaged, pushed and served; ${thousands(report.requests)} calls at concurrency ${opts.concurrency} in ${seconds(started)} in all`);
-    say(`  endpoint (mme stats): ${pct(s['cache-hit'])} cache hits, ${thousands(s.unloads ?? 0)} unloads, load wait p99 ${sms(s['load-wait-p99'])}, ` +
-      `at most ${s['loaded-models-max'] ?? '?'} of ${names.length} models in memory (budget ${opts.memory})`);
+    say(
+      `\n${bold('summary')}: ${names.length} models packaged, pushed and served; ${thousands(report.requests)} calls at concurrency ${opts.concurrency} in ${seconds(started)} in all`,
+    );
+    say(
+      `  endpoint (mme stats): ${pct(s['cache-hit'])} cache hits, ${thousands(s.unloads ?? 0)} unloads, load wait p99 ${sms(s['load-wait-p99'])}, ` +
+        `at most ${s['loaded-models-max'] ?? '?'} of ${names.length} models in memory (budget ${opts.memory})`,
+    );
     for (const f of stats.diagnosis) if (f.code !== 'ok') say(`  diagnosis: ${f.message}`);
     const thrashing = (s.unloads ?? 0) > 0;
-    say(`  callers: the top 5 merchants answer in ${ms(top.l.p50)} ms at p50, the middle 50 in ${ms(mid.l.p50)} ms` +
-      (thrashing ? ': their models keep being unloaded and loaded again' : ''));
+    say(
+      `  callers: the top 5 merchants answer in ${ms(top.l.p50)} ms at p50, the middle 50 in ${ms(mid.l.p50)} ms` +
+        (thrashing ? ': their models keep being unloaded and loaded again' : ''),
+    );
     await planBeside(s, report, local.info, work, command);
     if (thrashing) say('  try a budget that holds the whole fleet: npm run demo -- --memory 600KiB');
     ok = true;
   } catch (err) {
     bar.clear();
     if (interrupted) return;
-    const message = err instanceof StepFailed ? err.message : err?.stack ?? String(err);
+    const message = err instanceof StepFailed ? err.message : (err?.stack ?? String(err));
     process.stderr.write(`\ndemo: step ${stepIndex + 1} (${STEPS[stepIndex]?.[0] ?? 'setup'}) ${err instanceof StepFailed ? '' : 'failed: '}${message}\n`);
     process.stderr.write(`demo: work folder kept for a look: ${work}\n`);
     await cleanup();

@@ -34,7 +34,11 @@ export function buildProgram(onRun: (spec: AnyCommandSpec, args: unknown[], opts
   addGlobalOptions(program);
   program.exitOverride();
   for (const spec of commands) {
-    const cmd = program.command(spec.name).description(spec.summary).exitOverride().configureOutput({ outputError: () => {} });
+    const cmd = program
+      .command(spec.name)
+      .description(spec.summary)
+      .exitOverride()
+      .configureOutput({ outputError: () => {} });
     spec.configure?.(cmd);
     if (spec.examples?.length) cmd.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n'));
     cmd.action(async (...actionArgs: unknown[]) => {
@@ -96,9 +100,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are successes; everything else commander refuses is a usage error.
-      exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
-        ? ExitCode.ok
-        : out.error(usageFromCommander(err, argv));
+      exitCode =
+        err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+          ? ExitCode.ok
+          : out.error(usageFromCommander(err, argv));
     } else {
       exitCode = out.error(err);
     }

@@ -52,7 +52,10 @@ const haveScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).statu
 
 describe('colour', { skip: haveScript ? false : 'util-linux script is not installed' }, () => {
   const onTerminal = (env: Record<string, string | undefined>) => {
-    const r = spawnSync('script', ['-qec', `${process.execPath} ${MME} ls --prefix bogus://x`, '/dev/null'], { env: baseEnv({ TERM: 'xterm', ...env }), encoding: 'utf8' });
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${MME} ls --prefix bogus://x`, '/dev/null'], {
+      env: baseEnv({ TERM: 'xterm', ...env }),
+      encoding: 'utf8',
+    });
     return r.stdout;
   };
   it('a terminal gets a coloured mme: label', () => {
@@ -89,7 +92,10 @@ describe('mme local and the fleet', () => {
     const dir = tempDir();
     fs.writeFileSync(
       path.join(dir, 'mme.config.json'),
-      JSON.stringify({ defaultFleet: 'moto', fleets: { moto: { prefix: 's3://fleet-bucket/models/', endpointName: 'fraud-mme', endpointUrl: 'http://127.0.0.1:5999' } } }),
+      JSON.stringify({
+        defaultFleet: 'moto',
+        fleets: { moto: { prefix: 's3://fleet-bucket/models/', endpointName: 'fraud-mme', endpointUrl: 'http://127.0.0.1:5999' } },
+      }),
     );
     const local = await announced(['--port', '0', '--cache-dir', path.join(dir, 'cache')], dir);
     try {

@@ -11,7 +11,10 @@ import { boto3Invoke, hasBoto3, startLocal, stopAll, type Local } from './helper
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'xgboost', 'manifest.json'), 'utf8'));
-const denseRows = fs.readFileSync(path.join(FIXTURES, 'xgboost', 'data', 'dense.csv'), 'utf8').trimEnd().split('\n');
+const denseRows = fs
+  .readFileSync(path.join(FIXTURES, 'xgboost', 'data', 'dense.csv'), 'utf8')
+  .trimEnd()
+  .split('\n');
 const expected = manifest.cases.find((c: { name: string }) => c.name === 'reg_squarederror').expected as number[];
 const ENDPOINT = 'local-mme';
 const noBoto3 = hasBoto3 ? false : 'boto3 is not installed (python3 -c "import boto3" fails)';
@@ -108,7 +111,10 @@ describe('built-in runtime: answers as the XGBoost MME container gives them (thr
     const pkg = await mme(['package', path.join(work, 'sk'), '-o', path.join(work, 'sk2.tar.gz'), '--json'], { cwd: work });
     assert.equal(pkg.code, 0);
     assert.equal(pkg.json.result.framework, 'scikit-learn');
-    assert.ok(pkg.json.result.warnings.some((w: string) => w.includes(wanted)), pkg.stdout);
+    assert.ok(
+      pkg.json.result.warnings.some((w: string) => w.includes(wanted)),
+      pkg.stdout,
+    );
   });
 
   test('--default-accept text/csv mirrors SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT', async () => {
@@ -189,8 +195,19 @@ describe('--container-cmd: a contract-faithful container started by mme local', 
       publishLinear('noload.tar.gz', { behaviour: 'fail_load' }),
       publishLinear('late.tar.gz', { behaviour: 'fail_load_when', release: path.join(work, 'release-late') }),
     ]);
-    local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-cmd'), '--wait-limit', '300ms',
-      '--container-cmd', `python3 ${CONTAINER} --port {port} --slots 2`], work);
+    local = await startLocal(
+      [
+        '--prefix',
+        `file://${prefixDir}/`,
+        '--cache-dir',
+        path.join(work, 'cache-cmd'),
+        '--wait-limit',
+        '300ms',
+        '--container-cmd',
+        `python3 ${CONTAINER} --port {port} --slots 2`,
+      ],
+      work,
+    );
   });
   after(() => local?.stop());
 
@@ -200,8 +217,16 @@ describe('--container-cmd: a contract-faithful container started by mme local', 
     assert.match(fs.readFileSync(m[1], 'utf8'), /contract container on port \d+ \(multi-model: true\)/);
   });
 
-  test('boto3, the aws CLI and mme invoke get the container\'s answers; its custom attributes come back', async () => {
-    const r = boto3Invoke(local.url, ENDPOINT, { target: 'c1.tar.gz', body: csvOf([[1, 1, 1], [2, 0, 0]]), contentType: 'text/csv', customAttributes: 'trace=1' });
+  test("boto3, the aws CLI and mme invoke get the container's answers; its custom attributes come back", async () => {
+    const r = boto3Invoke(local.url, ENDPOINT, {
+      target: 'c1.tar.gz',
+      body: csvOf([
+        [1, 1, 1],
+        [2, 0, 0],
+      ]),
+      contentType: 'text/csv',
+      customAttributes: 'trace=1',
+    });
     assert.equal(r.ok, true, JSON.stringify(r));
     assert.deepEqual(JSON.parse(r.body), [linear([1, 1, 1]), linear([2, 0, 0])]);
     assert.equal(r.customAttributes, null);
@@ -212,15 +237,33 @@ describe('--container-cmd: a contract-faithful container started by mme local', 
     assert.deepEqual(JSON.parse(inv.stdout), [linear([0, 1, 0])]);
     if (hasAws) {
       const outFile = path.join(work, 'aws-cmd.out');
-      const aws = spawnSync('aws', ['sagemaker-runtime', 'invoke-endpoint', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--region', 'us-east-1',
-        '--target-model', 'c1.tar.gz', '--content-type', 'text/csv', '--body', '0,0,1', outFile],
-      { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } });
+      const aws = spawnSync(
+        'aws',
+        [
+          'sagemaker-runtime',
+          'invoke-endpoint',
+          '--endpoint-url',
+          local.url,
+          '--endpoint-name',
+          ENDPOINT,
+          '--region',
+          'us-east-1',
+          '--target-model',
+          'c1.tar.gz',
+          '--content-type',
+          'text/csv',
+          '--body',
+          '0,0,1',
+          outFile,
+        ],
+        { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } },
+      );
       assert.equal(aws.status, 0, aws.stderr);
       assert.deepEqual(JSON.parse(fs.readFileSync(outFile, 'utf8')), [linear([0, 0, 1])]);
     }
   });
 
-  test("a container 4xx is a ModelError with its status and body as OriginalStatusCode / OriginalMessage; a failed LOAD is a 500", () => {
+  test('a container 4xx is a ModelError with its status and body as OriginalStatusCode / OriginalMessage; a failed LOAD is a 500', () => {
     const bad = boto3Invoke(local.url, ENDPOINT, { target: 'c1.tar.gz', body: 'x,y', contentType: 'text/csv' });
     assert.equal(bad.code, 'ModelError');
     assert.equal(bad.status, 424);
@@ -270,7 +313,7 @@ describe('--container-cmd: a contract-faithful container started by mme local', 
   });
 });
 
-describe('--handler: a SageMaker-toolkit inference.py run by mme\'s Python server', { skip: noBoto3 }, () => {
+describe("--handler: a SageMaker-toolkit inference.py run by mme's Python server", { skip: noBoto3 }, () => {
   let local: Local;
   before(async () => {
     await Promise.all([
@@ -280,16 +323,31 @@ describe('--handler: a SageMaker-toolkit inference.py run by mme\'s Python serve
       publishLinear('crash.tar.gz', { behaviour: 'crash' }),
       publishLinear('hang.tar.gz', { behaviour: 'hang', release: path.join(work, 'release-hang') }),
     ]);
-    local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-handler'), '--handler', HANDLER, '--python', 'python3'], work);
+    local = await startLocal(
+      ['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-handler'), '--handler', HANDLER, '--python', 'python3'],
+      work,
+    );
   });
   after(() => local?.stop());
 
   test('text/csv and application/json {"instances": …} through boto3, the aws CLI and mme invoke', async () => {
-    const csv = boto3Invoke(local.url, ENDPOINT, { target: 'h1.tar.gz', body: csvOf([[1, 1, 1], [0, 0, 2]]), contentType: 'text/csv' });
+    const csv = boto3Invoke(local.url, ENDPOINT, {
+      target: 'h1.tar.gz',
+      body: csvOf([
+        [1, 1, 1],
+        [0, 0, 2],
+      ]),
+      contentType: 'text/csv',
+    });
     assert.equal(csv.ok, true, JSON.stringify(csv));
     assert.equal(csv.contentType, 'application/json');
     assert.deepEqual(JSON.parse(csv.body), [linear([1, 1, 1]), linear([0, 0, 2])]);
-    const json = boto3Invoke(local.url, ENDPOINT, { target: 'h1.tar.gz', body: JSON.stringify({ instances: [[3, 0, 0]] }), contentType: 'application/json', accept: 'text/csv' });
+    const json = boto3Invoke(local.url, ENDPOINT, {
+      target: 'h1.tar.gz',
+      body: JSON.stringify({ instances: [[3, 0, 0]] }),
+      contentType: 'application/json',
+      accept: 'text/csv',
+    });
     assert.equal(json.contentType, 'text/csv');
     assert.equal(Number(json.body), linear([3, 0, 0]));
     const inv = await mme(['invoke', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--target', 'h2.tar.gz', '--body', '1,2,3'], { cwd: work });
@@ -297,9 +355,27 @@ describe('--handler: a SageMaker-toolkit inference.py run by mme\'s Python serve
     assert.deepEqual(JSON.parse(inv.stdout), [3]);
     if (hasAws) {
       const outFile = path.join(work, 'aws-handler.out');
-      const aws = spawnSync('aws', ['sagemaker-runtime', 'invoke-endpoint', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--region', 'us-east-1',
-        '--target-model', 'h2.tar.gz', '--content-type', 'text/csv', '--body', '0,0,5', outFile],
-      { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } });
+      const aws = spawnSync(
+        'aws',
+        [
+          'sagemaker-runtime',
+          'invoke-endpoint',
+          '--endpoint-url',
+          local.url,
+          '--endpoint-name',
+          ENDPOINT,
+          '--region',
+          'us-east-1',
+          '--target-model',
+          'h2.tar.gz',
+          '--content-type',
+          'text/csv',
+          '--body',
+          '0,0,5',
+          outFile,
+        ],
+        { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } },
+      );
       assert.equal(aws.status, 0, aws.stderr);
       assert.deepEqual(JSON.parse(fs.readFileSync(outFile, 'utf8')), [5]);
     }
@@ -328,7 +404,9 @@ describe('--handler: a SageMaker-toolkit inference.py run by mme\'s Python serve
 
   test('a predict_fn that hangs holds up neither /ping nor the other models', async () => {
     const hung = fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, {
-      method: 'POST', headers: { 'x-amzn-sagemaker-target-model': 'hang.tar.gz', 'content-type': 'text/csv' }, body: '1,1,1',
+      method: 'POST',
+      headers: { 'x-amzn-sagemaker-target-model': 'hang.tar.gz', 'content-type': 'text/csv' },
+      body: '1,1,1',
     });
     // Answered while the hung request is still pending (it waits for a file only this test writes, below).
     await local.waitForStderr(/loaded hang\.tar\.gz/);
@@ -351,7 +429,10 @@ describe('--handler: a handler that leaks memory past the budget', { skip: noBot
   let local: Local;
   before(async () => {
     await Promise.all([1, 2, 3, 4, 5, 6].map((i) => publishLinear(`leak${i}.tar.gz`, { behaviour: 'leak', leak_mb: LEAK_MB })));
-    local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-leak'), '--handler', HANDLER, '--memory', `${BUDGET}`], work);
+    local = await startLocal(
+      ['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-leak'), '--handler', HANDLER, '--memory', `${BUDGET}`],
+      work,
+    );
   });
   after(() => local?.stop());
 
@@ -374,28 +455,71 @@ describe('--handler: a handler that leaks memory past the budget', { skip: noBot
 
 describe('mme local --check: the contract, call by call', () => {
   test('the contract-faithful container passes every check (exit 0)', async () => {
-    const r = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz', '--check-body', '1,2,3',
-      '--container-cmd', `python3 ${CONTAINER} --port {port}`, '--json'], { cwd: work });
+    const r = await mme(
+      [
+        'local',
+        '--check',
+        '--prefix',
+        `file://${prefixDir}/`,
+        '--models-preload',
+        'c1.tar.gz',
+        '--check-body',
+        '1,2,3',
+        '--container-cmd',
+        `python3 ${CONTAINER} --port {port}`,
+        '--json',
+      ],
+      { cwd: work },
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const checks = r.json.result.checks as { check: string; result: string }[];
     assert.equal(r.json.result.failed, 0);
     assert.ok(checks.length >= 14);
-    assert.deepEqual(checks.filter((c) => c.result === 'skip').map((c) => c.check), ['507 (memory full) on LOAD: unloading one model makes room']);
+    assert.deepEqual(
+      checks.filter((c) => c.result === 'skip').map((c) => c.check),
+      ['507 (memory full) on LOAD: unloading one model makes room'],
+    );
   });
 
   test('a container that reports memory: the 507 row passes', async () => {
-    const r = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz',
-      '--container-cmd', `python3 ${CONTAINER} --port {port} --slots 1`, '--json'], { cwd: work });
+    const r = await mme(
+      [
+        'local',
+        '--check',
+        '--prefix',
+        `file://${prefixDir}/`,
+        '--models-preload',
+        'c1.tar.gz',
+        '--container-cmd',
+        `python3 ${CONTAINER} --port {port} --slots 1`,
+        '--json',
+      ],
+      { cwd: work },
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const row = r.json.result.checks.find((c: { check: string }) => c.check.startsWith('507'));
     assert.equal(row.result, 'pass');
   });
 
   test('a container that breaks the contract: the right rows fail, exit 4, a table on stdout', async () => {
-    const r = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz',
-      '--container-cmd', `python3 ${CONTAINER} --port {port} --broken`], { cwd: work });
+    const r = await mme(
+      [
+        'local',
+        '--check',
+        '--prefix',
+        `file://${prefixDir}/`,
+        '--models-preload',
+        'c1.tar.gz',
+        '--container-cmd',
+        `python3 ${CONTAINER} --port {port} --broken`,
+      ],
+      { cwd: work },
+    );
     assert.equal(r.code, 4, r.stderr);
-    const failed = r.stdout.split('\n').filter((l) => l.startsWith('FAIL')).map((l) => l.split('\t')[1]);
+    const failed = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('FAIL'))
+      .map((l) => l.split('\t')[1]);
     assert.deepEqual(failed, [
       'a second LOAD of a loaded model is 409',
       'LIST pages with limit and next_page_token',
@@ -410,7 +534,9 @@ describe('mme local --check: the contract, call by call', () => {
     const none = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`], { cwd: work });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^mme: --check tests a serving container/);
-    const dead = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz', '--container-cmd', 'exit 3'], { cwd: work });
+    const dead = await mme(['local', '--check', '--prefix', `file://${prefixDir}/`, '--models-preload', 'c1.tar.gz', '--container-cmd', 'exit 3'], {
+      cwd: work,
+    });
     assert.equal(dead.code, 4);
     assert.match(dead.stdout, /^FAIL\tanswers GET \/ping\tGET \/ping\tthe container exited \(code 3\) before answering GET \/ping/m);
   });
@@ -441,7 +567,10 @@ describe('--container-url: a container that is already running', { skip: noBoto3
     try {
       // Listening once it says so on stderr (it prints after binding the port).
       await new Promise<void>((resolve) => container.stderr!.on('data', (c) => /contract container on port/.test(String(c)) && resolve()));
-      const local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-url'), '--container-url', `http://127.0.0.1:${port}`], work);
+      const local = await startLocal(
+        ['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-url'), '--container-url', `http://127.0.0.1:${port}`],
+        work,
+      );
       try {
         assert.match(local.stderr(), new RegExp(`models served by the container at http://127.0.0.1:${port} \\(memory: its 507 answers\\)`));
         for (const name of ['c1.tar.gz', 'c2.tar.gz', 'c1.tar.gz']) {
@@ -467,22 +596,56 @@ const SK_PYTHON = process.env.MME_TEST_SKLEARN_PYTHON || 'python3';
 const hasSklearn = spawnSync(SK_PYTHON, ['-c', 'import sklearn, joblib, numpy']).status === 0;
 
 describe("examples/sklearn/inference.py (the how-to's handler) runs unchanged under --handler", {
-  skip: !hasSklearn ? `scikit-learn is not installed for ${SK_PYTHON} (${SK_PYTHON} -c "import sklearn" fails), so the example cannot load its model.joblib; set MME_TEST_SKLEARN_PYTHON to a Python that has it` : noBoto3,
+  skip: !hasSklearn
+    ? `scikit-learn is not installed for ${SK_PYTHON} (${SK_PYTHON} -c "import sklearn" fails), so the example cannot load its model.joblib; set MME_TEST_SKLEARN_PYTHON to a Python that has it`
+    : noBoto3,
 }, () => {
   test('text/csv and application/json {"instances": …} answer the model\'s own predictions', async () => {
     const dir = path.join(work, 'sk-example');
     const train = spawnSync(SK_PYTHON, [path.join(ROOT, 'examples', 'sklearn', 'train.py'), dir], { encoding: 'utf8' });
     assert.equal(train.status, 0, train.stderr);
     await publish(dir, 'sk-example.tar.gz');
-    const rows = [[1, 0, 0, 0, 0, 0, 0, 0], [0, 1, 2, 3, 4, 5, 6, 7]];
-    const want = JSON.parse(spawnSync(SK_PYTHON, ['-c', `import joblib, json; m = joblib.load(${JSON.stringify(path.join(dir, 'model.joblib'))}); print(json.dumps(m.predict(${JSON.stringify(rows)}).tolist()))`], { encoding: 'utf8' }).stdout);
-    const local = await startLocal(['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-sk'), '--handler', path.join(ROOT, 'examples', 'sklearn', 'inference.py'), '--python', SK_PYTHON], work);
+    const rows = [
+      [1, 0, 0, 0, 0, 0, 0, 0],
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    ];
+    const want = JSON.parse(
+      spawnSync(
+        SK_PYTHON,
+        [
+          '-c',
+          `import joblib, json; m = joblib.load(${JSON.stringify(path.join(dir, 'model.joblib'))}); print(json.dumps(m.predict(${JSON.stringify(rows)}).tolist()))`,
+        ],
+        { encoding: 'utf8' },
+      ).stdout,
+    );
+    const local = await startLocal(
+      [
+        '--prefix',
+        `file://${prefixDir}/`,
+        '--cache-dir',
+        path.join(work, 'cache-sk'),
+        '--handler',
+        path.join(ROOT, 'examples', 'sklearn', 'inference.py'),
+        '--python',
+        SK_PYTHON,
+      ],
+      work,
+    );
     try {
       const csv = boto3Invoke(local.url, ENDPOINT, { target: 'sk-example.tar.gz', body: csvOf(rows), contentType: 'text/csv' });
       assert.equal(csv.ok, true, JSON.stringify(csv));
       JSON.parse(csv.body).predictions.forEach((p: number, i: number) => closeTo(p, want[i]));
-      const json = boto3Invoke(local.url, ENDPOINT, { target: 'sk-example.tar.gz', body: JSON.stringify({ instances: rows }), contentType: 'application/json', accept: 'text/csv' });
-      json.body.split('\n').map(Number).forEach((p: number, i: number) => closeTo(p, want[i]));
+      const json = boto3Invoke(local.url, ENDPOINT, {
+        target: 'sk-example.tar.gz',
+        body: JSON.stringify({ instances: rows }),
+        contentType: 'application/json',
+        accept: 'text/csv',
+      });
+      json.body
+        .split('\n')
+        .map(Number)
+        .forEach((p: number, i: number) => closeTo(p, want[i]));
     } finally {
       await local.stop();
     }
@@ -499,7 +662,13 @@ describe('one definition of a model file, for mme package, mme predict and mme l
     const pkg = await mme(['package', dir, '-o', path.join(work, 'two.tar.gz'), '--json'], { cwd: work });
     assert.equal(pkg.code, 0, pkg.stderr);
     // weights.bin is no valid booster (package warns that it will fail to load), but the container would still try it.
-    assert.deepEqual(pkg.json.result.modelFiles.map((m: { path: string; format: string }) => [m.path, m.format]), [['weights.bin', 'invalid'], ['xgboost-model.ubj', 'ubj']]);
+    assert.deepEqual(
+      pkg.json.result.modelFiles.map((m: { path: string; format: string }) => [m.path, m.format]),
+      [
+        ['weights.bin', 'invalid'],
+        ['xgboost-model.ubj', 'ubj'],
+      ],
+    );
     assert.match(pkg.json.result.warnings.join('\n'), /2 XGBoost model files/);
     const predict = await mme(['predict', dir, '--body', denseRows[1]], { cwd: work });
     assert.equal(predict.code, 2);
@@ -507,13 +676,20 @@ describe('one definition of a model file, for mme package, mme predict and mme l
   });
 
   test('a TensorFlow SavedModel in its version folder, an ONNX or a PyTorch file are named too', async () => {
-    for (const [file, framework] of [['1/saved_model.pb', 'tensorflow'], ['model.onnx', 'onnx'], ['model.pth', 'pytorch']]) {
+    for (const [file, framework] of [
+      ['1/saved_model.pb', 'tensorflow'],
+      ['model.onnx', 'onnx'],
+      ['model.pth', 'pytorch'],
+    ]) {
       const dir = path.join(work, `fw-${framework}`);
       fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
       fs.writeFileSync(path.join(dir, file), 'x');
       const predict = await mme(['predict', dir, '--body', '1'], { cwd: work });
       assert.equal(predict.code, 2);
-      assert.ok(predict.stderr.includes(`${framework} model ${file}: the built-in runtime serves XGBoost; serve it with --handler or --container-url`), predict.stderr);
+      assert.ok(
+        predict.stderr.includes(`${framework} model ${file}: the built-in runtime serves XGBoost; serve it with --handler or --container-url`),
+        predict.stderr,
+      );
     }
   });
 });

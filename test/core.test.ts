@@ -5,9 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  CreateBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MME, baseEnv, mme, tempDir } from './helpers/cli.js';
 import { skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
 
@@ -35,7 +33,10 @@ describe('mme package', () => {
     fs.utimesSync(path.join(copy, 'xgboost-model'), new Date(2001, 1, 1), new Date(2001, 1, 1));
     const b = await mme(['package', copy, '-o', path.join(work, 'b.tar.gz'), '--json']);
     assert.equal(b.json.result.sha256, a.json.result.sha256);
-    const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(work, 'a.tar.gz'))).digest('hex');
+    const sha = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(path.join(work, 'a.tar.gz')))
+      .digest('hex');
     assert.equal(a.json.result.sha256, sha);
     // An independent reader: GNU tar lists the entries at the root, owned by 0/0 with fixed modes.
     const listing = execFileSync('tar', ['tzvf', path.join(work, 'a.tar.gz')]).toString();
@@ -72,16 +73,24 @@ describe('mme package', () => {
   const refusals: [string, () => string[], RegExp][] = [
     ['a missing folder', () => [path.join(work, 'nope')], /does not exist/],
     ['an empty folder', () => [modelFolder(path.join(work, 'empty'), {})], /has no files to package/],
-    ['a symlink out of the folder', () => {
-      const d = modelFolder(path.join(work, 'linky'));
-      fs.symlinkSync('/etc/hostname', path.join(d, 'leak'));
-      return [d];
-    }, /symlink pointing outside/],
-    ['a FIFO', () => {
-      const d = modelFolder(path.join(work, 'fifo'));
-      execFileSync('mkfifo', [path.join(d, 'pipe')]);
-      return [d];
-    }, /not a regular file/],
+    [
+      'a symlink out of the folder',
+      () => {
+        const d = modelFolder(path.join(work, 'linky'));
+        fs.symlinkSync('/etc/hostname', path.join(d, 'leak'));
+        return [d];
+      },
+      /symlink pointing outside/,
+    ],
+    [
+      'a FIFO',
+      () => {
+        const d = modelFolder(path.join(work, 'fifo'));
+        execFileSync('mkfifo', [path.join(d, 'pipe')]);
+        return [d];
+      },
+      /not a regular file/,
+    ],
     ['an input that is already a .tar.gz', () => [path.join(work, 'a.tar.gz')], /already a gzip file/],
   ];
   for (const [what, args, message] of refusals) {
@@ -102,8 +111,7 @@ describe('push, ls and rm against S3 (moto)', { skip: skipWithoutMoto }, () => {
   const work = tempDir();
   let artifact: string;
   const s3args = (prefix = `s3://${BUCKET}/models/`) => ['--endpoint-url', moto.url, '--prefix', prefix];
-  const keys = async (prefix = '') =>
-    ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
+  const keys = async (prefix = '') => ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
 
   before(async () => {
     moto = await startMoto();
@@ -131,7 +139,13 @@ describe('push, ls and rm against S3 (moto)', { skip: skipWithoutMoto }, () => {
     // ls --long reads it back; an object another tool wrote has none.
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'models/other.tar.gz', Body: 'x' }));
     const ls = await mme(['ls', '--long', ...s3args(), '--json']);
-    assert.deepEqual(ls.json.result.models.map((m: { name: string; sha256: string | null }) => [m.name, m.sha256]), [['m37.tar.gz', sha], ['other.tar.gz', null]]);
+    assert.deepEqual(
+      ls.json.result.models.map((m: { name: string; sha256: string | null }) => [m.name, m.sha256]),
+      [
+        ['m37.tar.gz', sha],
+        ['other.tar.gz', null],
+      ],
+    );
   });
 
   test('push refuses to overwrite (exit 5) and leaves the object alone; --force overwrites', async () => {
@@ -276,7 +290,10 @@ describe('file:// fleets and config', () => {
     const again = await mme(['push', artifact], opts);
     assert.equal(again.code, 5);
     const ls = await mme(['ls', '--json'], opts);
-    assert.deepEqual(ls.json.result.models.map((m: { name: string }) => m.name), ['m1.tar.gz', 'v2/m1.tar.gz']);
+    assert.deepEqual(
+      ls.json.result.models.map((m: { name: string }) => m.name),
+      ['m1.tar.gz', 'v2/m1.tar.gz'],
+    );
     assert.equal(ls.json.result.prefix, `file://${path.join(work, 'fleet')}/`);
     const sha = crypto.createHash('sha256').update(fs.readFileSync(artifact)).digest('hex');
     const long = await mme(['ls', '--long'], opts);
@@ -289,10 +306,13 @@ describe('file:// fleets and config', () => {
     const dir = tempDir();
     const sub = path.join(dir, 'a', 'b');
     fs.mkdirSync(sub, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'mme.config.json'), JSON.stringify({
-      defaultFleet: 'tail',
-      fleets: { tail: { prefix: 's3://file-bucket/models', endpointName: 'from-file', region: 'eu-west-1' }, head: { prefix: 's3://head-bucket/' } },
-    }));
+    fs.writeFileSync(
+      path.join(dir, 'mme.config.json'),
+      JSON.stringify({
+        defaultFleet: 'tail',
+        fleets: { tail: { prefix: 's3://file-bucket/models', endpointName: 'from-file', region: 'eu-west-1' }, head: { prefix: 's3://head-bucket/' } },
+      }),
+    );
     const show = async (args: string[], env: Record<string, string | undefined> = {}) => {
       const r = await mme(['config', '--json', ...args], { cwd: sub, env: { AWS_REGION: undefined, ...env } });
       assert.equal(r.code, 0, r.stderr);
@@ -314,6 +334,12 @@ describe('file:// fleets and config', () => {
     s = await show([], { MME_FLEET: 'head' });
     assert.equal(s.prefix.value, 's3://head-bucket/');
     const fleets = await mme(['fleets', '--json'], { cwd: sub });
-    assert.deepEqual(fleets.json.result.fleets.map((f: { name: string; default: boolean }) => [f.name, f.default]), [['head', false], ['tail', true]]);
+    assert.deepEqual(
+      fleets.json.result.fleets.map((f: { name: string; default: boolean }) => [f.name, f.default]),
+      [
+        ['head', false],
+        ['tail', true],
+      ],
+    );
   });
 });

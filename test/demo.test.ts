@@ -42,9 +42,18 @@ describe('npm run demo', () => {
       // Each step shows the command that a user can run again by hand.
       assert.match(r.stdout, /^ {2}\$ mme package examples\/merchants\/m\*\/ --out-dir \/\S+\/artifacts$/m);
       assert.match(r.stdout, /^ {2}\$ mme push \/\S+\/artifacts\/\*\.tar\.gz --prefix file:\/\/\/\S+\/fleet\/$/m);
-      assert.match(r.stdout, /^ {2}\$ mme local --port 0 --prefix file:\/\/\/\S+\/fleet\/ --endpoint-name merchants-demo --memory 175KiB --cache-dir \S+ --json$/m);
-      assert.match(r.stdout, /^ {2}\$ mme invoke --endpoint-url http:\/\/127\.0\.0\.1:\d+ --endpoint-name merchants-demo --targets-file \S+\/targets\.txt --body-file examples\/merchants\/request\.csv --repeat 1000 --concurrency 8 --json$/m);
-      assert.match(r.stdout, /^ {2}\$ mme stats --endpoint-url http:\/\/127\.0\.0\.1:\d+ --endpoint-name merchants-demo --start \d{4}-\d\d-\d\dT\d\d:\d\dZ --end \d{4}-\d\d-\d\dT\d\d:\d\dZ$/m);
+      assert.match(
+        r.stdout,
+        /^ {2}\$ mme local --port 0 --prefix file:\/\/\/\S+\/fleet\/ --endpoint-name merchants-demo --memory 175KiB --cache-dir \S+ --json$/m,
+      );
+      assert.match(
+        r.stdout,
+        /^ {2}\$ mme invoke --endpoint-url http:\/\/127\.0\.0\.1:\d+ --endpoint-name merchants-demo --targets-file \S+\/targets\.txt --body-file examples\/merchants\/request\.csv --repeat 1000 --concurrency 8 --json$/m,
+      );
+      assert.match(
+        r.stdout,
+        /^ {2}\$ mme stats --endpoint-url http:\/\/127\.0\.0\.1:\d+ --endpoint-name merchants-demo --start \d{4}-\d\d-\d\dT\d\d:\d\dZ --end \d{4}-\d\d-\d\dT\d\d:\d\dZ$/m,
+      );
       assert.match(r.stdout, /packaged 70 models \(70 xgboost\)/);
       assert.match(r.stdout, /1,000 calls, 0 errors/);
 
@@ -89,7 +98,10 @@ describe('npm run demo', () => {
       assert.ok(work && fs.existsSync(work), `work folder ${work}`);
       assert.equal(fs.readdirSync(path.join(work, 'artifacts')).filter((f) => f.endsWith('.tar.gz')).length, 70);
       assert.equal(fs.readdirSync(path.join(work, 'fleet')).filter((f) => f.endsWith('.tar.gz')).length, 70);
-      const targets = fs.readFileSync(path.join(work, 'targets.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+      const targets = fs
+        .readFileSync(path.join(work, 'targets.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'));
       assert.equal(targets.length, 70);
       assert.deepEqual([targets[0], targets[5], targets[69]], ['m01.tar.gz 2400', 'm06.tar.gz 57', 'm70.tar.gz 10']);
       const log = fs.readFileSync(path.join(work, 'local.log'), 'utf8');
@@ -100,13 +112,16 @@ describe('npm run demo', () => {
     }
   });
 
-  test('a step that fails stops the demo with its command\'s own message, exit 1', async () => {
+  test("a step that fails stops the demo with its command's own message, exit 1", async () => {
     // A memory budget smaller than any one model: the endpoint refuses every load (507), so the replay fails.
     const r = await demo(['--calls', '100', '--memory', '1KiB']);
     const work = /work folder kept for a look: (\S+)/.exec(r.stderr)?.[1];
     try {
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /^demo: step 4 \(replay the traffic\) mme invoke failed \(exit 1\):\n {2}mme: ModelError: .*HTTP 507.*memory budget is 1024 bytes/m);
+      assert.match(
+        r.stderr,
+        /^demo: step 4 \(replay the traffic\) mme invoke failed \(exit 1\):\n {2}mme: ModelError: .*HTTP 507.*memory budget is 1024 bytes/m,
+      );
       assert.ok(work && fs.existsSync(path.join(work, 'local.log')));
       assert.match(fs.readFileSync(path.join(work, 'local.log'), 'utf8'), /mme local stopped\./);
     } finally {

@@ -101,16 +101,30 @@ function joinContinuations(lines: string[]): string[] {
 async function helpGroups(): Promise<Group[]> {
   const top = await mme(['--help']);
   assert.equal(top.code, 0, top.stderr);
-  const commands = top.stdout.slice(top.stdout.indexOf('Commands:')).split('\n').slice(1)
-    .map((l) => /^ {2}([a-z][\w-]*)/.exec(l)?.[1]).filter((c): c is string => !!c && c !== 'help');
+  const commands = top.stdout
+    .slice(top.stdout.indexOf('Commands:'))
+    .split('\n')
+    .slice(1)
+    .map((l) => /^ {2}([a-z][\w-]*)/.exec(l)?.[1])
+    .filter((c): c is string => !!c && c !== 'help');
   assert.ok(commands.length >= 5, `commands found in mme --help: ${commands.join(', ')}`);
-  return Promise.all(commands.map(async (c) => {
-    const r = await mme([c, '--help']);
-    assert.equal(r.code, 0, r.stderr);
-    const at = r.stdout.indexOf('Examples:');
-    const examples = at < 0 ? [] : r.stdout.slice(at).split('\n').map((l) => /^\s+\$ (.*)$/.exec(l)?.[1]).filter((l): l is string => !!l).map((line) => ({ line }));
-    return { name: `mme ${c} --help`, examples };
-  }));
+  return Promise.all(
+    commands.map(async (c) => {
+      const r = await mme([c, '--help']);
+      assert.equal(r.code, 0, r.stderr);
+      const at = r.stdout.indexOf('Examples:');
+      const examples =
+        at < 0
+          ? []
+          : r.stdout
+              .slice(at)
+              .split('\n')
+              .map((l) => /^\s+\$ (.*)$/.exec(l)?.[1])
+              .filter((l): l is string => !!l)
+              .map((line) => ({ line }));
+      return { name: `mme ${c} --help`, examples };
+    }),
+  );
 }
 
 // ---- the scratch world ----------------------------------------------------------------------------------------
@@ -134,7 +148,11 @@ async function buildTemplate(tailUrl: string): Promise<void> {
   fs.cpSync(path.join(ROOT, 'examples'), path.join(t, 'examples'), { recursive: true });
   // Model folders: m37 (in the fleet) and m71, a new merchant's model to package and push; a model file; artifacts
   // of both, and of two more new merchants in artifacts/.
-  for (const [name, from] of [['m37', 'm37'], ['m71', 'm05']]) fs.cpSync(path.join(MERCHANTS, from), path.join(t, 'models', name), { recursive: true });
+  for (const [name, from] of [
+    ['m37', 'm37'],
+    ['m71', 'm05'],
+  ])
+    fs.cpSync(path.join(MERCHANTS, from), path.join(t, 'models', name), { recursive: true });
   fs.copyFileSync(path.join(MERCHANTS, 'm37', 'xgboost-model'), path.join(t, 'xgboost-model'));
   fs.mkdirSync(path.join(t, 'artifacts'));
   await Promise.all([
@@ -144,7 +162,10 @@ async function buildTemplate(tailUrl: string): Promise<void> {
     ok(['package', path.join(MERCHANTS, 'm39'), '-o', 'artifacts/m73.tar.gz'], t),
   ]);
   // The fleet: the 70 merchants, and a second version of m37 under v2/.
-  const names = fs.readdirSync(MERCHANTS).filter((d) => /^m\d+$/.test(d)).map((d) => path.join(MERCHANTS, d));
+  const names = fs
+    .readdirSync(MERCHANTS)
+    .filter((d) => /^m\d+$/.test(d))
+    .map((d) => path.join(MERCHANTS, d));
   await ok(['package', ...names, '--out-dir', 'fleet'], t);
   fs.mkdirSync(path.join(t, 'fleet', 'v2'));
   fs.copyFileSync(path.join(t, 'm37.tar.gz'), path.join(t, 'fleet', 'v2', 'm37.tar.gz'));
@@ -155,20 +176,36 @@ async function buildTemplate(tailUrl: string): Promise<void> {
   await release(path.join(MERCHANTS, 'm37'), 'nightly retrain');
   // Request files: the committed rows as CSV and as libsvm, and a weighted targets file.
   fs.copyFileSync(path.join(MERCHANTS, 'rows.csv'), path.join(t, 'rows.csv'));
-  const libsvm = fs.readFileSync(path.join(MERCHANTS, 'rows.csv'), 'utf8').trim().split('\n')
-    .map((row) => row.split(',').map((v, i) => (v === '' ? '' : `${i}:${v}`)).filter(Boolean).join(' '));
+  const libsvm = fs
+    .readFileSync(path.join(MERCHANTS, 'rows.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((row) =>
+      row
+        .split(',')
+        .map((v, i) => (v === '' ? '' : `${i}:${v}`))
+        .filter(Boolean)
+        .join(' '),
+    );
   fs.writeFileSync(path.join(t, 'rows.libsvm'), libsvm.join('\n') + '\n');
   fs.writeFileSync(path.join(t, 'hot-models.txt'), '# name weight\nm37.tar.gz 3\nm12.tar.gz 1\nm05.tar.gz 1\n');
   // The fleets the examples name, all served by the test's `mme local` (head under another endpoint name, so with no
   // data); tail is the default.
-  fs.writeFileSync(path.join(t, 'mme.config.json'), JSON.stringify({
-    defaultFleet: 'tail',
-    fleets: {
-      tail: { prefix: 'file://./fleet/', endpointName: 'local-mme', endpointUrl: tailUrl },
-      head: { prefix: 'file://./fleet/', endpointName: 'fraud-head-mme', endpointUrl: tailUrl },
-      dev: { prefix: 'file://./fleet/', endpointName: 'local-mme', endpointUrl: tailUrl },
-    },
-  }, null, 2));
+  fs.writeFileSync(
+    path.join(t, 'mme.config.json'),
+    JSON.stringify(
+      {
+        defaultFleet: 'tail',
+        fleets: {
+          tail: { prefix: 'file://./fleet/', endpointName: 'local-mme', endpointUrl: tailUrl },
+          head: { prefix: 'file://./fleet/', endpointName: 'fraud-head-mme', endpointUrl: tailUrl },
+          dev: { prefix: 'file://./fleet/', endpointName: 'local-mme', endpointUrl: tailUrl },
+        },
+      },
+      null,
+      2,
+    ),
+  );
   // `mme` on PATH, as after `npm link`.
   fs.mkdirSync(path.join(t, '.bin'));
   fs.writeFileSync(path.join(t, '.bin', 'mme'), `#!/bin/sh\nexec "${process.execPath}" "${MME}" "$@"\n`, { mode: 0o755 });
@@ -288,7 +325,10 @@ describe('every example runs as written', () => {
     const url = `http://127.0.0.1:${port}`;
     await buildTemplate(url);
     resetWorld();
-    fleetServer = await startServer(`"${process.execPath}" "${MME}" local --port ${port} --prefix file://${world}/fleet/ --endpoint-name local-mme --cache-dir ${path.join(scratch, 'cache')}`, envFor(''));
+    fleetServer = await startServer(
+      `"${process.execPath}" "${MME}" local --port ${port} --prefix file://${world}/fleet/ --endpoint-name local-mme --cache-dir ${path.join(scratch, 'cache')}`,
+      envFor(''),
+    );
   });
   after(async () => {
     await fleetServer?.stop();

@@ -8,7 +8,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  AbortMultipartUploadCommand,
+} from '@aws-sdk/client-s3';
 import { MME, baseEnv, mme, tempDir, type RunResult } from './helpers/cli.js';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
 import { skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
@@ -67,7 +75,10 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
   const uploads = async () => (await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [];
   const keys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key);
   const oneLine = (r: RunResult) => {
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('mme-test-phase:'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('mme-test-phase:'));
     assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
     return lines[0];
   };
@@ -149,7 +160,10 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     await reset;
     assert.equal(r.code, 1, r.stderr);
     const line = oneLine(r);
-    assert.match(line, /upload of big\.tar\.gz failed: the connection .* was reset mid-request \(ECONNRESET\); its multipart upload was aborted; nothing was written/);
+    assert.match(
+      line,
+      /upload of big\.tar\.gz failed: the connection .* was reset mid-request \(ECONNRESET\); its multipart upload was aborted; nothing was written/,
+    );
     assert.doesNotMatch(line, /cannot reach/);
     assert.deepEqual(await uploads(), []);
     assert.deepEqual(await keys(), []);
@@ -212,7 +226,7 @@ describe('commands through a faulty network', { skip: skipWithoutMoto }, () => {
     assert.match(oneLine(r), /mid\.tar\.gz already exists .*another push created it meanwhile.*multipart upload was aborted/);
     assert.deepEqual(await uploads(), []);
     const stored = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'models/mid.tar.gz' }));
-    assert.equal(stored.ContentLength, fs.statSync(other).size, 'the second push\'s bytes');
+    assert.equal(stored.ContentLength, fs.statSync(other).size, "the second push's bytes");
   });
 });
 
@@ -241,7 +255,10 @@ describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
     child.kill('SIGINT');
     const code = await closed;
     clearTimeout(guard);
-    const lines = err.text.trim().split('\n').filter((l) => !l.startsWith('mme-test-phase:'));
+    const lines = err.text
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('mme-test-phase:'));
     return { code, lines, stdout, stderr: err.text };
   }
   const marker = (name: string) => (err: { text: string; changed: EventTarget }) =>
@@ -253,9 +270,30 @@ describe('Ctrl-C at each phase of a push', { skip: skipWithoutMoto }, () => {
 
   const phases: [string, () => Promise<unknown>, Record<string, string>][] = [
     ['hashing', () => Promise.resolve(), { MME_TEST_HOLD: 'hashing' }],
-    ['checking (HEAD held)', () => { proxy.setMode({ kind: 'hold', match: /^HEAD / }); return Promise.resolve(); }, {}],
-    ['uploading parts (a part held)', () => { proxy.setMode({ kind: 'hold', match: /^PUT \S*partNumber=2/, count: 1 }); return Promise.resolve(); }, {}],
-    ['completing (CompleteMultipartUpload held)', () => { proxy.setMode({ kind: 'hold', match: /^POST \S*uploadId=/, count: 1 }); return Promise.resolve(); }, {}],
+    [
+      'checking (HEAD held)',
+      () => {
+        proxy.setMode({ kind: 'hold', match: /^HEAD / });
+        return Promise.resolve();
+      },
+      {},
+    ],
+    [
+      'uploading parts (a part held)',
+      () => {
+        proxy.setMode({ kind: 'hold', match: /^PUT \S*partNumber=2/, count: 1 });
+        return Promise.resolve();
+      },
+      {},
+    ],
+    [
+      'completing (CompleteMultipartUpload held)',
+      () => {
+        proxy.setMode({ kind: 'hold', match: /^POST \S*uploadId=/, count: 1 });
+        return Promise.resolve();
+      },
+      {},
+    ],
   ];
   for (const [phase, arrange, env] of phases) {
     test(`SIGINT while ${phase}: exit 130, one line, no object, no multipart upload`, async () => {

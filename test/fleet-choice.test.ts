@@ -26,7 +26,10 @@ describe('fleet choice', () => {
     assert.equal(json.json.status, 'error');
     assert.match(json.json.error.hint, /--fleet a\|b/);
 
-    for (const [args, env] of [[['--fleet', 'b'], {}], [[], { MME_FLEET: 'a' }]] as const) {
+    for (const [args, env] of [
+      [['--fleet', 'b'], {}],
+      [[], { MME_FLEET: 'a' }],
+    ] as const) {
       const ok = await mme(['ls', '--json', ...args], { cwd: work, env });
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(ok.json.result.count, 0);

@@ -19,7 +19,12 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const PER_FORMAT = 66;
 const MODELS = ['reg_squarederror', 'binary_logistic', 'multi_softprob', 'dart', 'gblinear', 'categorical'];
 const ROWS = DENSE_CSV.split('\n').slice(0, 6).join('\n');
-const CATEGORICAL_ROWS = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'xgboost', 'data', 'categorical.csv'), 'utf8').trimEnd().split('\n').slice(0, 6).join('\n');
+const CATEGORICAL_ROWS = fs
+  .readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'xgboost', 'data', 'categorical.csv'), 'utf8')
+  .trimEnd()
+  .split('\n')
+  .slice(0, 6)
+  .join('\n');
 const PREDICT_TIMEOUT_MS = 25_000;
 /** Mutants per predict process. */
 const BATCH = 40;
@@ -37,8 +42,37 @@ interface Mutant {
 }
 
 const WEIRD_NUMBERS = [-1, 0, 1, 2, 3, 7, 8, 9, 255, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 1e9, 2e9, -2e9, 1e39, -1e39, 0.5, NaN, Infinity, -Infinity];
-const WEIRD_PARAMS = ['0', '1', '3', '-1', '2000000000', '4294967296', '1e400', '-1e400', 'NaN', 'Infinity', '', 'abc', '[5E-1,2E-1]', '[1e400]', '0x10', ' 8 ', '8.5'];
-const KEYS = ['left_children', 'right_children', 'split_indices', 'split_conditions', 'default_left', 'split_type', 'categories', 'categories_nodes', 'categories_segments', 'categories_sizes'];
+const WEIRD_PARAMS = [
+  '0',
+  '1',
+  '3',
+  '-1',
+  '2000000000',
+  '4294967296',
+  '1e400',
+  '-1e400',
+  'NaN',
+  'Infinity',
+  '',
+  'abc',
+  '[5E-1,2E-1]',
+  '[1e400]',
+  '0x10',
+  ' 8 ',
+  '8.5',
+];
+const KEYS = [
+  'left_children',
+  'right_children',
+  'split_indices',
+  'split_conditions',
+  'default_left',
+  'split_type',
+  'categories',
+  'categories_nodes',
+  'categories_segments',
+  'categories_sizes',
+];
 
 function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)];
@@ -48,7 +82,7 @@ function pick<T>(r: () => number, items: readonly T[]): T {
 function mutateDocument(doc: any, r: () => number): string {
   const params = doc.learner.learner_model_param;
   const gb = doc.learner.gradient_booster;
-  const model = gb.model?.trees ? gb.model : gb.gbtree?.model ?? gb.model;
+  const model = gb.model?.trees ? gb.model : (gb.gbtree?.model ?? gb.model);
   const trees: any[] = model?.trees ?? [];
   switch (Math.floor(r() * 8)) {
     case 0: {
@@ -80,9 +114,11 @@ function mutateDocument(doc: any, r: () => number): string {
     }
     case 4: {
       const where = pick(r, ['objective', 'booster', 'tree_info', 'trees', 'learner_model_param']);
-      if (where === 'objective') doc.learner.objective.name = pick(r, ['binary:logistic', 'multi:softmax', 'multi:softprob', 'reg:gamma', 'rank:pairwise', 'survival:aft', '']);
+      if (where === 'objective')
+        doc.learner.objective.name = pick(r, ['binary:logistic', 'multi:softmax', 'multi:softprob', 'reg:gamma', 'rank:pairwise', 'survival:aft', '']);
       else if (where === 'booster') gb.name = pick(r, ['gbtree', 'dart', 'gblinear', 'foo']);
-      else if (where === 'tree_info' && model?.tree_info?.length) model.tree_info[Math.floor(r() * model.tree_info.length)] = pick(r, WEIRD_NUMBERS.filter(Number.isFinite));
+      else if (where === 'tree_info' && model?.tree_info?.length)
+        model.tree_info[Math.floor(r() * model.tree_info.length)] = pick(r, WEIRD_NUMBERS.filter(Number.isFinite));
       else if (where === 'trees' && trees.length) trees.splice(Math.floor(r() * trees.length), 1);
       else if (where === 'learner_model_param') delete params[pick(r, Object.keys(params))];
       return `${where} changed`;
@@ -153,7 +189,11 @@ function mutateBytes(bytes: Buffer, r: () => number, headerAt: number): { bytes:
 
 /** The fixture's document; the bare NaN/Infinity tokens xgboost writes become strings (the readers take both). */
 function parseModel(model: string): any {
-  return JSON.parse(fixture(model, 'json').toString('utf8').replace(/([[,:])\s*(NaN|-?Infinity)(?=[\],}])/g, '$1"$2"'));
+  return JSON.parse(
+    fixture(model, 'json')
+      .toString('utf8')
+      .replace(/([[,:])\s*(NaN|-?Infinity)(?=[\],}])/g, '$1"$2"'),
+  );
 }
 
 function makeMutants(): Mutant[] {
@@ -190,7 +230,10 @@ function makeMutants(): Mutant[] {
     }
   }
   for (let i = 0; i < PER_FORMAT; i++) {
-    const model = pick(r, MODELS.filter((m) => m !== 'categorical'));
+    const model = pick(
+      r,
+      MODELS.filter((m) => m !== 'categorical'),
+    );
     const original = fixture(model, 'binary');
     const m = mutateBytes(original, r, binaryHeaderOffset(original));
     add('binary', model, m.bytes, m.what);
@@ -212,7 +255,9 @@ function predictBatch(batch: Mutant[], rows: string): Promise<PredictBatch> {
   return new Promise((resolve, reject) => {
     const args = [MME, 'predict', ...batch.map((m) => m.file), '--json', '--accept', 'text/csv', '--content-type', 'text/csv', '--body', rows];
     const report = path.join(work, `${batch[0].name}.time`);
-    const child = TIME ? spawn(TIME, ['-f', '%M', '-o', report, process.execPath, ...args], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, args, { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = TIME
+      ? spawn(TIME, ['-f', '%M', '-o', report, process.execPath, ...args], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, args, { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

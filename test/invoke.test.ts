@@ -43,7 +43,9 @@ describe('mme invoke against moto', { skip: skipWithoutMoto }, () => {
 
   /** The same call through the AWS SDK directly: moto answers it from the same cache entry only if mme sent the same request. */
   async function direct(target: string, body: string, extra: Record<string, string> = {}) {
-    const out = await sdk.send(new InvokeEndpointCommand({ EndpointName: ENDPOINT, TargetModel: target, Body: Buffer.from(body), ContentType: 'text/csv', ...extra }));
+    const out = await sdk.send(
+      new InvokeEndpointCommand({ EndpointName: ENDPOINT, TargetModel: target, Body: Buffer.from(body), ContentType: 'text/csv', ...extra }),
+    );
     return { body: Buffer.from(out.Body!).toString(), contentType: out.ContentType, variant: out.InvokedProductionVariant, attrs: out.CustomAttributes };
   }
 
@@ -63,7 +65,12 @@ describe('mme invoke against moto', { skip: skipWithoutMoto }, () => {
     assert.equal(r.stdout, '0.9731\n');
     assert.match(r.stderr, /text\/csv; charset=utf-8 from m37\.tar\.gz via AllTraffic in [\d.]+ ms, custom attributes "trace=t1"/);
     // Independent path: the SDK's identical request hits moto's cache entry for mme's request.
-    assert.deepEqual(await direct('m37.tar.gz', '0.5,1.2,3.4'), { body: '0.9731\n', contentType: 'text/csv; charset=utf-8', variant: 'AllTraffic', attrs: 'trace=t1' });
+    assert.deepEqual(await direct('m37.tar.gz', '0.5,1.2,3.4'), {
+      body: '0.9731\n',
+      contentType: 'text/csv; charset=utf-8',
+      variant: 'AllTraffic',
+      attrs: 'trace=t1',
+    });
   });
 
   test('--json wraps body, content type, variant, custom attributes and latency', async () => {
@@ -130,8 +137,17 @@ describe('mme invoke against moto', { skip: skipWithoutMoto }, () => {
 
     const human = await mme(['invoke', '--target', 'm37.tar.gz', '--body', '1,1', '--repeat', '20'], { env: env() });
     assert.equal(human.code, 0, human.stderr);
-    const rows = human.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
-    assert.deepEqual(rows.map((row) => row.slice(0, 4)), [['cold', '1', '1', '0'], ['warm', '19', '19', '0']]);
+    const rows = human.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    assert.deepEqual(
+      rows.map((row) => row.slice(0, 4)),
+      [
+        ['cold', '1', '1', '0'],
+        ['warm', '19', '19', '0'],
+      ],
+    );
     assert.match(human.stderr, /20 request\(s\) to m37\.tar\.gz on fraud-mme, concurrency 1/);
   });
 
@@ -156,7 +172,10 @@ describe('mme invoke against moto', { skip: skipWithoutMoto }, () => {
     const r = await mme(['invoke', '--targets-file', file, '--body', '3,3', '--repeat', '42', '--json'], { env: env() });
     assert.equal(r.code, 0, r.stderr);
     const rep = r.json.result;
-    assert.deepEqual(rep.targets, [{ name: 'm1.tar.gz', weight: 3 }, { name: 'v2/m2.tar.gz', weight: 1 }]);
+    assert.deepEqual(rep.targets, [
+      { name: 'm1.tar.gz', weight: 3 },
+      { name: 'v2/m2.tar.gz', weight: 1 },
+    ]);
     assert.equal(rep.cold.requests, 2);
     assert.equal(rep.byTarget['m1.tar.gz'].cold.requests, 1);
     assert.equal(rep.byTarget['m1.tar.gz'].warm.requests, 30);
@@ -176,7 +195,11 @@ describe('mme invoke against moto', { skip: skipWithoutMoto }, () => {
       [['invoke', '--target', 'm37\t.tar.gz', '--body', '1'], /non-printable or non-ASCII character at position 4/],
       [['invoke', '--target', 'm'.repeat(1025), '--body', '1'], /must be 1 to 1024 characters \(it has 1025\)/],
       [['invoke', '--target', 'm37.tar.gz', '--body', '1'], /no endpointName configured/, { MME_ENDPOINT_NAME: undefined }],
-      [['invoke', '--target', 'm37.tar.gz', '--body', '1'], /env MME_ENDPOINT_NAME: "fraud_mme" is not a valid endpoint name/, { MME_ENDPOINT_NAME: 'fraud_mme' }],
+      [
+        ['invoke', '--target', 'm37.tar.gz', '--body', '1'],
+        /env MME_ENDPOINT_NAME: "fraud_mme" is not a valid endpoint name/,
+        { MME_ENDPOINT_NAME: 'fraud_mme' },
+      ],
       [['invoke', '--target', 'm37.tar.gz', '--body-file', big], /is 6\.00 MiB \(6291457 bytes\); InvokeEndpoint takes at most 6291456 bytes/],
       [['invoke', '--target', 'm37.tar.gz'], /from stdin is more than 6\.00 MiB/, undefined, '1'.repeat(6_291_457)],
       [['invoke', '--target', 'm37.tar.gz'], /no request body: stdin was empty/],
@@ -189,7 +212,10 @@ describe('mme invoke against moto', { skip: skipWithoutMoto }, () => {
       [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--repeat', '5', '--out', 'x'], /--out writes one response body/],
       [['invoke', '--target', 'a.tar.gz', '--target', 'b.tar.gz', '--body', '1'], /one call takes one --target \(2 given\)/],
       [['invoke', '--target', 'a.tar.gz', '--target', 'a.tar.gz', '--body', '1', '--repeat', '3'], /target a\.tar\.gz is given twice/],
-      [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--custom-attributes', 'caf\u00e9'], /--custom-attributes "café" has characters InvokeEndpoint does not accept/],
+      [
+        ['invoke', '--target', 'm37.tar.gz', '--body', '1', '--custom-attributes', 'caf\u00e9'],
+        /--custom-attributes "café" has characters InvokeEndpoint does not accept/,
+      ],
       [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--custom-attributes', 'x'.repeat(1025)], /--custom-attributes must be 1 to 1024 characters/],
       [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--wait-ready', '-1'], /--wait-ready "-1" is not a duration between 0ms and 1h/],
       [['invoke', '--target', 'm37.tar.gz', '--body', '1', '--inference-id', ' x'], /--inference-id " x" has characters/],
@@ -231,7 +257,11 @@ async function startStub(answer: (n: number) => Answer): Promise<Stub> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -266,8 +296,20 @@ describe('mme invoke on the wire and its error mapping (stub server)', () => {
     const dir = tempDir();
     const file = path.join(dir, 'rows.json');
     fs.writeFileSync(file, '{"rows":[[1,2]]}');
-    const r = await run(s, ['--target', 'v2/m 37.tar.gz', '--body-file', file, '--accept', 'text/csv', '--custom-attributes', 'trace=abc',
-      '--variant-target', 'blue', '--inference-id', 'inf-42']);
+    const r = await run(s, [
+      '--target',
+      'v2/m 37.tar.gz',
+      '--body-file',
+      file,
+      '--accept',
+      'text/csv',
+      '--custom-attributes',
+      'trace=abc',
+      '--variant-target',
+      'blue',
+      '--inference-id',
+      'inf-42',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(s.requests.length, 1);
     const q = s.requests[0];
@@ -303,15 +345,21 @@ describe('mme invoke on the wire and its error mapping (stub server)', () => {
 
   test('ModelError shows the container status, its message and the log stream', async () => {
     const arn = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/fraud-mme:log-stream:AllTraffic/i-0abc';
-    const s = await stub(() => awsError(424, 'ModelError', {
-      ErrorCode: 'CLIENT_ERROR_FROM_MODEL',
-      Message: 'Received client error (400) from primary with message "bad row".',
-      OriginalStatusCode: 400,
-      OriginalMessage: 'feature count mismatch:\n expected 30, got 2',
-      LogStreamArn: arn,
-    }));
+    const s = await stub(() =>
+      awsError(424, 'ModelError', {
+        ErrorCode: 'CLIENT_ERROR_FROM_MODEL',
+        Message: 'Received client error (400) from primary with message "bad row".',
+        OriginalStatusCode: 400,
+        OriginalMessage: 'feature count mismatch:\n expected 30, got 2',
+        LogStreamArn: arn,
+      }),
+    );
     const r = await run(s, ['--target', 'm37.tar.gz', '--body', '1,2']);
-    assertUsageLine(r, 1, /^mme: ModelError: the model container for m37\.tar\.gz on fraud-mme answered HTTP 400: feature count mismatch: expected 30, got 2\. Container logs: arn:aws:logs:.*i-0abc$/);
+    assertUsageLine(
+      r,
+      1,
+      /^mme: ModelError: the model container for m37\.tar\.gz on fraud-mme answered HTTP 400: feature count mismatch: expected 30, got 2\. Container logs: arn:aws:logs:.*i-0abc$/,
+    );
     assert.equal(s.requests.length, 1, 'a ModelError is not retried');
     const j = await run(s, ['--target', 'm37.tar.gz', '--body', '1,2', '--json']);
     assert.equal(j.code, 1);
@@ -321,23 +369,47 @@ describe('mme invoke on the wire and its error mapping (stub server)', () => {
   });
 
   test('ValidationError: endpoint not multi-model exits 2, endpoint not found exits 3', async () => {
-    const notMme = await stub(() => awsError(400, 'ValidationError', { ErrorCode: 'TARGET_MODEL_HEADER_NOT_SUPPORTED', Message: `Endpoint ${ENDPOINT} is not a multi-model endpoint and does not support target model header.` }));
-    assertUsageLine(await run(notMme, ['--target', 'm37.tar.gz', '--body', '1']), 2, /endpoint fraud-mme is not a multi-model endpoint, so it does not take a TargetModel/);
+    const notMme = await stub(() =>
+      awsError(400, 'ValidationError', {
+        ErrorCode: 'TARGET_MODEL_HEADER_NOT_SUPPORTED',
+        Message: `Endpoint ${ENDPOINT} is not a multi-model endpoint and does not support target model header.`,
+      }),
+    );
+    assertUsageLine(
+      await run(notMme, ['--target', 'm37.tar.gz', '--body', '1']),
+      2,
+      /endpoint fraud-mme is not a multi-model endpoint, so it does not take a TargetModel/,
+    );
     const missing = await stub(() => awsError(400, 'ValidationError', { Message: `Endpoint ${ENDPOINT} of account 123456789012 not found.` }));
     assertUsageLine(await run(missing, ['--target', 'm37.tar.gz', '--body', '1']), 3, /endpoint fraud-mme does not exist in this account and region/);
     const other = await stub(() => awsError(400, 'ValidationError', { Message: 'Content type application/x-foo is not supported.' }));
-    assertUsageLine(await run(other, ['--target', 'm37.tar.gz', '--body', '1']), 2, /ValidationError from fraud-mme: Content type application\/x-foo is not supported\./);
+    assertUsageLine(
+      await run(other, ['--target', 'm37.tar.gz', '--body', '1']),
+      2,
+      /ValidationError from fraud-mme: Content type application\/x-foo is not supported\./,
+    );
   });
 
   test('a model the endpoint cannot download: exit 3 when it is missing under the prefix, 1 when it is there', async () => {
-    const s = await stub(() => awsError(400, 'ValidationError', {
-      Message: 'Failed to download model data(bucket: models, key: fraud/m99.tar.gz). Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the model.',
-    }));
+    const s = await stub(() =>
+      awsError(400, 'ValidationError', {
+        Message:
+          'Failed to download model data(bucket: models, key: fraud/m99.tar.gz). Please ensure that there is an object located at the URL and that the role passed to CreateModel has permissions to download the model.',
+      }),
+    );
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'm37.tar.gz'), 'x');
     const prefix = `file://${dir}/`;
-    assertUsageLine(await run(s, ['--target', 'm99.tar.gz', '--body', '1', '--prefix', prefix]), 3, /model m99\.tar\.gz is not under file:\/\/.* List the models with `mme ls`/);
-    assertUsageLine(await run(s, ['--target', 'm37.tar.gz', '--body', '1', '--prefix', prefix]), 1, /could not download m37\.tar\.gz, although it exists under file:\/\/.*execution role/);
+    assertUsageLine(
+      await run(s, ['--target', 'm99.tar.gz', '--body', '1', '--prefix', prefix]),
+      3,
+      /model m99\.tar\.gz is not under file:\/\/.* List the models with `mme ls`/,
+    );
+    assertUsageLine(
+      await run(s, ['--target', 'm37.tar.gz', '--body', '1', '--prefix', prefix]),
+      1,
+      /could not download m37\.tar\.gz, although it exists under file:\/\/.*execution role/,
+    );
     assertUsageLine(await run(s, ['--target', 'm37.tar.gz', '--body', '1']), 1, /could not download m37\.tar\.gz .*`mme ls`/);
   });
 
@@ -378,7 +450,9 @@ describe('mme invoke on the wire and its error mapping (stub server)', () => {
 
   test('an unreachable endpoint URL is one line', async () => {
     const port = await freePort();
-    const r = await mme(['invoke', '--target', 'm37.tar.gz', '--body', '1'], { env: { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, MME_ENDPOINT_NAME: ENDPOINT } });
+    const r = await mme(['invoke', '--target', 'm37.tar.gz', '--body', '1'], {
+      env: { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, MME_ENDPOINT_NAME: ENDPOINT },
+    });
     assertUsageLine(r, 1, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
   });
 

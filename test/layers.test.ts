@@ -37,7 +37,9 @@ describe('layer map', () => {
 
   it('every relative import names a file that exists', () => {
     const missing = sourceFiles(SRC).flatMap((file) =>
-      importsOf(file).filter((t) => !fs.existsSync(t)).map((t) => `${path.relative(ROOT, file)} → ${path.relative(ROOT, t)}`),
+      importsOf(file)
+        .filter((t) => !fs.existsSync(t))
+        .map((t) => `${path.relative(ROOT, file)} → ${path.relative(ROOT, t)}`),
     );
     assert.deepEqual(missing, []);
   });

@@ -88,7 +88,13 @@ describe('mme local budgets against bombs', () => {
 
   test('the downloaded tarball counts: a 20 MB artifact is refused before it is copied under --disk 16MiB', async () => {
     const noise = crypto.randomBytes(20 * MiB);
-    const big = zlib.gzipSync(tar([{ path: 'xgboost-model', data: MODEL }, { path: 'noise.bin', data: noise }]), { level: 1 });
+    const big = zlib.gzipSync(
+      tar([
+        { path: 'xgboost-model', data: MODEL },
+        { path: 'noise.bin', data: noise },
+      ]),
+      { level: 1 },
+    );
     const { local, cache } = await serve({ 'big.tar.gz': big }, ['--disk', '16MiB']);
     try {
       const r = await invokeRaw(local.url, 'big.tar.gz', ROW);
@@ -123,7 +129,12 @@ describe('mme local budgets against bombs', () => {
   });
 
   test('concurrent extractions share one disk budget: four 12 MiB artifacts at once under --disk 32MiB', async () => {
-    const artifact = (i: number) => gzipBomb(Buffer.concat([tar([{ path: 'xgboost-model', data: MODEL }]).subarray(0, -1024), tarHeader(`data/pad${i}.dat`, 12 * MiB)]), 12 * MiB, Buffer.alloc(1024));
+    const artifact = (i: number) =>
+      gzipBomb(
+        Buffer.concat([tar([{ path: 'xgboost-model', data: MODEL }]).subarray(0, -1024), tarHeader(`data/pad${i}.dat`, 12 * MiB)]),
+        12 * MiB,
+        Buffer.alloc(1024),
+      );
     const names = [0, 1, 2, 3].map((i) => `pad${i}.tar.gz`);
     const { local, cache } = await serve(Object.fromEntries(names.map((n, i) => [n, artifact(i)])), ['--disk', '32MiB']);
     try {

@@ -56,7 +56,8 @@ function compileInPieces(bytes: Uint8Array, name: string, shared = false, seed =
 
 /** Same model: same scalars, and every array equal (over its used length). */
 function assertSameModel(actual: CompiledModel, expected: CompiledModel) {
-  const plain = (m: CompiledModel) => JSON.stringify(m, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>, (x) => (Number.isNaN(x) ? 'NaN' : x)) : v));
+  const plain = (m: CompiledModel) =>
+    JSON.stringify(m, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>, (x) => (Number.isNaN(x) ? 'NaN' : x)) : v));
   const { footprintBytes: fa, ...a } = actual;
   const { footprintBytes: fe, ...e } = expected;
   assert.equal(plain(a as CompiledModel), plain(e as CompiledModel));
@@ -86,7 +87,16 @@ describe('compiling a legacy binary model while it is unpacked', () => {
   test('shared: every array of the result lives in a SharedArrayBuffer', () => {
     const bytes = fs.readFileSync(path.join(MODELS, 'multi_softprob', 'xgboost-model'));
     const early = compileInPieces(bytes, 'xgboost-model', true)!;
-    const views = [early.baseMargin, early.trees!.words, early.trees!.values, early.trees!.roots, early.trees!.groups, early.trees!.depths, early.trees!.negatedFeatures, early.trees!.catBits];
+    const views = [
+      early.baseMargin,
+      early.trees!.words,
+      early.trees!.values,
+      early.trees!.roots,
+      early.trees!.groups,
+      early.trees!.depths,
+      early.trees!.negatedFeatures,
+      early.trees!.catBits,
+    ];
     for (const v of views) assert.ok(v.buffer instanceof SharedArrayBuffer);
     assertSameModel(early, loadModelBytes(bytes, 'xgboost-model'));
   });
@@ -107,7 +117,10 @@ describe('unpacking that keeps the model bytes', () => {
   test('the kept bytes are the file written to disk; other files are written as usual; data arrives in order', async () => {
     const model = fs.readFileSync(path.join(MODELS, 'many_trees', 'xgboost-model'));
     const code = Buffer.from('print("hi")\n');
-    const file = writeArtifact('kept.tar.gz', [{ path: 'xgboost-model', data: model }, { path: 'code/inference.py', data: code }]);
+    const file = writeArtifact('kept.tar.gz', [
+      { path: 'xgboost-model', data: model },
+      { path: 'code/inference.py', data: code },
+    ]);
     const dest = path.join(work, 'kept');
     const seen: number[] = [];
     let unpacked: string[] = [];
@@ -133,7 +146,10 @@ describe('unpacking that keeps the model bytes', () => {
   });
 
   test('cancelled midway (on the start event, in the same thread) it stops and removes the folder', async () => {
-    const file = writeArtifact('midway.tar.gz', [{ path: 'xgboost-model', data: Buffer.alloc(8 * 1024 * 1024, 3) }, { path: 'other.bin', data: Buffer.alloc(1024) }]);
+    const file = writeArtifact('midway.tar.gz', [
+      { path: 'xgboost-model', data: Buffer.alloc(8 * 1024 * 1024, 3) },
+      { path: 'other.bin', data: Buffer.alloc(1024) },
+    ]);
     const dest = path.join(work, 'midway');
     const abort = new AbortController();
     let arrivals = 0;
@@ -150,7 +166,10 @@ describe('unpacking that keeps the model bytes', () => {
 
   test('a kept file that appears twice fails the extraction and leaves nothing', async () => {
     const data = Buffer.alloc(5000, 1);
-    const file = writeArtifact('twice.tar.gz', [{ path: 'xgboost-model', data }, { path: './xgboost-model', data }]);
+    const file = writeArtifact('twice.tar.gz', [
+      { path: 'xgboost-model', data },
+      { path: './xgboost-model', data },
+    ]);
     const dest = path.join(work, 'twice');
     await assert.rejects(extractArtifact(file, dest, { maxBytes: 1e9, maxEntries: 100 }, undefined, { keep: () => true }), /appears twice/);
     assert.equal(fs.existsSync(dest), false);
@@ -163,7 +182,10 @@ describe('the loading thread', () => {
   after(() => pool.close());
 
   test('unpacks and loads an artifact: same predictions as an in-process load, arrays shared with this thread', async () => {
-    const file = writeArtifact('kfold.tar.gz', fs.readdirSync(path.join(FIXTURES, 'kfold')).map((f) => ({ path: f, data: fs.readFileSync(path.join(FIXTURES, 'kfold', f)) })));
+    const file = writeArtifact(
+      'kfold.tar.gz',
+      fs.readdirSync(path.join(FIXTURES, 'kfold')).map((f) => ({ path: f, data: fs.readFileSync(path.join(FIXTURES, 'kfold', f)) })),
+    );
     const dir = path.join(work, 'kfold');
     const unpacked = await pool.unpackAndLoad(file, dir, { maxBytes: 1e9, maxEntries: 100 });
     assert.ok(unpacked.bytes > 0 && unpacked.files >= 2 && unpacked.unpackMs >= 0);
@@ -171,7 +193,10 @@ describe('the loading thread', () => {
     assert.equal(model.compiled?.shared, true);
     assert.ok(model.models.every((m) => m.trees!.words.buffer instanceof SharedArrayBuffer));
     const local = await loadModelDir(dir);
-    assert.deepEqual(Buffer.from(model.invoke(Buffer.from(denseRows), 'text/csv', undefined).body).toString(), Buffer.from(local.invoke(Buffer.from(denseRows), 'text/csv', undefined).body).toString());
+    assert.deepEqual(
+      Buffer.from(model.invoke(Buffer.from(denseRows), 'text/csv', undefined).body).toString(),
+      Buffer.from(local.invoke(Buffer.from(denseRows), 'text/csv', undefined).body).toString(),
+    );
     assert.equal(model.footprintBytes > 0, true);
 
     const again = await pool.loadDir(dir);
@@ -182,7 +207,10 @@ describe('the loading thread', () => {
     const notTar = path.join(work, 'not-a-tar.tar.gz');
     fs.writeFileSync(notTar, zlib.gzipSync(Buffer.alloc(3000, 7)));
     const dir1 = path.join(work, 'bad1');
-    await assert.rejects(pool.unpackAndLoad(notTar, dir1, { maxBytes: 1e9, maxEntries: 100 }), (err: Error) => err.name === 'ArtifactError' && /archive/.test(err.message));
+    await assert.rejects(
+      pool.unpackAndLoad(notTar, dir1, { maxBytes: 1e9, maxEntries: 100 }),
+      (err: Error) => err.name === 'ArtifactError' && /archive/.test(err.message),
+    );
     assert.equal(fs.existsSync(dir1), false);
 
     const file = writeArtifact('garbage-model.tar.gz', [{ path: 'xgboost-model', data: Buffer.from('this is not a model') }]);

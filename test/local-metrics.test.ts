@@ -10,8 +10,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand, ListMetricsCommand, PutMetricDataCommand,
-  paginateGetMetricData, type MetricDataQuery,
+  CloudWatchClient,
+  GetMetricDataCommand,
+  GetMetricStatisticsCommand,
+  ListMetricsCommand,
+  PutMetricDataCommand,
+  paginateGetMetricData,
+  type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { decode, encode as cborEncode } from 'cbor2';
 import { Aggregate, MinuteBucket, MINUTE_MS, Series } from '../src/local/metrics/buckets.js';
@@ -55,7 +60,7 @@ describe('minute buckets', () => {
     assert.equal(b.kept, 256);
     assert.ok(b.values.length <= 256);
     assert.equal(b.count, 100_000);
-    assert.equal(b.sum, 100 * (999 * 1000) / 2);
+    assert.equal(b.sum, (100 * (999 * 1000)) / 2);
     assert.deepEqual([b.min, b.max], [0, 999]);
     const agg = new Aggregate();
     agg.add(b);
@@ -104,7 +109,10 @@ describe('minute buckets', () => {
     s.add(T0 + 100 * MINUTE_MS, 2);
     assert.equal(s.range(-Infinity, Infinity).length, 2);
     s.add(T0 + 180 * MINUTE_MS, 3); // minute 0 is now 180 minutes old: dropped
-    assert.deepEqual(s.range(-Infinity, Infinity).map(([, b]) => b.sum), [2, 3]);
+    assert.deepEqual(
+      s.range(-Infinity, Infinity).map(([, b]) => b.sum),
+      [2, 3],
+    );
     assert.equal(s.totalCount, 3); // Prometheus totals are never pruned
   });
 });
@@ -181,10 +189,15 @@ const latency = { Namespace: 'AWS/SageMaker', MetricName: 'ModelLatency', Dimens
 
 describe('CloudWatch API through @aws-sdk/client-cloudwatch (AWS JSON 1.0)', () => {
   test('GetMetricStatistics: the five statistics per minute, in microseconds', async () => {
-    const r = await cw.send(new GetMetricStatisticsCommand({
-      ...latency, StartTime: at(0), EndTime: at(3), Period: 60,
-      Statistics: ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'],
-    }));
+    const r = await cw.send(
+      new GetMetricStatisticsCommand({
+        ...latency,
+        StartTime: at(0),
+        EndTime: at(3),
+        Period: 60,
+        Statistics: ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'],
+      }),
+    );
     assert.equal(r.Label, 'ModelLatency');
     const points = r.Datapoints!.sort((a, b) => a.Timestamp!.getTime() - b.Timestamp!.getTime());
     assert.deepEqual(points, [
@@ -194,20 +207,30 @@ describe('CloudWatch API through @aws-sdk/client-cloudwatch (AWS JSON 1.0)', () 
   });
 
   test('GetMetricStatistics: percentiles, and periods that merge minutes', async () => {
-    const one = await cw.send(new GetMetricStatisticsCommand({ ...latency, StartTime: at(0), EndTime: at(1), Period: 60, ExtendedStatistics: ['p50', 'p99', 'p99.9'] }));
+    const one = await cw.send(
+      new GetMetricStatisticsCommand({ ...latency, StartTime: at(0), EndTime: at(1), Period: 60, ExtendedStatistics: ['p50', 'p99', 'p99.9'] }),
+    );
     assert.deepEqual(one.Datapoints![0].ExtendedStatistics, { p50: 50_000, p99: 99_000, 'p99.9': 100_000 });
     // Two minutes in one 120 s period: 110 values, ten of them slow; start rounded down to the minute.
-    const two = await cw.send(new GetMetricStatisticsCommand({ ...latency, StartTime: at(0, 42), EndTime: at(5), Period: 120, ExtendedStatistics: ['p90', 'p99'] }));
+    const two = await cw.send(
+      new GetMetricStatisticsCommand({ ...latency, StartTime: at(0, 42), EndTime: at(5), Period: 120, ExtendedStatistics: ['p90', 'p99'] }),
+    );
     assert.equal(two.Datapoints!.length, 1);
     assert.deepEqual(two.Datapoints![0].Timestamp, at(0));
     assert.deepEqual(two.Datapoints![0].ExtendedStatistics, { p90: 99_000, p99: 500_000 });
-    const avg = await cw.send(new GetMetricStatisticsCommand({ ...latency, StartTime: at(0), EndTime: at(5), Period: 300, Statistics: ['Average', 'SampleCount'] }));
-    assert.deepEqual(avg.Datapoints!.map((p) => [p.SampleCount, p.Average]), [[110, 10_050_000 / 110]]);
+    const avg = await cw.send(
+      new GetMetricStatisticsCommand({ ...latency, StartTime: at(0), EndTime: at(5), Period: 300, Statistics: ['Average', 'SampleCount'] }),
+    );
+    assert.deepEqual(
+      avg.Datapoints!.map((p) => [p.SampleCount, p.Average]),
+      [[110, 10_050_000 / 110]],
+    );
   });
 
   test('GetMetricStatistics: cache-hit ratio, error counts, and the instance gauges', async () => {
     const stat = async (Namespace: string, MetricName: string, Statistics: ('Average' | 'Sum' | 'SampleCount' | 'Maximum')[]) =>
-      (await cw.send(new GetMetricStatisticsCommand({ Namespace, MetricName, Dimensions: DIMS, StartTime: at(0), EndTime: at(2), Period: 120, Statistics }))).Datapoints![0];
+      (await cw.send(new GetMetricStatisticsCommand({ Namespace, MetricName, Dimensions: DIMS, StartTime: at(0), EndTime: at(2), Period: 120, Statistics })))
+        .Datapoints![0];
     const hit = await stat('AWS/SageMaker', 'ModelCacheHit', ['Average', 'SampleCount']);
     assert.deepEqual([hit.Average, hit.SampleCount, hit.Unit], [85 / 110, 110, 'None']);
     assert.equal((await stat('AWS/SageMaker', 'Invocations', ['Sum'])).Sum, 110);
@@ -225,7 +248,14 @@ describe('CloudWatch API through @aws-sdk/client-cloudwatch (AWS JSON 1.0)', () 
     const q = { StartTime: at(0), EndTime: at(3), Period: 60, Statistics: ['Sum' as const] };
     const partial = await cw.send(new GetMetricStatisticsCommand({ ...q, Namespace: 'AWS/SageMaker', MetricName: 'Invocations', Dimensions: [DIMS[0]] }));
     assert.deepEqual(partial.Datapoints, []);
-    const other = await cw.send(new GetMetricStatisticsCommand({ ...q, Namespace: 'AWS/SageMaker', MetricName: 'Invocations', Dimensions: [DIMS[0], { Name: 'VariantName', Value: 'Other' }] }));
+    const other = await cw.send(
+      new GetMetricStatisticsCommand({
+        ...q,
+        Namespace: 'AWS/SageMaker',
+        MetricName: 'Invocations',
+        Dimensions: [DIMS[0], { Name: 'VariantName', Value: 'Other' }],
+      }),
+    );
     assert.deepEqual(other.Datapoints, []);
     const unit = await cw.send(new GetMetricStatisticsCommand({ ...q, ...latency, Unit: 'Milliseconds' }));
     assert.deepEqual(unit.Datapoints, []);
@@ -241,19 +271,25 @@ describe('CloudWatch API through @aws-sdk/client-cloudwatch (AWS JSON 1.0)', () 
       { Id: 'hidden', MetricStat: { Metric: latency, Period: 60, Stat: 'Maximum' }, ReturnData: false },
     ];
     const r = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: at(0), EndTime: at(3) }));
-    assert.deepEqual(r.MetricDataResults!.map((m) => [m.Id, m.Label, m.StatusCode, m.Timestamps, m.Values]), [
-      ['p99', 'ModelLatency', 'Complete', [at(1), at(0)], [500_000, 99_000]],
-      ['hits', 'hit ratio', 'Complete', [at(1), at(0)], [1, 0.75]],
-      ['calls', 'Invocations', 'Complete', [at(0)], [110]],
-    ]);
+    assert.deepEqual(
+      r.MetricDataResults!.map((m) => [m.Id, m.Label, m.StatusCode, m.Timestamps, m.Values]),
+      [
+        ['p99', 'ModelLatency', 'Complete', [at(1), at(0)], [500_000, 99_000]],
+        ['hits', 'hit ratio', 'Complete', [at(1), at(0)], [1, 0.75]],
+        ['calls', 'Invocations', 'Complete', [at(0)], [110]],
+      ],
+    );
     assert.equal(r.NextToken, undefined);
 
-    const asc = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries.slice(0, 1), StartTime: at(0), EndTime: at(3), ScanBy: 'TimestampAscending' }));
+    const asc = await cw.send(
+      new GetMetricDataCommand({ MetricDataQueries: queries.slice(0, 1), StartTime: at(0), EndTime: at(3), ScanBy: 'TimestampAscending' }),
+    );
     assert.deepEqual(asc.MetricDataResults![0].Values, [99_000, 500_000]);
 
     // One datapoint per page through the SDK's own paginator: the pages add up to the whole answer.
     const pages = [];
-    for await (const page of paginateGetMetricData({ client: cw }, { MetricDataQueries: queries, StartTime: at(0), EndTime: at(3), MaxDatapoints: 1 })) pages.push(page);
+    for await (const page of paginateGetMetricData({ client: cw }, { MetricDataQueries: queries, StartTime: at(0), EndTime: at(3), MaxDatapoints: 1 }))
+      pages.push(page);
     assert.equal(pages.length, 5);
     assert.equal(pages[0].MetricDataResults![0].StatusCode, 'PartialData');
     const joined = new Map<string, number[]>();
@@ -265,7 +301,13 @@ describe('CloudWatch API through @aws-sdk/client-cloudwatch (AWS JSON 1.0)', () 
     const all = await cw.send(new ListMetricsCommand({}));
     const names = all.Metrics!.map((m) => `${m.Namespace} ${m.MetricName}`);
     // CPUUtilization needs two gauge samples a real interval apart; the rest were all recorded.
-    for (const n of ['AWS/SageMaker ModelLatency', 'AWS/SageMaker ModelCacheHit', 'AWS/SageMaker ModelUnloadingTime', '/aws/sagemaker/Endpoints LoadedModelCount', '/aws/sagemaker/Endpoints MemoryUtilization']) {
+    for (const n of [
+      'AWS/SageMaker ModelLatency',
+      'AWS/SageMaker ModelCacheHit',
+      'AWS/SageMaker ModelUnloadingTime',
+      '/aws/sagemaker/Endpoints LoadedModelCount',
+      '/aws/sagemaker/Endpoints MemoryUtilization',
+    ]) {
       assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
     }
     assert.deepEqual(all.Metrics!.find((m) => m.MetricName === 'ModelLatency')!.Dimensions, DIMS);
@@ -278,14 +320,26 @@ describe('CloudWatch API through @aws-sdk/client-cloudwatch (AWS JSON 1.0)', () 
   });
 
   test('PutMetricData into a custom namespace reads back; AWS/ is reserved', async () => {
-    await cw.send(new PutMetricDataCommand({
-      Namespace: 'Custom/Tests',
-      MetricData: [
-        { MetricName: 'Score', Dimensions: [{ Name: 'Model', Value: 'm1' }], Timestamp: at(1, 5), Values: [1, 2, 3], Counts: [1, 1, 2], Unit: 'Count' },
-        { MetricName: 'Score', Dimensions: [{ Name: 'Model', Value: 'm1' }], Timestamp: at(1, 50), Value: 10, Unit: 'Count' },
-      ],
-    }));
-    const r = await cw.send(new GetMetricStatisticsCommand({ Namespace: 'Custom/Tests', MetricName: 'Score', Dimensions: [{ Name: 'Model', Value: 'm1' }], StartTime: at(0), EndTime: at(3), Period: 60, Statistics: ['Sum', 'SampleCount', 'Maximum'] }));
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: 'Custom/Tests',
+        MetricData: [
+          { MetricName: 'Score', Dimensions: [{ Name: 'Model', Value: 'm1' }], Timestamp: at(1, 5), Values: [1, 2, 3], Counts: [1, 1, 2], Unit: 'Count' },
+          { MetricName: 'Score', Dimensions: [{ Name: 'Model', Value: 'm1' }], Timestamp: at(1, 50), Value: 10, Unit: 'Count' },
+        ],
+      }),
+    );
+    const r = await cw.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'Custom/Tests',
+        MetricName: 'Score',
+        Dimensions: [{ Name: 'Model', Value: 'm1' }],
+        StartTime: at(0),
+        EndTime: at(3),
+        Period: 60,
+        Statistics: ['Sum', 'SampleCount', 'Maximum'],
+      }),
+    );
     assert.deepEqual(r.Datapoints, [{ Timestamp: at(1), Sum: 19, SampleCount: 5, Maximum: 10, Unit: 'Count' }]);
     await assert.rejects(
       cw.send(new PutMetricDataCommand({ Namespace: 'AWS/SageMaker', MetricData: [{ MetricName: 'Invocations', Value: 1 }] })),
@@ -301,19 +355,37 @@ describe('CloudWatch API through @aws-sdk/client-cloudwatch (AWS JSON 1.0)', () 
       assert.equal((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, 400);
       return true;
     });
-    await assert.rejects(cw.send(new GetMetricStatisticsCommand({ ...base, Period: 60, Statistics: ['Sum'], ExtendedStatistics: ['p99'] })), { name: 'InvalidParameterCombinationException' });
+    await assert.rejects(cw.send(new GetMetricStatisticsCommand({ ...base, Period: 60, Statistics: ['Sum'], ExtendedStatistics: ['p99'] })), {
+      name: 'InvalidParameterCombinationException',
+    });
     await assert.rejects(cw.send(new GetMetricStatisticsCommand({ ...base, Period: 60 })), { name: 'MissingRequiredParameterException' });
-    await assert.rejects(cw.send(new GetMetricStatisticsCommand({ ...base, StartTime: at(-3000), Period: 60, Statistics: ['Sum'] })), /exceeds the limit of 1,440/);
+    await assert.rejects(
+      cw.send(new GetMetricStatisticsCommand({ ...base, StartTime: at(-3000), Period: 60, Statistics: ['Sum'] })),
+      /exceeds the limit of 1,440/,
+    );
     await assert.rejects(
       cw.send(new GetMetricDataCommand({ MetricDataQueries: [{ Id: 'e1', Expression: 'SUM(METRICS())' }], StartTime: at(0), EndTime: at(3) })),
       (e: Error) => e.name === 'ValidationException' && /does not evaluate metric math/.test(e.message),
     );
     await assert.rejects(
-      cw.send(new GetMetricDataCommand({ MetricDataQueries: [{ Id: 'a', MetricStat: { Metric: latency, Period: 60, Stat: 'tm99' } }], StartTime: at(0), EndTime: at(3) })),
+      cw.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [{ Id: 'a', MetricStat: { Metric: latency, Period: 60, Stat: 'tm99' } }],
+          StartTime: at(0),
+          EndTime: at(3),
+        }),
+      ),
       /tm99 .* not supported by mme local/,
     );
     await assert.rejects(
-      cw.send(new GetMetricDataCommand({ MetricDataQueries: [{ Id: 'a', MetricStat: { Metric: latency, Period: 60, Stat: 'Sum' } }], StartTime: at(0), EndTime: at(3), NextToken: 'bogus' })),
+      cw.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [{ Id: 'a', MetricStat: { Metric: latency, Period: 60, Stat: 'Sum' } }],
+          StartTime: at(0),
+          EndTime: at(3),
+          NextToken: 'bogus',
+        }),
+      ),
       { name: 'InvalidNextToken' },
     );
   });
@@ -321,7 +393,11 @@ describe('CloudWatch API through @aws-sdk/client-cloudwatch (AWS JSON 1.0)', () 
 
 describe('wire details', () => {
   test('AWS JSON 1.0: unknown operation and bad JSON get the protocol error shape', async () => {
-    const res = await fetch(url, { method: 'POST', headers: { 'x-amz-target': 'GraniteServiceVersion20100801.DescribeAlarms', 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'GraniteServiceVersion20100801.DescribeAlarms', 'content-type': 'application/x-amz-json-1.0' },
+      body: '{}',
+    });
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('content-type'), 'application/x-amz-json-1.0');
     const body = await res.json();
@@ -336,7 +412,8 @@ describe('wire details', () => {
     const op = (name: string) => `${url}/service/GraniteServiceVersion20100801/operation/${name}`;
     const headers = { 'smithy-protocol': 'rpc-v2-cbor', 'content-type': 'application/cbor', accept: 'application/cbor' };
     const res = await fetch(op('GetMetricStatistics'), {
-      method: 'POST', headers,
+      method: 'POST',
+      headers,
       body: cborBody({ ...latency, StartTime: at(0), EndTime: at(3), Period: 60, Statistics: ['Maximum'] }),
     });
     assert.equal(res.status, 200);
@@ -345,9 +422,19 @@ describe('wire details', () => {
     const raw = Buffer.from(await res.arrayBuffer());
     assert.ok(raw.includes(Buffer.from([0xc1, 0x1a])), 'timestamps are CBOR tag 1 over epoch seconds');
     const body = cborDecode(raw);
-    assert.deepEqual(body.Datapoints.map((p: { Timestamp: Date; Maximum: number }) => [p.Timestamp, p.Maximum]), [[at(0), 100_000], [at(1), 500_000]]);
+    assert.deepEqual(
+      body.Datapoints.map((p: { Timestamp: Date; Maximum: number }) => [p.Timestamp, p.Maximum]),
+      [
+        [at(0), 100_000],
+        [at(1), 500_000],
+      ],
+    );
 
-    const err = await fetch(op('GetMetricStatistics'), { method: 'POST', headers, body: cborBody({ ...latency, StartTime: at(0), EndTime: at(3), Period: 61, Statistics: ['Sum'] }) });
+    const err = await fetch(op('GetMetricStatistics'), {
+      method: 'POST',
+      headers,
+      body: cborBody({ ...latency, StartTime: at(0), EndTime: at(3), Period: 61, Statistics: ['Sum'] }),
+    });
     assert.equal(err.status, 400);
     assert.equal(err.headers.get('x-amzn-query-error'), 'InvalidParameterValue;Sender');
     const e = cborDecode(Buffer.from(await err.arrayBuffer()));
@@ -362,10 +449,18 @@ describe('wire details', () => {
     const m = cborDecode(Buffer.from(await malformed.arrayBuffer()));
     assert.equal(m.__type, 'smithy.framework#UnknownOperationException');
     assert.match(m.message, /does not implement the CloudWatch operation %E0/);
-    const mixed = await fetch(op('ListMetrics'), { method: 'POST', headers: { ...headers, 'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics' }, body: cborBody({}) });
+    const mixed = await fetch(op('ListMetrics'), {
+      method: 'POST',
+      headers: { ...headers, 'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics' },
+      body: cborBody({}),
+    });
     assert.equal(mixed.status, 400);
 
-    const put = await fetch(op('PutMetricData'), { method: 'POST', headers, body: cborBody({ Namespace: 'Custom/Cbor', MetricData: [{ MetricName: 'X', Value: 1 }] }) });
+    const put = await fetch(op('PutMetricData'), {
+      method: 'POST',
+      headers,
+      body: cborBody({ Namespace: 'Custom/Cbor', MetricData: [{ MetricName: 'X', Value: 1 }] }),
+    });
     assert.equal(put.status, 200);
     assert.equal(put.headers.get('content-type'), null, 'an operation without output has no body and no Content-Type');
     assert.equal((await put.arrayBuffer()).byteLength, 0);
@@ -386,10 +481,15 @@ const skipWithoutAws = awsCli.status === 0 ? false : 'the aws CLI is not install
 
 function aws(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('aws', ['cloudwatch', ...args, '--endpoint-url', url, '--output', 'json'], {
-      env: baseEnv({ AWS_DEFAULT_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '1', AWS_RETRY_MODE: 'standard', ...env }),
-      timeout: 600_000, // a hang guard only
-    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      'aws',
+      ['cloudwatch', ...args, '--endpoint-url', url, '--output', 'json'],
+      {
+        env: baseEnv({ AWS_DEFAULT_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '1', AWS_RETRY_MODE: 'standard', ...env }),
+        timeout: 600_000, // a hang guard only
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -414,13 +514,31 @@ function cborOnlyModels(): string | undefined {
 }
 
 const statsArgs = [
-  'get-metric-statistics', '--namespace', 'AWS/SageMaker', '--metric-name', 'ModelLatency',
-  '--dimensions', `Name=EndpointName,Value=${ENDPOINT}`, `Name=VariantName,Value=${VARIANT}`,
-  '--start-time', at(0).toISOString(), '--end-time', at(3).toISOString(), '--period', '120',
+  'get-metric-statistics',
+  '--namespace',
+  'AWS/SageMaker',
+  '--metric-name',
+  'ModelLatency',
+  '--dimensions',
+  `Name=EndpointName,Value=${ENDPOINT}`,
+  `Name=VariantName,Value=${VARIANT}`,
+  '--start-time',
+  at(0).toISOString(),
+  '--end-time',
+  at(3).toISOString(),
+  '--period',
+  '120',
 ];
 const dataArgs = [
-  'get-metric-data', '--start-time', at(0).toISOString(), '--end-time', at(3).toISOString(), '--scan-by', 'TimestampAscending',
-  '--metric-data-queries', JSON.stringify([
+  'get-metric-data',
+  '--start-time',
+  at(0).toISOString(),
+  '--end-time',
+  at(3).toISOString(),
+  '--scan-by',
+  'TimestampAscending',
+  '--metric-data-queries',
+  JSON.stringify([
     { Id: 'p99', MetricStat: { Metric: latency, Period: 60, Stat: 'p99' } },
     { Id: 'hits', MetricStat: { Metric: { ...latency, MetricName: 'ModelCacheHit' }, Period: 120, Stat: 'Average' } },
   ]),
@@ -429,7 +547,11 @@ const dataArgs = [
 /** aws CLI v1 prints timestamps as received: epoch seconds from JSON and CBOR (ISO text only if so configured). */
 const cliTime = (v: number | string) => (typeof v === 'number' ? v * 1000 : Date.parse(v));
 
-function checkCliAnswers(stats: { stdout: string; stderr: string; code: number }, p99: { stdout: string; stderr: string; code: number }, data: { stdout: string; stderr: string; code: number }): void {
+function checkCliAnswers(
+  stats: { stdout: string; stderr: string; code: number },
+  p99: { stdout: string; stderr: string; code: number },
+  data: { stdout: string; stderr: string; code: number },
+): void {
   assert.equal(stats.code, 0, stats.stderr);
   const s = JSON.parse(stats.stdout);
   assert.equal(s.Datapoints.length, 1);
@@ -441,10 +563,18 @@ function checkCliAnswers(stats: { stdout: string; stderr: string; code: number }
   assert.deepEqual(JSON.parse(p99.stdout).Datapoints[0].ExtendedStatistics, { p99: 500_000, p50: 55_000 });
   assert.equal(data.code, 0, data.stderr);
   const d = JSON.parse(data.stdout);
-  assert.deepEqual(d.MetricDataResults.map((m: { Id: string; Timestamps: Array<number | string>; Values: number[]; StatusCode: string }) => [m.Id, m.Timestamps.map(cliTime), m.Values, m.StatusCode]), [
-    ['p99', [at(0).getTime(), at(1).getTime()], [99_000, 500_000], 'Complete'],
-    ['hits', [at(0).getTime()], [85 / 110], 'Complete'],
-  ]);
+  assert.deepEqual(
+    d.MetricDataResults.map((m: { Id: string; Timestamps: Array<number | string>; Values: number[]; StatusCode: string }) => [
+      m.Id,
+      m.Timestamps.map(cliTime),
+      m.Values,
+      m.StatusCode,
+    ]),
+    [
+      ['p99', [at(0).getTime(), at(1).getTime()], [99_000, 500_000], 'Complete'],
+      ['hits', [at(0).getTime()], [85 / 110], 'Complete'],
+    ],
+  );
 }
 
 describe('the aws CLI', { skip: skipWithoutAws }, () => {
@@ -536,7 +666,8 @@ describe('GET /metrics', () => {
     ].join('\n');
     const runs = ['python3', '/usr/bin/python3'].map((exe) => spawnSync(exe, ['-c', parser], { input: text, encoding: 'utf8' }));
     const py = runs.find((r) => r.status === 0) ?? runs[0];
-    if (runs.every((r) => r.status !== 0 && /No module named|ENOENT/.test(`${r.stderr}${r.error ?? ''}`))) return t.diagnostic('prometheus_client not installed: parsed by the grammar check only');
+    if (runs.every((r) => r.status !== 0 && /No module named|ENOENT/.test(`${r.stderr}${r.error ?? ''}`)))
+      return t.diagnostic('prometheus_client not installed: parsed by the grammar check only');
     assert.equal(py.status, 0, py.stderr);
     const parsed = JSON.parse(py.stdout);
     assert.deepEqual(parsed.mme_local_invocations_total, ['counter', 110]);

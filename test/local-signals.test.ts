@@ -26,7 +26,19 @@ const ROW = DENSE_CSV.split('\n')[2];
 function enormousModel(count: number, depth: number): Buffer {
   const doc = fixtureJson('reg_squarederror');
   const n = 2 ** (depth + 1) - 1;
-  const tree: Record<string, unknown> = { left_children: [], right_children: [], split_indices: [], split_conditions: [], default_left: [], split_type: [], base_weights: [], loss_changes: [], sum_hessian: [], id: 0, tree_param: { num_deleted: '0', num_feature: '8', num_nodes: String(n), size_leaf_vector: '1' } };
+  const tree: Record<string, unknown> = {
+    left_children: [],
+    right_children: [],
+    split_indices: [],
+    split_conditions: [],
+    default_left: [],
+    split_type: [],
+    base_weights: [],
+    loss_changes: [],
+    sum_hessian: [],
+    id: 0,
+    tree_param: { num_deleted: '0', num_feature: '8', num_nodes: String(n), size_leaf_vector: '1' },
+  };
   for (let i = 0; i < n; i++) {
     const leaf = 2 * i + 1 >= n;
     (tree.left_children as number[]).push(leaf ? -1 : 2 * i + 1);
@@ -99,10 +111,18 @@ test('a slow load does not hold up another cold model; SIGTERM stops it at once 
     MME_TEST_PHASES: '1',
     MME_TEST_HOLD_LOAD_BYTES: String(model.length),
   });
-  const arrived = () => local.stderr().split('\n').filter((l) => l === 'mme-test-phase: request').length;
+  const arrived = () =>
+    local
+      .stderr()
+      .split('\n')
+      .filter((l) => l === 'mme-test-phase: request').length;
   const untilArrived = (n: number) =>
     new Promise<void>((resolve) => {
-      const check = () => arrived() >= n && (local.child.stderr!.off('data', check), resolve());
+      const check = () => {
+        if (arrived() < n) return;
+        local.child.stderr!.off('data', check);
+        resolve();
+      };
       local.child.stderr!.on('data', check);
       check();
     });
@@ -122,7 +142,10 @@ test('a slow load does not hold up another cold model; SIGTERM stops it at once 
     const slow = await connect(local.url);
     const body = Buffer.from(ROW);
     const before = arrived();
-    const slowAnswer = exchange(slow, `POST /endpoints/local-mme/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nX-Amzn-SageMaker-Target-Model: small.tar.gz\r\nContent-Length: ${body.length}\r\n\r\n${body.subarray(0, 3).toString()}`);
+    const slowAnswer = exchange(
+      slow,
+      `POST /endpoints/local-mme/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nX-Amzn-SageMaker-Target-Model: small.tar.gz\r\nContent-Length: ${body.length}\r\n\r\n${body.subarray(0, 3).toString()}`,
+    );
 
     await untilArrived(before + 1);
     const stopping = new Promise<void>((resolve) => local.child.stderr!.on('data', () => /stopping/.test(local.stderr()) && resolve()));
@@ -134,7 +157,10 @@ test('a slow load does not hold up another cold model; SIGTERM stops it at once 
     assert.equal(cut.status, 503, cut.text);
     assert.equal(cut.type, 'ServiceUnavailable');
     // A request arriving on the open connection is refused in SageMaker's shape, and the connection closes.
-    const late = await exchange(idle, `POST /endpoints/local-mme/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nX-Amzn-SageMaker-Target-Model: small.tar.gz\r\nContent-Length: ${body.length}\r\n\r\n${ROW}`);
+    const late = await exchange(
+      idle,
+      `POST /endpoints/local-mme/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nX-Amzn-SageMaker-Target-Model: small.tar.gz\r\nContent-Length: ${body.length}\r\n\r\n${ROW}`,
+    );
     assert.match(late, /^HTTP\/1\.1 503/);
     assert.match(late, /x-amzn-ErrorType: ServiceUnavailable/i);
     assert.match(late, /Connection: close/i);

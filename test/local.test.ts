@@ -18,7 +18,10 @@ import { loadModelBytes } from '../src/local/runtimes/xgboost/index.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'xgboost');
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8'));
-const denseRows = fs.readFileSync(path.join(FIXTURES, 'data', 'dense.csv'), 'utf8').trimEnd().split('\n');
+const denseRows = fs
+  .readFileSync(path.join(FIXTURES, 'data', 'dense.csv'), 'utf8')
+  .trimEnd()
+  .split('\n');
 const caseOf = (name: string) => manifest.cases.find((c: { name: string }) => c.name === name);
 const ENDPOINT = 'local-mme';
 const CREDS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -96,12 +99,26 @@ function runtime(url: string): SageMakerRuntimeClient {
 }
 
 async function invoke(client: SageMakerRuntimeClient, target: string | undefined, body: string | Buffer, extra: Record<string, unknown> = {}) {
-  const out = await client.send(new InvokeEndpointCommand({ EndpointName: ENDPOINT, TargetModel: target, Body: typeof body === 'string' ? Buffer.from(body) : body, ContentType: 'text/csv', Accept: 'text/csv', ...extra }));
+  const out = await client.send(
+    new InvokeEndpointCommand({
+      EndpointName: ENDPOINT,
+      TargetModel: target,
+      Body: typeof body === 'string' ? Buffer.from(body) : body,
+      ContentType: 'text/csv',
+      Accept: 'text/csv',
+      ...extra,
+    }),
+  );
   return { body: Buffer.from(out.Body!).toString(), contentType: out.ContentType, variant: out.InvokedProductionVariant, attributes: out.CustomAttributes };
 }
 
 /** The SDK's error for a call expected to fail. */
-async function invokeError(client: SageMakerRuntimeClient, target: string | undefined, body: string | Buffer, extra: Record<string, unknown> = {}): Promise<any> {
+async function invokeError(
+  client: SageMakerRuntimeClient,
+  target: string | undefined,
+  body: string | Buffer,
+  extra: Record<string, unknown> = {},
+): Promise<any> {
   try {
     await invoke(client, target, body, extra);
   } catch (err) {
@@ -110,28 +127,39 @@ async function invokeError(client: SageMakerRuntimeClient, target: string | unde
   assert.fail(`expected ${target} to fail`);
 }
 
-async function models(url: string): Promise<{ models: any[]; memory: { usedBytes: number; budgetBytes: number }; disk: { usedBytes: number; budgetBytes: number } }> {
+async function models(
+  url: string,
+): Promise<{ models: any[]; memory: { usedBytes: number; budgetBytes: number }; disk: { usedBytes: number; budgetBytes: number } }> {
   const res = await fetch(`${url}/models`);
   assert.equal(res.status, 200);
   return (await res.json()) as any;
 }
 
-const loadedNames = async (url: string) => (await models(url)).models.filter((m) => m.state === 'loaded').map((m) => m.modelName).sort();
+const loadedNames = async (url: string) =>
+  (await models(url)).models
+    .filter((m) => m.state === 'loaded')
+    .map((m) => m.modelName)
+    .sort();
 
 /** A metric's SampleCount and Sum over the last minutes, read back through the CloudWatch API the server speaks. */
 async function metric(url: string, name: string): Promise<{ count: number; sum: number }> {
   const cw = new CloudWatchClient({ endpoint: url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
   try {
     const now = Date.now();
-    const out = await cw.send(new GetMetricStatisticsCommand({
-      Namespace: 'AWS/SageMaker',
-      MetricName: name,
-      Dimensions: [{ Name: 'EndpointName', Value: ENDPOINT }, { Name: 'VariantName', Value: 'AllTraffic' }],
-      StartTime: new Date(now - 30 * 60_000),
-      EndTime: new Date(now + 60_000),
-      Period: 60,
-      Statistics: ['SampleCount', 'Sum'],
-    }));
+    const out = await cw.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'AWS/SageMaker',
+        MetricName: name,
+        Dimensions: [
+          { Name: 'EndpointName', Value: ENDPOINT },
+          { Name: 'VariantName', Value: 'AllTraffic' },
+        ],
+        StartTime: new Date(now - 30 * 60_000),
+        EndTime: new Date(now + 60_000),
+        Period: 60,
+        Statistics: ['SampleCount', 'Sum'],
+      }),
+    );
     return (out.Datapoints ?? []).reduce((a, d) => ({ count: a.count + (d.SampleCount ?? 0), sum: a.sum + (d.Sum ?? 0) }), { count: 0, sum: 0 });
   } finally {
     cw.destroy();
@@ -147,7 +175,9 @@ async function prom(url: string, name: string): Promise<number> {
 
 function assertClose(actual: number[], expected: number[]) {
   assert.equal(actual.length, expected.length);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= 1e-6 * Math.max(1, Math.abs(expected[i])), `row ${i}: ${a} vs ${expected[i]}`));
+  actual.forEach((a, i) => {
+    assert.ok(Math.abs(a - expected[i]) <= 1e-6 * Math.max(1, Math.abs(expected[i])), `row ${i}: ${a} vs ${expected[i]}`);
+  });
 }
 
 /** A gzip-compressed tar written by hand, so that it can hold what `mme package` never writes. */
@@ -155,7 +185,16 @@ function hostileTarGz(entries: { path: string; type?: string; data?: Buffer; dec
   const parts: Buffer[] = [];
   for (const e of entries) {
     const block = Buffer.alloc(512);
-    new Header({ path: e.path, type: (e.type ?? 'File') as any, size: e.declaredSize ?? e.data?.length ?? 0, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), linkpath: e.linkpath }).encode(block, 0);
+    new Header({
+      path: e.path,
+      type: (e.type ?? 'File') as any,
+      size: e.declaredSize ?? e.data?.length ?? 0,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: new Date(0),
+      linkpath: e.linkpath,
+    }).encode(block, 0);
     parts.push(block);
     if (e.data) parts.push(e.data, Buffer.alloc((512 - (e.data.length % 512)) % 512));
   }
@@ -293,7 +332,9 @@ describe('mme local: one endpoint, many models', () => {
   test('concurrent requests for one cold model share one load', async () => {
     const loads = (await metric(local.url, 'ModelLoadingTime')).count;
     const outs = await Promise.all(Array.from({ length: 16 }, (_, i) => invoke(sdk, 'shared.tar.gz', denseRows[i])));
-    outs.forEach((o, i) => assertClose([Number(o.body)], [caseOf('reg_squarederror').expected[i]]));
+    outs.forEach((o, i) => {
+      assertClose([Number(o.body)], [caseOf('reg_squarederror').expected[i]]);
+    });
     assert.equal((await metric(local.url, 'ModelLoadingTime')).count - loads, 1, 'one ModelLoadingTime sample');
     assert.equal((await models(local.url)).models.find((m) => m.modelName === 'shared.tar.gz').hits, 16);
   });
@@ -349,7 +390,10 @@ describe('mme local: one endpoint, many models', () => {
       for (let i = 0; i < 7; i++) yield Buffer.alloc(1024 * 1024, 0x31);
     })();
     const chunked = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, {
-      method: 'POST', headers: { 'x-amzn-sagemaker-target-model': 'reg.tar.gz', 'content-type': 'text/csv' }, body: chunks as any, duplex: 'half',
+      method: 'POST',
+      headers: { 'x-amzn-sagemaker-target-model': 'reg.tar.gz', 'content-type': 'text/csv' },
+      body: chunks as any,
+      duplex: 'half',
     } as RequestInit);
     assert.equal(chunked.status, 413);
     assert.match(await chunked.text(), /6291456/);
@@ -367,17 +411,41 @@ describe('mme local: one endpoint, many models', () => {
     const expected = caseOf('reg_squarederror').expected;
     assertClose([Number(small.body)], [expected[3]]);
     const values = (await big).body.trim().split(/[,\n]/).map(Number);
-    assertClose(values, rows.map((_, i) => expected[i % expected.length]));
+    assertClose(
+      values,
+      rows.map((_, i) => expected[i % expected.length]),
+    );
     const bad = await invokeError(sdk, 'reg.tar.gz', body + '\n1,2');
     assert.equal(bad.name, 'ModelError');
     assert.equal(bad.OriginalStatusCode, 400);
   });
 
-  test('the aws CLI calls it unchanged (success and ModelError)', { skip: spawnSync('aws', ['--version']).status === 0 ? false : 'aws CLI not installed' }, () => {
+  test('the aws CLI calls it unchanged (success and ModelError)', {
+    skip: spawnSync('aws', ['--version']).status === 0 ? false : 'aws CLI not installed',
+  }, () => {
     const env = { ...baseEnv(), AWS_DEFAULT_REGION: 'us-east-1' };
     const outFile = path.join(work, 'aws-out.txt');
-    const ok = spawnSync('aws', ['sagemaker-runtime', 'invoke-endpoint', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT,
-      '--target-model', 'reg.tar.gz', '--content-type', 'text/csv', '--body', denseRows[4], '--custom-attributes', 'x=1', outFile], { env, encoding: 'utf8' });
+    const ok = spawnSync(
+      'aws',
+      [
+        'sagemaker-runtime',
+        'invoke-endpoint',
+        '--endpoint-url',
+        local.url,
+        '--endpoint-name',
+        ENDPOINT,
+        '--target-model',
+        'reg.tar.gz',
+        '--content-type',
+        'text/csv',
+        '--body',
+        denseRows[4],
+        '--custom-attributes',
+        'x=1',
+        outFile,
+      ],
+      { env, encoding: 'utf8' },
+    );
     assert.equal(ok.status, 0, ok.stderr);
     const meta = JSON.parse(ok.stdout);
     assert.equal(meta.InvokedProductionVariant, 'AllTraffic');
@@ -385,8 +453,25 @@ describe('mme local: one endpoint, many models', () => {
     assert.equal(meta.CustomAttributes, undefined);
     assertClose(JSON.parse(fs.readFileSync(outFile, 'utf8')), [caseOf('reg_squarederror').expected[4]]);
 
-    const bad = spawnSync('aws', ['sagemaker-runtime', 'invoke-endpoint', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT,
-      '--target-model', 'reg.tar.gz', '--content-type', 'text/csv', '--body', '1,2', outFile], { env, encoding: 'utf8' });
+    const bad = spawnSync(
+      'aws',
+      [
+        'sagemaker-runtime',
+        'invoke-endpoint',
+        '--endpoint-url',
+        local.url,
+        '--endpoint-name',
+        ENDPOINT,
+        '--target-model',
+        'reg.tar.gz',
+        '--content-type',
+        'text/csv',
+        '--body',
+        '1,2',
+        outFile,
+      ],
+      { env, encoding: 'utf8' },
+    );
     assert.equal(bad.status, 255);
     assert.match(bad.stderr, /\(ModelError\).*Received client error \(400\)/);
   });
@@ -448,7 +533,10 @@ describe('mme local: one endpoint, many models', () => {
     assert.equal(fs.existsSync(path.join(cacheDir, 'escaped.txt')), false);
     assert.equal(fs.existsSync(path.join(cacheDir, 'models', 'escaped.txt')), false);
     const left = fs.readdirSync(path.join(cacheDir, 'models'));
-    assert.ok(left.every((d) => !Object.keys(hostile).some((n) => d.endsWith(n))), `leftovers: ${left}`);
+    assert.ok(
+      left.every((d) => !Object.keys(hostile).some((n) => d.endsWith(n))),
+      `leftovers: ${left}`,
+    );
     // The rest of the fleet is unaffected.
     assertClose([Number((await invoke(sdk, 'reg.tar.gz', denseRows[6])).body)], [caseOf('reg_squarederror').expected[6]]);
     assert.ok((await models(local.url)).models.every((m) => !(m.modelName in hostile)));
@@ -470,7 +558,8 @@ describe('mme local: one endpoint, many models', () => {
 
   test('management API: ping, list, preload (409 when loaded), describe, unload (404 when not loaded)', async () => {
     assert.equal((await fetch(`${local.url}/ping`)).status, 200);
-    const post = (body: unknown) => fetch(`${local.url}/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(`${local.url}/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     let res = await post({ model_name: 'big.tar.gz' });
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as any).model.state, 'loaded');
@@ -520,7 +609,9 @@ describe('mme local: metrics agree with the requests made', () => {
 
       // `mme stats` reads the same numbers through the CloudWatch API, with only the endpoint URL changed.
       const minute = (offset: number) => new Date(Math.floor(Date.now() / 60_000) * 60_000 + offset * 60_000).toISOString().slice(0, 16) + 'Z';
-      const r = await mme(['stats', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--start', minute(-30), '--end', minute(2), '--json'], { cwd: work });
+      const r = await mme(['stats', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--start', minute(-30), '--end', minute(2), '--json'], {
+        cwd: work,
+      });
       assert.equal(r.code, 0, r.stderr);
       const summary = r.json.result.fleets[0].summary;
       assert.equal(summary.invocations, 8);
@@ -543,7 +634,10 @@ describe('mme local: memory and disk budgets', () => {
 
   before(async () => {
     const prefix = path.join(work, 'lru');
-    await push(prefix, ['m1', 'm2', 'm3', 'm4'].map((m) => [built['reg.tar.gz'], `${m}.tar.gz`]));
+    await push(
+      prefix,
+      ['m1', 'm2', 'm3', 'm4'].map((m) => [built['reg.tar.gz'], `${m}.tar.gz`]),
+    );
     // Measure one model's footprint and disk size on a server with room to spare.
     const probe = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache-probe'), '--models-preload', 'm1.tar.gz'], work);
     const m = (await models(probe.url)).models[0];
@@ -555,7 +649,10 @@ describe('mme local: memory and disk budgets', () => {
 
   test('a memory budget smaller than the fleet unloads the least recently used model', async () => {
     const prefix = path.join(work, 'lru');
-    const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache-lru'), '--memory', String(Math.floor(footprint * 2.5))], work);
+    const local = await startLocal(
+      ['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache-lru'), '--memory', String(Math.floor(footprint * 2.5))],
+      work,
+    );
     const sdk = runtime(local.url);
     try {
       for (const m of ['m1', 'm2', 'm1', 'm3']) await invoke(sdk, `${m}.tar.gz`, denseRows[0]);
@@ -585,12 +682,21 @@ describe('mme local: memory and disk budgets', () => {
   test('a disk budget deletes the least recently used unloaded model; it then comes back from the prefix', async () => {
     const prefix = path.join(work, 'lru');
     const cache = path.join(work, 'cache-disk');
-    const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', cache, '--memory', String(Math.floor(footprint * 1.5)), '--disk', String(Math.floor(diskBytes * 2.5))], work);
+    const local = await startLocal(
+      ['--prefix', `file://${prefix}/`, '--cache-dir', cache, '--memory', String(Math.floor(footprint * 1.5)), '--disk', String(Math.floor(diskBytes * 2.5))],
+      work,
+    );
     const sdk = runtime(local.url);
     try {
       for (const m of ['m1', 'm2', 'm3']) await invoke(sdk, `${m}.tar.gz`, denseRows[0]);
       const state = await models(local.url);
-      assert.deepEqual(state.models.map((m) => [m.modelName, m.state]), [['m2.tar.gz', 'on-disk'], ['m3.tar.gz', 'loaded']]);
+      assert.deepEqual(
+        state.models.map((m) => [m.modelName, m.state]),
+        [
+          ['m2.tar.gz', 'on-disk'],
+          ['m3.tar.gz', 'loaded'],
+        ],
+      );
       assert.ok(state.disk.usedBytes <= state.disk.budgetBytes);
       assert.equal(fs.readdirSync(path.join(cache, 'models')).length, 2);
       await invoke(sdk, 'm1.tar.gz', denseRows[0]);
@@ -682,12 +788,20 @@ describe('mme local: slow loads and shutdown', () => {
     // it has the request (Node answers 100 Continue as it hands the request to the endpoint): the signal follows that
     // event, not a delay.
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/endpoints/${ENDPOINT}/invocations`,
-        headers: { 'content-type': 'text/csv', 'content-length': body.length, 'x-amzn-sagemaker-target-model': 'reg.tar.gz', expect: '100-continue' } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode!, text }));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/endpoints/${ENDPOINT}/invocations`,
+          headers: { 'content-type': 'text/csv', 'content-length': body.length, 'x-amzn-sagemaker-target-model': 'reg.tar.gz', expect: '100-continue' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        },
+      );
       req.on('error', reject);
       req.once('continue', async () => {
         req.write(body.subarray(0, 5));
@@ -771,15 +885,21 @@ function bigJsonModel(trees: number, depth: number, features: number): string {
       tree.cond.push((split ? rand() * 2 - 1 : (rand() - 0.5) * 0.1).toPrecision(8));
       tree.missingLeft.push(split && rand() < 0.5 ? 1 : 0);
     }
-    list.push(`{"id":${t},"left_children":[${tree.left}],"right_children":[${tree.right}],"split_indices":[${tree.index}],` +
-      `"split_conditions":[${tree.cond}],"default_left":[${tree.missingLeft}],"tree_param":{"num_nodes":"${nodes}","size_leaf_vector":"0"}}`);
+    list.push(
+      `{"id":${t},"left_children":[${tree.left}],"right_children":[${tree.right}],"split_indices":[${tree.index}],` +
+        `"split_conditions":[${tree.cond}],"default_left":[${tree.missingLeft}],"tree_param":{"num_nodes":"${nodes}","size_leaf_vector":"0"}}`,
+    );
   }
-  return `{"learner":{"gradient_booster":{"name":"gbtree","model":{"tree_info":[${new Array(trees).fill(0)}],"trees":[${list.join(',')}]}},` +
-    `"learner_model_param":{"base_score":"5E-1","num_class":"0","num_feature":"${features}","num_target":"1"},"objective":{"name":"binary:logistic"}},"version":[1,7,4]}`;
+  return (
+    `{"learner":{"gradient_booster":{"name":"gbtree","model":{"tree_info":[${new Array(trees).fill(0)}],"trees":[${list.join(',')}]}},` +
+    `"learner_model_param":{"base_score":"5E-1","num_class":"0","num_feature":"${features}","num_target":"1"},"objective":{"name":"binary:logistic"}},"version":[1,7,4]}`
+  );
 }
 
 describe('mme local: cold loads run off the event loop', () => {
-  test('loading large models does not stall warm requests for another model', { skip: fs.existsSync('/proc/self/task') ? false : 'needs /proc (Linux)' }, async (t) => {
+  test('loading large models does not stall warm requests for another model', {
+    skip: fs.existsSync('/proc/self/task') ? false : 'needs /proc (Linux)',
+  }, async (t) => {
     // A 20 MB JSON model (parsed as a whole) and a 44 MB legacy binary one (compiled while it is unpacked).
     const sources: Record<string, { file: string; content: string | Buffer }> = {
       'big-json.tar.gz': { file: 'xgboost-model.json', content: bigJsonModel(400, 10, 50) },
@@ -803,14 +923,21 @@ describe('mme local: cold loads run off the event loop', () => {
     ]);
     const local = await startLocal(['--prefix', `file://${prefix}/`, '--cache-dir', path.join(work, 'cache-cold'), '--models-preload', 'warm.tar.gz'], work);
     const call = async (target: string, body: string) => {
-      const res = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, { method: 'POST', headers: { 'x-amzn-sagemaker-target-model': target, 'content-type': 'text/csv' }, body });
+      const res = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, {
+        method: 'POST',
+        headers: { 'x-amzn-sagemaker-target-model': target, 'content-type': 'text/csv' },
+        body,
+      });
       return { status: res.status, text: await res.text() };
     };
     // What stalls warm requests is work on the server's main thread (its event loop): measured as that thread's own CPU
     // time, which another busy process on the machine cannot inflate (a latency or an event-loop delay measured from
     // the clock can be). The reference is the same model loaded on this test's main thread.
     const mainThreadCpuMs = () => {
-      const fields = fs.readFileSync(`/proc/${local.child.pid}/task/${local.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      const fields = fs
+        .readFileSync(`/proc/${local.child.pid}/task/${local.child.pid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ');
       return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
     };
     try {
@@ -826,11 +953,17 @@ describe('mme local: cold loads run off the event loop', () => {
         const { user, system } = process.cpuUsage(before);
         const inlineMs = (user + system) / 1000;
         t.diagnostic(`${name}: ${serverMs} ms of the server's main-thread CPU for the whole cold call; ${inlineMs.toFixed(0)} ms to load it on a main thread`);
-        assert.ok(serverMs <= inlineMs / 4, `the cold call of ${name} took ${serverMs} ms of the server's main thread; loading it there takes ${inlineMs.toFixed(0)} ms`);
+        assert.ok(
+          serverMs <= inlineMs / 4,
+          `the cold call of ${name} took ${serverMs} ms of the server's main thread; loading it there takes ${inlineMs.toFixed(0)} ms`,
+        );
         assert.equal((await call('warm.tar.gz', denseRows[0])).status, 200);
       }
       const loaded = (await models(local.url)).models.filter((m) => m.modelName.startsWith('big-'));
-      assert.deepEqual(loaded.map((m) => m.state), ['loaded', 'loaded']);
+      assert.deepEqual(
+        loaded.map((m) => m.state),
+        ['loaded', 'loaded'],
+      );
     } finally {
       await local.stop();
     }
@@ -847,8 +980,11 @@ describe('mme local: an s3:// prefix (moto)', { skip: skipWithoutMoto }, () => {
       assert.equal((await fetch(`${moto.url}/fleet-bucket`, { method: 'PUT' })).status, 200);
       const r = await mme(['push', built['reg.tar.gz'], '--as', 'm1.tar.gz', '--prefix', 's3://fleet-bucket/models/'], { env, cwd: work });
       assert.equal(r.code, 0, r.stderr);
-      const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', 's3://fleet-bucket/models/', '--cache-dir', path.join(work, 'cache-s3')],
-        { cwd: work, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [MME, 'local', '--port', '0', '--json', '--prefix', 's3://fleet-bucket/models/', '--cache-dir', path.join(work, 'cache-s3')],
+        { cwd: work, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
         let err = '';
@@ -922,8 +1058,15 @@ describe('mme local: bad input is one clear line and a documented exit code', ()
     const port = await freePort();
     const dir = path.join(work, 'fleet');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'mme.config.json'), JSON.stringify({ fleets: { dev: { prefix: `file://${prefixDir}/`, endpointName: 'local-mme', endpointUrl: `http://127.0.0.1:${port}` } } }));
-    const child = spawn(process.execPath, [MME, 'local', '--cache-dir', path.join(work, 'cache-fleet')], { cwd: dir, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    fs.writeFileSync(
+      path.join(dir, 'mme.config.json'),
+      JSON.stringify({ fleets: { dev: { prefix: `file://${prefixDir}/`, endpointName: 'local-mme', endpointUrl: `http://127.0.0.1:${port}` } } }),
+    );
+    const child = spawn(process.execPath, [MME, 'local', '--cache-dir', path.join(work, 'cache-fleet')], {
+      cwd: dir,
+      env: baseEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr!.on('data', (c) => (err += c));
     try {

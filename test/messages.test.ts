@@ -29,7 +29,10 @@ describe('messages', () => {
     fs.mkdirSync(Buffer.concat([Buffer.from(path.join(dir, 'fleet') + '/dir'), Buffer.from([0xc3])]));
     const r = await mme(['ls', '--prefix', `file://${dir}/fleet/`, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json.result.models.map((m: { name: string }) => m.name), ['good.tar.gz']);
+    assert.deepEqual(
+      r.json.result.models.map((m: { name: string }) => m.name),
+      ['good.tar.gz'],
+    );
     const warnings = r.stderr.trim().split('\n');
     assert.equal(warnings.length, 2, r.stderr);
     for (const w of warnings) assert.match(w, /^warning: skipped ".*": its name is not valid UTF-8/);

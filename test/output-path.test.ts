@@ -49,7 +49,10 @@ describe('output paths', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(oneLine(r.stderr), /^mme: cannot write -o \/dev\/full: no space left \(ENOSPC\)\./);
     assert.ok(fs.statSync('/dev/full').isCharacterDevice(), '/dev/full is still a device');
-    assert.deepEqual(fs.readdirSync('/dev').filter((n) => n.startsWith('.mme-tmp-')), []);
+    assert.deepEqual(
+      fs.readdirSync('/dev').filter((n) => n.startsWith('.mme-tmp-')),
+      [],
+    );
   });
 
   test('-o a named pipe streams the artifact into it; the pipe stays a pipe', async () => {

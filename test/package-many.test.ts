@@ -39,16 +39,22 @@ describe('mme package with several sources', () => {
 
     const { artifacts, count, totalSize } = r.json.result;
     assert.equal(count, 3);
-    assert.deepEqual(artifacts.map((x: any) => [x.source, path.basename(x.path), x.framework]), [
-      [a, 'm1.tar.gz', 'xgboost'],
-      [b, 'm2.tar.gz', 'xgboost'],
-      [c + '/', 'm3.tar.gz', 'onnx'],
-    ]);
+    assert.deepEqual(
+      artifacts.map((x: any) => [x.source, path.basename(x.path), x.framework]),
+      [
+        [a, 'm1.tar.gz', 'xgboost'],
+        [b, 'm2.tar.gz', 'xgboost'],
+        [c + '/', 'm3.tar.gz', 'onnx'],
+      ],
+    );
     for (const x of artifacts) {
       assert.equal(x.sha256, sha256(x.path));
       assert.equal(x.size, fs.statSync(x.path).size);
     }
-    assert.equal(totalSize, artifacts.reduce((n: number, x: any) => n + x.size, 0));
+    assert.equal(
+      totalSize,
+      artifacts.reduce((n: number, x: any) => n + x.size, 0),
+    );
     assert.match(r.stderr, /packaged 3 models \(2 xgboost, 1 onnx\) into .*nested, /);
   });
 
@@ -83,11 +89,27 @@ describe('mme package with several sources', () => {
   });
 
   const refusals: [string, () => string[], RegExp][] = [
-    ['-o with several sources', () => [a, b, '-o', path.join(work, 'refused', 'x.tar.gz')], /-o names one artifact, but 2 sources were given\. Use --out-dir DIR/],
-    ['-o together with --out-dir', () => [a, '-o', path.join(work, 'refused', 'x.tar.gz'), '--out-dir', path.join(work, 'refused')], /-o and --out-dir both say where to write/],
-    ['two sources with one name', () => [a, modelFolder(path.join(work, 'other', 'm1')), '--out-dir', path.join(work, 'refused')], /would both be written to .*m1\.tar\.gz/],
+    [
+      '-o with several sources',
+      () => [a, b, '-o', path.join(work, 'refused', 'x.tar.gz')],
+      /-o names one artifact, but 2 sources were given\. Use --out-dir DIR/,
+    ],
+    [
+      '-o together with --out-dir',
+      () => [a, '-o', path.join(work, 'refused', 'x.tar.gz'), '--out-dir', path.join(work, 'refused')],
+      /-o and --out-dir both say where to write/,
+    ],
+    [
+      'two sources with one name',
+      () => [a, modelFolder(path.join(work, 'other', 'm1')), '--out-dir', path.join(work, 'refused')],
+      /would both be written to .*m1\.tar\.gz/,
+    ],
     ['a missing source among several', () => [a, path.join(src, 'nope'), b, '--out-dir', path.join(work, 'refused')], /nope does not exist/],
-    ['an --out-dir inside a source', () => [a, b, '--out-dir', path.join(a, 'dist')], /is inside the folder being packaged \(.*m1\)\. Give an --out-dir outside/],
+    [
+      'an --out-dir inside a source',
+      () => [a, b, '--out-dir', path.join(a, 'dist')],
+      /is inside the folder being packaged \(.*m1\)\. Give an --out-dir outside/,
+    ],
   ];
   for (const [what, args, message] of refusals) {
     test(`refuses ${what} before writing anything (exit 2, one line)`, async () => {
@@ -108,7 +130,14 @@ describe('mme package with several sources', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /1 of 3 sources failed to package; .*m9: .*symlink pointing outside.* The other 2 artifact\(s\) were written\./);
     // m1's "xgboost-model" is three bytes, not a model: a warning line of its own; the failure is one line.
-    assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('mme:')).length, 1, r.stderr);
+    assert.equal(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('mme:')).length,
+      1,
+      r.stderr,
+    );
     assert.equal(r.json.status, 'error');
     assert.equal(r.json.error.exitCode, 2);
     assert.deepEqual(listing(out), ['m1.tar.gz', 'm2.tar.gz']);
@@ -117,7 +146,11 @@ describe('mme package with several sources', () => {
 
   test('packages the committed example fleet: 70 XGBoost artifacts, five of them JSON models', async () => {
     const fleet = path.join(ROOT, 'examples', 'merchants');
-    const sources = fs.readdirSync(fleet).filter((n) => /^m\d+$/.test(n)).sort().map((n) => path.join(fleet, n) + '/');
+    const sources = fs
+      .readdirSync(fleet)
+      .filter((n) => /^m\d+$/.test(n))
+      .sort()
+      .map((n) => path.join(fleet, n) + '/');
     assert.equal(sources.length, 70);
     const out = path.join(work, 'fleet');
     const r = await mme(['package', ...sources, '--out-dir', out, '--json']);

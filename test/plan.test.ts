@@ -47,7 +47,10 @@ describe('mme plan: interface', () => {
     assert.equal(res.models.count, 70);
     assert.equal(res.models.sizes, 'measured');
     assert.equal(res.candidates.length, 6);
-    assert.deepEqual(res.candidates.map((c: any) => `${c.count}x${c.type}`), ['1xml.c5.large', '2xml.c5.large', '1xml.m5.large', '2xml.m5.large', '1xml.r5.xlarge', '2xml.r5.xlarge']);
+    assert.deepEqual(
+      res.candidates.map((c: any) => `${c.count}x${c.type}`),
+      ['1xml.c5.large', '2xml.c5.large', '1xml.m5.large', '2xml.m5.large', '1xml.r5.xlarge', '2xml.r5.xlarge'],
+    );
     for (const c of res.candidates) {
       for (const k of ['type', 'count', 'hitRatio', 'coldLoads', 'unloads', 'waitP99Ms', 'monthlyCost']) assert.ok(k in c, `${k} in ${JSON.stringify(c)}`);
       assert.ok(c.hitRatio >= 0 && c.hitRatio <= 1);
@@ -117,11 +120,17 @@ describe('mme plan: interface', () => {
 
     const csv = await mme(['plan', ...TIERS, '--types', 'ml.c5.large,ml.m5.large', '--counts', '1,3', '--output', 'csv']);
     assert.equal(csv.code, 0, csv.stderr);
-    const rows = csv.stdout.trim().split('\n').map((l) => l.split(','));
+    const rows = csv.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     assert.equal(rows.length, 5);
     assert.deepEqual(rows[0].slice(0, 2), ['type', 'count']);
     assert.ok(rows[0].includes('hitRatio') && rows[0].includes('monthlyCost') && rows[0].includes('waitP99Ms'));
-    assert.deepEqual(rows.slice(1).map((r) => `${r[0]}:${r[1]}`), ['ml.c5.large:1', 'ml.c5.large:3', 'ml.m5.large:1', 'ml.m5.large:3']);
+    assert.deepEqual(
+      rows.slice(1).map((r) => `${r[0]}:${r[1]}`),
+      ['ml.c5.large:1', 'ml.c5.large:3', 'ml.m5.large:1', 'ml.m5.large:3'],
+    );
   });
 });
 
@@ -136,7 +145,10 @@ describe('mme plan: the simulator', () => {
     const seq = ['a', 'b', 'a', 'c', 'b', 'a', 'a', 'd', 'c', 'a'];
     // Timing does not matter for one instance replaying a log: same answer for 1 ms and 10 s between requests.
     for (const gap of [1, 10_000]) {
-      const log = write(`abc-${gap}.csv`, 'timestamp,target\n' + seq.map((m, i) => `${new Date(Date.UTC(2026, 10, 22) + i * gap).toISOString()},${m}`).join('\n') + '\n');
+      const log = write(
+        `abc-${gap}.csv`,
+        'timestamp,target\n' + seq.map((m, i) => `${new Date(Date.UTC(2026, 10, 22) + i * gap).toISOString()},${m}`).join('\n') + '\n',
+      );
       const r = await mme(['plan', '--models', models, '--traffic', log, '--catalog', catalog, '--types', 'tiny.two', '--overhead', '0', '--json']);
       assert.equal(r.code, 0, r.stderr);
       const [c] = r.json.result.candidates;
@@ -158,7 +170,26 @@ describe('mme plan: the simulator', () => {
     const models = write('ten.csv', Array.from({ length: 10 }, (_, i) => `m${i},100`).join('\n') + '\n');
     const weights = write('ten.txt', Array.from({ length: 10 }, (_, i) => `m${i} 1`).join('\n') + '\n');
     const catalog = write('three.json', JSON.stringify([{ type: 'small.three', memoryBytes: 300, vcpus: 2, pricePerHour: 0.1 }]));
-    const r = await mme(['plan', '--models', models, '--traffic', weights, '--rate', '600/min', '--duration', '1h', '--catalog', catalog, '--types', 'small.three', '--counts', '1,4', '--overhead', '0', '--json']);
+    const r = await mme([
+      'plan',
+      '--models',
+      models,
+      '--traffic',
+      weights,
+      '--rate',
+      '600/min',
+      '--duration',
+      '1h',
+      '--catalog',
+      catalog,
+      '--types',
+      'small.three',
+      '--counts',
+      '1,4',
+      '--overhead',
+      '0',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const [one, four] = r.json.result.candidates;
     assert.ok(one.hitRatio > 0.25 && one.hitRatio < 0.4, String(one.hitRatio)); // 3 of 10 equally likely models
@@ -172,7 +203,24 @@ describe('mme plan: arrival order', () => {
     const models = write('two.csv', 'a,100\nb,100\n');
     const weights = write('two.txt', 'a 1\nb 1\n');
     const catalog = write('one.json', JSON.stringify([{ type: 'room.one', memoryBytes: 100, vcpus: 1, pricePerHour: 0 }]));
-    const args = ['plan', '--models', models, '--traffic', weights, '--rate', '60/min', '--duration', '1h', '--catalog', catalog, '--types', 'room.one', '--overhead', '0', '--json'];
+    const args = [
+      'plan',
+      '--models',
+      models,
+      '--traffic',
+      weights,
+      '--rate',
+      '60/min',
+      '--duration',
+      '1h',
+      '--catalog',
+      catalog,
+      '--types',
+      'room.one',
+      '--overhead',
+      '0',
+      '--json',
+    ];
     const [invoke, random] = await Promise.all([mme([...args, '--order', 'invoke']), mme(args)]);
     assert.equal(invoke.code, 0, invoke.stderr);
     assert.equal(invoke.json.result.candidates[0].hitRatio, 0);
@@ -184,7 +232,10 @@ describe('mme plan: arrival order', () => {
 describe('mme plan: the memory curve (pure logic)', () => {
   test('the one-pass curve gives the same hits as simulating each budget', () => {
     const n = 200;
-    const trace = poissonTrace(Array.from({ length: n }, (_, i) => 1 / (i + 1)), { ratePerMs: 1, durationMs: 50_000, seed: 3 });
+    const trace = poissonTrace(
+      Array.from({ length: n }, (_, i) => 1 / (i + 1)),
+      { ratePerMs: 1, durationMs: 50_000, seed: 3 },
+    );
     const bytes = new Float64Array(n).map((_, i) => 1000 + ((i * 7919) % 5000));
     const budgets = [6000, 10_000, 30_000, 100_000, 300_000, 700_000];
     const curve = lruCurve(trace, bytes, budgets);
@@ -199,7 +250,11 @@ describe('mme plan: the memory curve (pure logic)', () => {
 
 describe('mme plan: bad input', () => {
   const cases: [string, string[], RegExp][] = [
-    ['unknown instance type', ['--types', 'ml.m5.large,ml.x9.huge'], /--types: unknown instance type "ml\.x9\.huge" \(known: ml\.c5\.large, .*ml\.r5\.4xlarge\)/],
+    [
+      'unknown instance type',
+      ['--types', 'ml.m5.large,ml.x9.huge'],
+      /--types: unknown instance type "ml\.x9\.huge" \(known: ml\.c5\.large, .*ml\.r5\.4xlarge\)/,
+    ],
     ['zero rate', ['--rate', '0/min'], /--rate "0\/min" is not a rate above 0/],
     ['negative rate', ['--rate', '-3000/min'], /--rate "-3000\/min" is not a rate above 0/],
     ['tiers not adding up', ['--tiers', '5:80%,50:10%'], /the shares add up to 90%/],
@@ -231,7 +286,10 @@ describe('mme plan: bad input', () => {
 
   test('a trace out of time order', async () => {
     const log = write('ooo.csv', '2026-11-22T10:00:01Z,m01.tar.gz\n2026-11-22T10:00:02Z,m02.tar.gz\n2026-11-22T10:00:00Z,m03.tar.gz\n');
-    assertBadInput(await mme(['plan', '--models', 'examples/merchants', '--traffic', log]), /ooo\.csv line 3: 2026-11-22T10:00:00Z is earlier than the line before/);
+    assertBadInput(
+      await mme(['plan', '--models', 'examples/merchants', '--traffic', log]),
+      /ooo\.csv line 3: 2026-11-22T10:00:00Z is earlier than the line before/,
+    );
   });
 
   test('traffic naming models the fleet lacks: a warning and a count, or exit 2 with --strict', async () => {
@@ -240,7 +298,10 @@ describe('mme plan: bad input', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /warning: --traffic \S+ names 2 model\(s\) that the fleet \(examples\/merchants\) lacks: m99\.tar\.gz, nope\.tar\.gz/);
     assert.deepEqual(ok.json.result.traffic.unknownModels, ['m99.tar.gz', 'nope.tar.gz']);
-    assertBadInput(await mme(['plan', '--models', 'examples/merchants', '--traffic', weights, '--rate', '100/min', '--strict']), /names 2 model\(s\) that the fleet .* lacks: m99\.tar\.gz, nope\.tar\.gz\./);
+    assertBadInput(
+      await mme(['plan', '--models', 'examples/merchants', '--traffic', weights, '--rate', '100/min', '--strict']),
+      /names 2 model\(s\) that the fleet .* lacks: m99\.tar\.gz, nope\.tar\.gz\./,
+    );
   });
 });
 
@@ -290,7 +351,7 @@ describe('mme plan: checked against mme local', () => {
     assert.equal(r.code, 0, r.stderr);
     // 300 requests, skewed (model i drawn with weight 1/(i+1)), from a fixed LCG: the same sequence on every run.
     let s = 12345;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const weights = NAMES.map((_, i) => 1 / (i + 1));
     const total = weights.reduce((a, b) => a + b, 0);
     sequence = Array.from({ length: 300 }, () => {
@@ -299,20 +360,46 @@ describe('mme plan: checked against mme local', () => {
       while (u > weights[i] && i < NAMES.length - 1) u -= weights[i++];
       return `${NAMES[i]}.tar.gz`;
     });
-    logFile = write('replay.csv', 'timestamp,target\n' + sequence.map((m, i) => `${new Date(Date.UTC(2026, 10, 22) + i * 1000).toISOString()},${m}`).join('\n') + '\n');
+    logFile = write(
+      'replay.csv',
+      'timestamp,target\n' + sequence.map((m, i) => `${new Date(Date.UTC(2026, 10, 22) + i * 1000).toISOString()},${m}`).join('\n') + '\n',
+    );
   });
 
   /** The plan's prediction for one instance whose whole memory (budget) holds models. */
   async function predict(budget: number): Promise<{ hitRatio: number; unloads: number }> {
     const catalog = write(`budget-${budget}.json`, JSON.stringify([{ type: 'local.budget', memoryBytes: budget, vcpus: 2, pricePerHour: 0 }]));
-    const r = await mme(['plan', '--models', modelsDir, '--measure', '--traffic', logFile, '--catalog', catalog, '--types', 'local.budget', '--overhead', '0', '--json']);
+    const r = await mme([
+      'plan',
+      '--models',
+      modelsDir,
+      '--measure',
+      '--traffic',
+      logFile,
+      '--catalog',
+      catalog,
+      '--types',
+      'local.budget',
+      '--overhead',
+      '0',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     return r.json.result.candidates[0];
   }
 
   /** The same sequence through mme local, one request at a time; ModelCacheHit as `mme stats` reads it. */
   async function measure(budget: number): Promise<{ hitRatio: number; unloads: number }> {
-    const local = await startLocal(['--prefix', prefix, '--endpoint-name', ENDPOINT, '--memory', String(budget), '--cache-dir', path.join(work, `cache-${budget}`)]);
+    const local = await startLocal([
+      '--prefix',
+      prefix,
+      '--endpoint-name',
+      ENDPOINT,
+      '--memory',
+      String(budget),
+      '--cache-dir',
+      path.join(work, `cache-${budget}`),
+    ]);
     try {
       const body = fs.readFileSync(path.join(MERCHANTS, 'request.csv'));
       const started = Date.now();
@@ -325,7 +412,18 @@ describe('mme plan: checked against mme local', () => {
         assert.equal(res.status, 200, await res.text());
         await res.arrayBuffer().catch(() => undefined);
       }
-      const r = await mme(['stats', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--start', minuteIso(started), '--end', minuteIso(Date.now() + 60_000), '--json']);
+      const r = await mme([
+        'stats',
+        '--endpoint-url',
+        local.url,
+        '--endpoint-name',
+        ENDPOINT,
+        '--start',
+        minuteIso(started),
+        '--end',
+        minuteIso(Date.now() + 60_000),
+        '--json',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const summary = r.json.result.fleets[0].summary;
       assert.equal(summary.requests, sequence.length);
@@ -337,10 +435,26 @@ describe('mme plan: checked against mme local', () => {
   }
 
   test("without --models, the fleet's prefix as mme ls lists it: artifact sizes × --memory-factor", async () => {
-    const r = await mme(['plan', '--prefix', prefix, '--tiers', '4:90%,8:10%', '--rate', '600/min', '--memory-factor', '3', '--types', 'ml.c5.large', '--json']);
+    const r = await mme([
+      'plan',
+      '--prefix',
+      prefix,
+      '--tiers',
+      '4:90%,8:10%',
+      '--rate',
+      '600/min',
+      '--memory-factor',
+      '3',
+      '--types',
+      'ml.c5.large',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const dir = new URL(prefix).pathname;
-    const sizes = fs.readdirSync(dir).filter((f) => f.endsWith('.tar.gz')).map((f) => fs.statSync(path.join(dir, f)).size);
+    const sizes = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.tar.gz'))
+      .map((f) => fs.statSync(path.join(dir, f)).size);
     assert.equal(r.json.result.models.count, 12);
     assert.equal(r.json.result.models.sizes, 'estimated');
     assert.equal(r.json.result.models.totalBytes, sizes.reduce((a, b) => a + b, 0) * 3);
@@ -350,20 +464,55 @@ describe('mme plan: checked against mme local', () => {
     const local = await startLocal(['--prefix', prefix, '--endpoint-name', ENDPOINT, '--cache-dir', path.join(work, 'cache-calibrate')]);
     try {
       for (const target of NAMES.slice(0, 4).map((n) => `${n}.tar.gz`)) {
-        const res = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, { method: 'POST', headers: { 'Content-Type': 'text/csv', 'X-Amzn-SageMaker-Target-Model': target }, body: '1,2,3,4,5,6,7,8' });
+        const res = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/csv', 'X-Amzn-SageMaker-Target-Model': target },
+          body: '1,2,3,4,5,6,7,8',
+        });
         assert.equal(res.status, 200, await res.text());
       }
-      const r = await mme(['plan', '--models', modelsDir, '--measure', '--traffic', logFile, '--types', 'ml.c5.large', '--calibrate', '30m', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--json']);
+      const r = await mme([
+        'plan',
+        '--models',
+        modelsDir,
+        '--measure',
+        '--traffic',
+        logFile,
+        '--types',
+        'ml.c5.large',
+        '--calibrate',
+        '30m',
+        '--endpoint-url',
+        local.url,
+        '--endpoint-name',
+        ENDPOINT,
+        '--json',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const { calibration, assumptions, models } = r.json.result;
       // The averages, read independently through the CloudWatch API the endpoint speaks (microseconds).
-      const cw = new CloudWatchClient({ endpoint: local.url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+      const cw = new CloudWatchClient({
+        endpoint: local.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+        maxAttempts: 1,
+      });
       const mean = async (name: string) => {
         const now = Date.now();
-        const out = await cw.send(new GetMetricStatisticsCommand({
-          Namespace: 'AWS/SageMaker', MetricName: name, Dimensions: [{ Name: 'EndpointName', Value: ENDPOINT }, { Name: 'VariantName', Value: 'AllTraffic' }],
-          StartTime: new Date(now - 30 * 60_000), EndTime: new Date(now + 60_000), Period: 60, Statistics: ['SampleCount', 'Sum'],
-        }));
+        const out = await cw.send(
+          new GetMetricStatisticsCommand({
+            Namespace: 'AWS/SageMaker',
+            MetricName: name,
+            Dimensions: [
+              { Name: 'EndpointName', Value: ENDPOINT },
+              { Name: 'VariantName', Value: 'AllTraffic' },
+            ],
+            StartTime: new Date(now - 30 * 60_000),
+            EndTime: new Date(now + 60_000),
+            Period: 60,
+            Statistics: ['SampleCount', 'Sum'],
+          }),
+        );
         const t = (out.Datapoints ?? []).reduce((a, d) => ({ n: a.n + (d.SampleCount ?? 0), s: a.s + (d.Sum ?? 0) }), { n: 0, s: 0 });
         assert.equal(t.n, 4, name);
         return t.s / t.n / 1000;

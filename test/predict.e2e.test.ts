@@ -33,7 +33,9 @@ function assertCloseText(actual: string, expected: string): void {
   const a = numbers(actual);
   const e = numbers(expected);
   assert.equal(a.length, e.length, `${actual.slice(0, 80)} vs ${expected.slice(0, 80)}`);
-  a.forEach((v, i) => assert.ok(Math.abs(v - e[i]) / Math.max(1, Math.abs(e[i])) <= 1e-6, `[${i}] ${v} vs ${e[i]}`));
+  a.forEach((v, i) => {
+    assert.ok(Math.abs(v - e[i]) / Math.max(1, Math.abs(e[i])) <= 1e-6, `[${i}] ${v} vs ${e[i]}`);
+  });
   assert.equal(actual.replace(/-?\d+\.?\d*(e[+-]\d+)?/g, '#'), expected.replace(/-?\d+\.?\d*(e[+-]\d+)?/g, '#'));
 }
 

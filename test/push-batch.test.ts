@@ -62,7 +62,10 @@ describe('batch push on S3', { skip: skipWithoutMoto }, () => {
     assert.equal(r.code, 5, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], /^mme: 7 of 9 artifacts already exist under s3:\/\/fleet\/models\/: m0\.tar\.gz, m1\.tar\.gz, m2\.tar\.gz, m3\.tar\.gz, m4\.tar\.gz and 2 more; nothing was pushed\./);
+    assert.match(
+      lines[0],
+      /^mme: 7 of 9 artifacts already exist under s3:\/\/fleet\/models\/: m0\.tar\.gz, m1\.tar\.gz, m2\.tar\.gz, m3\.tar\.gz, m4\.tar\.gz and 2 more; nothing was pushed\./,
+    );
     assert.match(lines[0], /--skip-identical/);
     assert.match(lines[0], /--force/);
     assert.doesNotMatch(lines[0], /--as/);
@@ -74,8 +77,14 @@ describe('batch push on S3', { skip: skipWithoutMoto }, () => {
     assert.equal((await mme(['push', ...files.slice(0, 3), ...s3args()])).code, 0);
     const r = await mme(['push', ...files, ...s3args(), '--skip-identical', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json.result.pushes.map((p: { name: string }) => p.name), ['m3.tar.gz']);
-    assert.deepEqual(r.json.result.skipped.map((p: { name: string }) => p.name), ['m0.tar.gz', 'm1.tar.gz', 'm2.tar.gz']);
+    assert.deepEqual(
+      r.json.result.pushes.map((p: { name: string }) => p.name),
+      ['m3.tar.gz'],
+    );
+    assert.deepEqual(
+      r.json.result.skipped.map((p: { name: string }) => p.name),
+      ['m0.tar.gz', 'm1.tar.gz', 'm2.tar.gz'],
+    );
     const sha = crypto.createHash('sha256').update(fs.readFileSync(files[0])).digest('hex');
     assert.equal(r.json.result.skipped[0].sha256, sha);
     assert.match(r.stderr, /skipped 3 artifact\(s\) already stored with the same sha256/);
@@ -95,8 +104,14 @@ describe('batch push on S3', { skip: skipWithoutMoto }, () => {
     assert.match(r.stderr, /1 of 2 artifacts already exist under \S+ with different bytes: m1\.tar\.gz;/);
     const f = await mme(['push', ...files, ...s3args(), '--skip-identical', '--force', '--json']);
     assert.equal(f.code, 0, f.stderr);
-    assert.deepEqual(f.json.result.pushes.map((p: { name: string }) => p.name), ['m1.tar.gz']);
-    assert.deepEqual(f.json.result.skipped.map((p: { name: string }) => p.name), ['m0.tar.gz']);
+    assert.deepEqual(
+      f.json.result.pushes.map((p: { name: string }) => p.name),
+      ['m1.tar.gz'],
+    );
+    assert.deepEqual(
+      f.json.result.skipped.map((p: { name: string }) => p.name),
+      ['m0.tar.gz'],
+    );
   });
 });
 

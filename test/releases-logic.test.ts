@@ -24,11 +24,17 @@ describe('gc at chosen times', () => {
 
   test('keep 2, drain 24 h: v3 was live until 30 h (20 h ago) and stays; v1 and v2 go', () => {
     const d = decide(2, 24);
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => d[v('m1', n)]), [true, true, false, false, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => d[v('m1', n)]),
+      [true, true, false, false, false],
+    );
   });
   test('keep 1, drain 5 h: only the live version of m1 stays', () => {
     const d = decide(1, 5);
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => d[v('m1', n)]), [true, true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => d[v('m1', n)]),
+      [true, true, true, true, false],
+    );
   });
   test('never-live versions go once older than the drain; flat names are never considered', () => {
     const d = decide(3, 24);
@@ -40,7 +46,15 @@ describe('gc at chosen times', () => {
 
 describe('manifest and names', () => {
   test('the parser takes the documented schema and names what is wrong', () => {
-    const m = parseManifest(Buffer.from(JSON.stringify({ schemaVersion: 1, aliases: { m37: { target: 'm37/abc.tar.gz', history: [{ target: 'm37/abc.tar.gz', at: at(0), by: 'me', note: 'n' }] } } })), 'x');
+    const m = parseManifest(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 1,
+          aliases: { m37: { target: 'm37/abc.tar.gz', history: [{ target: 'm37/abc.tar.gz', at: at(0), by: 'me', note: 'n' }] } },
+        }),
+      ),
+      'x',
+    );
     assert.equal(m.aliases.m37.history[0].note, 'n');
     assert.throws(() => parseManifest(Buffer.from('{'), 'x'), /x is not valid JSON/);
     assert.throws(() => parseManifest(Buffer.from('{"schemaVersion":1,"aliases":{"m":{}}}'), 'x'), /aliases\.m has no "target"/);

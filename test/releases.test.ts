@@ -33,7 +33,8 @@ interface Backend {
 
 function s3Backend(moto: () => Moto): Backend {
   let client: S3Client | undefined;
-  const s3 = () => (client ??= new S3Client({ endpoint: moto().url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
+  const s3 = () =>
+    (client ??= new S3Client({ endpoint: moto().url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
   const key = (group: string, name: string) => `${group}/${name}`;
   return {
     prefix: (group) => `s3://${BUCKET}/${group}/`,
@@ -146,7 +147,10 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
       const m = await b.manifest('naming');
       assert.equal(m.schemaVersion, 1);
       assert.equal(m.aliases.m37.target, version);
-      assert.deepEqual(m.aliases.m37.history.map((h: any) => [h.target, h.note]), [[version, 'first']]);
+      assert.deepEqual(
+        m.aliases.m37.history.map((h: any) => [h.target, h.note]),
+        [[version, 'first']],
+      );
       assert.match(m.aliases.m37.history[0].by, /\S/);
 
       const before = await b.objects('naming');
@@ -163,7 +167,10 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
 
       // The manifest is not a model, and ls shows the alias beside its version.
       const ls = await run('naming', ['ls', '--json']);
-      assert.deepEqual(ls.json.result.models.map((x: any) => [x.name, x.aliases]), [[version, ['m37']]]);
+      assert.deepEqual(
+        ls.json.result.models.map((x: any) => [x.name, x.aliases]),
+        [[version, ['m37']]],
+      );
       assert.deepEqual(ls.json.result.aliases, { m37: version });
       const resolve = await run('naming', ['resolve', 'm37']);
       assert.equal(resolve.stdout, `${version}\n`);
@@ -189,7 +196,10 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
       assert.equal(to.code, 0, to.stderr);
       const m = await b.manifest('history');
       assert.equal(m.aliases.m1.target, v1);
-      assert.deepEqual(m.aliases.m1.history.map((h: any) => h.target), [v1, v2, v3, v2, v1]);
+      assert.deepEqual(
+        m.aliases.m1.history.map((h: any) => h.target),
+        [v1, v2, v3, v2, v1],
+      );
       assert.equal(m.aliases.m1.history[2].note, 'canary ok');
       const versions = await run('history', ['versions', 'm1', '--json']);
       assert.equal(versions.json.result.aliases[0].live.target, v1);
@@ -219,13 +229,19 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
 
       // A manifest broken by hand, or from a newer mme: refused with exit 2, left as it was.
       const good = JSON.stringify(await b.manifest('history'));
-      for (const [text, message] of [['{"schemaVersion": 1, "aliases": ', /not valid JSON/], [JSON.stringify({ ...JSON.parse(good), schemaVersion: 2 }), /schemaVersion 2, newer than this mme/]] as const) {
+      for (const [text, message] of [
+        ['{"schemaVersion": 1, "aliases": ', /not valid JSON/],
+        [JSON.stringify({ ...JSON.parse(good), schemaVersion: 2 }), /schemaVersion 2, newer than this mme/],
+      ] as const) {
         await b.writeManifestRaw('history', text);
         const r = await run('history', ['promote', 'm1', v2, '--json']);
         assert.equal(r.code, 2, r.stderr);
         assert.match(r.stderr, message);
         assert.equal(r.json.status, 'error');
-        assert.equal(JSON.stringify(await b.manifest('history').catch(() => 'unparsable')), JSON.stringify(text.startsWith('{"schemaVersion": 1, "aliases": ') ? 'unparsable' : JSON.parse(text)));
+        assert.equal(
+          JSON.stringify(await b.manifest('history').catch(() => 'unparsable')),
+          JSON.stringify(text.startsWith('{"schemaVersion": 1, "aliases": ') ? 'unparsable' : JSON.parse(text)),
+        );
       }
       await b.writeManifestRaw('history', good);
       assert.equal((await run('history', ['promote', 'm1', v2])).code, 0);
@@ -237,7 +253,9 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
       const names = Array.from({ length: 20 }, (_, i) => `hot/${crypto.createHash('sha256').update(`v${i}`).digest('hex').slice(0, 12)}.tar.gz`);
       for (const n of names) await b.put('race', n, Buffer.from(n));
       const results = await Promise.all(names.map((n, i) => run('race', ['promote', 'hot', n, '--note', `p${i}`])));
-      results.forEach((r, i) => assert.equal(r.code, 0, `promote ${i}: ${r.stderr}`));
+      results.forEach((r, i) => {
+        assert.equal(r.code, 0, `promote ${i}: ${r.stderr}`);
+      });
       const m = await b.manifest('race');
       const history = m.aliases.hot.history;
       assert.equal(history.length, 20);
@@ -272,7 +290,10 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
       assert.deepEqual([second.json.result.added, second.json.result.changed, second.json.result.unchanged, second.json.result.uploads], [0, 1, 69, 1]);
       const m2 = await b.manifest('sync');
       assert.notEqual(m2.aliases.m05.target, m1.aliases.m05.target);
-      assert.deepEqual(m2.aliases.m05.history.map((h: any) => h.target), [m2.aliases.m05.target, m1.aliases.m05.target]);
+      assert.deepEqual(
+        m2.aliases.m05.history.map((h: any) => h.target),
+        [m2.aliases.m05.target, m1.aliases.m05.target],
+      );
       assert.equal(m2.aliases.m06.target, m1.aliases.m06.target);
 
       // Nothing changed: no object written (sizes and modification times as they were) and no manifest write.
@@ -315,7 +336,10 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
       assert.equal(await b.manifestTag('sync'), tagBefore);
       assert.deepEqual((await b.manifest('sync')).aliases, aliasesBefore);
       const orphans = (await run('sync', ['versions', '--json'])).json.result.unreferenced.map((u: any) => u.name);
-      assert.ok(orphans.some((n: string) => n.startsWith('m06/')), `m06's new version stays for gc: ${orphans}`);
+      assert.ok(
+        orphans.some((n: string) => n.startsWith('m06/')),
+        `m06's new version stays for gc: ${orphans}`,
+      );
       if (kind === 'file://') fs.rmSync(path.join(dir, 'm71'), { recursive: true });
 
       // Ctrl-C while an upload is under way (held by a proxy until the signal is sent): exit 130, manifest untouched.
@@ -323,8 +347,16 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
         let child: ChildProcess | undefined;
         let held!: () => void;
         const holding = new Promise<void>((r) => (held = r));
-        const proxy = await startProxy(moto!.url, (req) => (req.method === 'PUT' && req.url!.includes('/sync/m07/') ? 'hold' : 'pass'), () => held());
-        child = spawn(process.execPath, [MME, 'sync', dir, '--prefix', b.prefix('sync'), '--endpoint-url', proxy.url], { cwd: work, env: baseEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+        const proxy = await startProxy(
+          moto!.url,
+          (req) => (req.method === 'PUT' && req.url!.includes('/sync/m07/') ? 'hold' : 'pass'),
+          () => held(),
+        );
+        child = spawn(process.execPath, [MME, 'sync', dir, '--prefix', b.prefix('sync'), '--endpoint-url', proxy.url], {
+          cwd: work,
+          env: baseEnv(),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
         let stderr = '';
         child.stderr!.on('data', (c) => (stderr += c));
         const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
@@ -412,16 +444,20 @@ async function startProxy(target: string, rule: (req: http.IncomingMessage) => '
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
 /** `mme local --port 0 --json` on a folder prefix, up once it printed its one line. */
 async function startLocal(prefix: string, cacheDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', prefix, '--cache-dir', cacheDir], { env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', prefix, '--cache-dir', cacheDir], {
+    env: baseEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (c) => (err += c));
@@ -433,7 +469,13 @@ async function startLocal(prefix: string, cacheDir: string): Promise<{ url: stri
     });
     child.once('exit', (code) => reject(new Error(`mme local exited with ${code}: ${err}`)));
   });
-  return { url, stop: async () => { child.kill('SIGTERM'); await exited; } };
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 describe('releases through mme local', () => {
@@ -467,7 +509,15 @@ describe('releases through mme local', () => {
     assert.equal(bad.code, 1, bad.stderr);
     assert.match(bad.stderr, /warm-up call 1 of 1 .* failed, so the alias was not moved/);
     assert.equal(JSON.parse(fs.readFileSync(path.join(work, 'fleet', '.mme', 'aliases.json'), 'utf8')).aliases.m37.target, v2);
-    const promoteBad = await run(['promote', 'm37', (await run(['versions', 'm37', '--json'])).json.result.unreferenced[0].name, '--warm', '1', '--warm-body-file', REQUEST]);
+    const promoteBad = await run([
+      'promote',
+      'm37',
+      (await run(['versions', 'm37', '--json'])).json.result.unreferenced[0].name,
+      '--warm',
+      '1',
+      '--warm-body-file',
+      REQUEST,
+    ]);
     assert.equal(promoteBad.code, 1, promoteBad.stderr);
     assert.equal((await run(['resolve', 'm37'])).stdout.trim(), v2);
   });
@@ -499,7 +549,9 @@ describe('releases', () => {
   before(async () => {
     if (skipWithoutMoto) return;
     moto = await startMoto();
-    await new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }).send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }).send(
+      new CreateBucketCommand({ Bucket: BUCKET }),
+    );
   });
   after(async () => {
     await moto?.stop();
@@ -517,14 +569,18 @@ describe('releases', () => {
     let release!: () => void;
     const holding = new Promise<void>((r) => (release = r as never));
     let releaseWrite!: () => void;
-    const proxy = await startProxy(moto!.url, (req) => {
-      if (held || req.method !== 'PUT' || !req.url!.includes('/moved/.mme/aliases.json')) return 'pass';
-      held = true;
-      return 'hold';
-    }, (go) => {
-      releaseWrite = go;
-      release();
-    });
+    const proxy = await startProxy(
+      moto!.url,
+      (req) => {
+        if (held || req.method !== 'PUT' || !req.url!.includes('/moved/.mme/aliases.json')) return 'pass';
+        held = true;
+        return 'hold';
+      },
+      (go) => {
+        releaseWrite = go;
+        release();
+      },
+    );
     const rollback = on(['rollback', 'a1', '--json'], proxy.url);
     await holding;
     const promote = await on(['promote', 'a1', v3]);
@@ -556,7 +612,11 @@ describe('releases', () => {
     }
     // The one change: a local S3 needs path-style addressing, which the SDK takes from code, not the environment.
     const ts = block('ts').replace('new S3Client({})', 'new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true })');
-    assert.ok(block('ts').split('\n').filter((l) => l.trim()).length <= 10);
+    assert.ok(
+      block('ts')
+        .split('\n')
+        .filter((l) => l.trim()).length <= 10,
+    );
     const file = path.join(ROOT, 'test', `.readme-snippet-${process.pid}.ts`);
     fs.writeFileSync(file, `${ts}\nconsole.log(await resolveAlias('fleet', 'readme/', 'm37'));\n`);
     try {

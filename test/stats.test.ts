@@ -13,12 +13,14 @@ import { skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
 async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await work(items[i]);
+      }
+    }),
+  );
   return out;
 }
 
@@ -37,9 +39,17 @@ let dir: string;
 let env: Record<string, string>;
 
 async function seed(url: string): Promise<void> {
-  const cw = new CloudWatchClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, disableRequestCompression: true });
+  const cw = new CloudWatchClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    disableRequestCompression: true,
+  });
   const put = async (namespace: string, endpoint: string, variant: string, data: Omit<MetricDatum, 'Dimensions'>[]) => {
-    const dims = [{ Name: 'EndpointName', Value: endpoint }, { Name: 'VariantName', Value: variant }];
+    const dims = [
+      { Name: 'EndpointName', Value: endpoint },
+      { Name: 'VariantName', Value: variant },
+    ];
     await cw.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data.map((d) => ({ ...d, Dimensions: dims })) }));
   };
   const us = 'Microseconds' as const;
@@ -109,8 +119,7 @@ after(async () => {
   await moto?.stop();
 });
 
-const stats = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
-  mme(['stats', ...args], { cwd: dir, env: { ...env, ...extraEnv } });
+const stats = (args: string[], extraEnv: Record<string, string | undefined> = {}) => mme(['stats', ...args], { cwd: dir, env: { ...env, ...extraEnv } });
 const WINDOW = ['--start', START, '--end', END];
 
 /** One stderr line for the person, no stack trace. */
@@ -159,14 +168,20 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     assert.deepEqual(res.window, { start: START.replace('.000Z', 'Z'), end: END.replace('.000Z', 'Z'), seconds: 600, period: null });
     assert.equal(res.fleets.length, 1);
     const f = res.fleets[0];
-    assert.deepEqual({ fleet: f.fleet, endpoint: f.endpoint, variant: f.variant, region: f.region }, { fleet: 'tail', endpoint: 'fraud-tail-mme', variant: 'AllTraffic', region: 'us-east-1' });
+    assert.deepEqual(
+      { fleet: f.fleet, endpoint: f.endpoint, variant: f.variant, region: f.region },
+      { fleet: 'tail', endpoint: 'fraud-tail-mme', variant: 'AllTraffic', region: 'us-east-1' },
+    );
     assert.deepEqual(f.summary, TAIL);
     // Keys in the documented fixed order.
     assert.deepEqual(Object.keys(f.summary), Object.keys(TAIL));
     assert.equal(res.units['load-wait-p99'], 'ms');
     assert.equal(res.units['cache-hit'], 'ratio');
     assert.equal(res.units.cpu, 'percent');
-    assert.deepEqual(f.diagnosis.map((d: { code: string }) => d.code), ['thrashing', 'load-wait-dominates']);
+    assert.deepEqual(
+      f.diagnosis.map((d: { code: string }) => d.code),
+      ['thrashing', 'load-wait-dominates'],
+    );
     // Everything in one request, percentiles in one more (kept apart for emulators), which moto fails.
     assert.deepEqual(res.cloudwatch, { requests: 2, queries: 26 });
     assert.match(res.warnings[0], /could not compute percentile statistics \(GetMetricData failed: HTTP 500\)/);
@@ -184,7 +199,12 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     const r = await stats(WINDOW);
     assert.equal(r.code, 0, r.stderr);
     // Piped: tab-separated rows with a header row; window and diagnosis on stderr.
-    const rows = new Map(r.stdout.trimEnd().split('\n').map((l) => l.split('\t') as [string, string]));
+    const rows = new Map(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t') as [string, string]),
+    );
     assert.equal(rows.get('metric'), 'tail');
     assert.equal(rows.get('endpoint'), 'fraud-tail-mme/AllTraffic');
     assert.equal(rows.get('cache-hit'), '72.5%');
@@ -199,7 +219,10 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     assert.equal(rows.get('disk'), 'no data');
     assert.equal(rows.size, 28);
     assert.match(r.stderr, /^window \S+ \S+ to \S+ \S+ \(10m\)$/m);
-    assert.match(r.stderr, /diagnosis: working set does not fit \(thrashing\): 72\.5% cache hits and 12 unloads for 11 misses\. AWS recommends more memory per instance \(a larger instance type\) or more instances\./);
+    assert.match(
+      r.stderr,
+      /diagnosis: working set does not fit \(thrashing\): 72\.5% cache hits and 12 unloads for 11 misses\. AWS recommends more memory per instance \(a larger instance type\) or more instances\./,
+    );
     assert.match(r.stderr, /diagnosis: model load wait dominates latency: 192\.5 ms per request/);
   });
 
@@ -247,13 +270,30 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     assert.equal(sample('mme_model_loading_wait_p99_seconds', 'tail'), undefined);
     assert.ok(lines.includes('mme_stats_window_seconds 600'));
     // An independent parser (prometheus_client, where the Python that runs moto has it) reads it all.
-    const py = spawnSync('python3', ['-c', 'import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\nprint(sum(len(f.samples) for f in p(sys.stdin.read())))'], { input: r.stdout, encoding: 'utf8' });
+    const py = spawnSync(
+      'python3',
+      ['-c', 'import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\nprint(sum(len(f.samples) for f in p(sys.stdin.read())))'],
+      { input: r.stdout, encoding: 'utf8' },
+    );
     if (py.status === 0) assert.equal(Number(py.stdout.trim()), lines.filter((l) => !l.startsWith('#')).length);
     else assert.match(py.stderr, /No module named 'prometheus_client'/);
   });
 
   test('--fail-if: each breach on its own stderr line, exit 4, data still printed; no data never breaches', async () => {
-    const r = await stats([...WINDOW, '--json', '--fail-if', 'cache-hit<0.9', '--fail-if', 'load-wait-p99>500ms', '--fail-if', 'unloads>100', '--fail-if', 'latency-avg >= 0.01s', '--fail-if', 'memory>85%']);
+    const r = await stats([
+      ...WINDOW,
+      '--json',
+      '--fail-if',
+      'cache-hit<0.9',
+      '--fail-if',
+      'load-wait-p99>500ms',
+      '--fail-if',
+      'unloads>100',
+      '--fail-if',
+      'latency-avg >= 0.01s',
+      '--fail-if',
+      'memory>85%',
+    ]);
     assert.equal(r.code, 4, r.stderr);
     assert.deepEqual(r.json.result.fleets[0].summary, TAIL);
     const breaches = r.stderr.split('\n').filter((l) => l.startsWith('breach:'));
@@ -261,10 +301,19 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
       "breach: tail (fraud-tail-mme/AllTraffic): cache-hit is 72.5% (--fail-if 'cache-hit<0.9')",
       "breach: tail (fraud-tail-mme/AllTraffic): latency-avg is 10.0 ms (--fail-if 'latency-avg >= 0.01s')",
     ]);
-    assert.match(r.stderr, /warning: tail \(fraud-tail-mme\/AllTraffic\): load-wait-p99 has no data in the window, so --fail-if 'load-wait-p99>500ms' was not checked\./);
+    assert.match(
+      r.stderr,
+      /warning: tail \(fraud-tail-mme\/AllTraffic\): load-wait-p99 has no data in the window, so --fail-if 'load-wait-p99>500ms' was not checked\./,
+    );
     assert.deepEqual(
       r.json.result.checks.map((c: { condition: string; status: string; value: number | null }) => [c.condition, c.status, c.value]),
-      [['cache-hit<0.9', 'breach', 0.725], ['load-wait-p99>500ms', 'no-data', null], ['unloads>100', 'ok', 12], ['latency-avg >= 0.01s', 'breach', 10], ['memory>85%', 'ok', 85]],
+      [
+        ['cache-hit<0.9', 'breach', 0.725],
+        ['load-wait-p99>500ms', 'no-data', null],
+        ['unloads>100', 'ok', 12],
+        ['latency-avg >= 0.01s', 'breach', 10],
+        ['memory>85%', 'ok', 85],
+      ],
     );
     const ok = await stats([...WINDOW, '--fail-if', 'cache-hit<70%', '--fail-if', 'load-wait-max<=1300001us', '--fail-if', 'errors-5xx>0']);
     assert.equal(ok.code, 4, 'load-wait-max 1300 ms <= 1300.001 ms holds');
@@ -308,13 +357,19 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     const r = await stats(['--all-fleets', ...WINDOW, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const fleets = r.json.result.fleets;
-    assert.deepEqual(fleets.map((f: { fleet: string }) => f.fleet), ['head', 'tail', 'tail-blue']);
+    assert.deepEqual(
+      fleets.map((f: { fleet: string }) => f.fleet),
+      ['head', 'tail', 'tail-blue'],
+    );
     assert.deepEqual(fleets[1].summary, TAIL);
     assert.equal(fleets[0].summary['cache-hit'], 1);
     assert.equal(fleets[0].summary.requests, 100);
     assert.equal(fleets[0].summary['latency-avg'], 3);
     assert.equal(fleets[0].summary.unloads, null);
-    assert.deepEqual(fleets[0].diagnosis.map((d: { code: string }) => d.code), ['ok']);
+    assert.deepEqual(
+      fleets[0].diagnosis.map((d: { code: string }) => d.code),
+      ['ok'],
+    );
     assert.equal(fleets[2].summary['cache-hit'], 0.5);
     assert.equal(fleets[2].summary.requests, 2);
     assert.deepEqual(r.json.result.skipped, [{ fleet: 'dev', reason: `no endpointName in ${path.join(dir, 'mme.config.json')}.` }]);
@@ -338,7 +393,10 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
     assert.equal(r.code, 0, r.stderr);
     // 22 x 23 = 506 plain queries in two requests, 66 percentile queries in a third.
     assert.deepEqual(r.json.result.cloudwatch, { requests: 3, queries: 572 });
-    assert.deepEqual(r.json.result.fleets.map((f: { fleet: string }) => f.fleet), names);
+    assert.deepEqual(
+      r.json.result.fleets.map((f: { fleet: string }) => f.fleet),
+      names,
+    );
     for (const f of r.json.result.fleets) assert.deepEqual([f.summary.requests, f.summary['cache-hit'], f.summary['latency-avg']], [100, 1, 3]);
   });
 
@@ -387,7 +445,9 @@ describe('mme stats', { skip: skipWithoutMoto }, () => {
       [[], /no endpointName configured\. Pass --endpoint-name fraud-mme, set MME_ENDPOINT_NAME/, {}, noConfig],
       [['--all-fleets'], /--all-fleets: no mme\.config\.json found/, {}, noConfig],
     ];
-    const results = await mapLimit(cases, 4, ([args, , e, cwd]) => mme(['stats', ...args], { cwd: cwd ?? dir, env: { ...env, ...e, XDG_CONFIG_HOME: noConfig } }));
+    const results = await mapLimit(cases, 4, ([args, , e, cwd]) =>
+      mme(['stats', ...args], { cwd: cwd ?? dir, env: { ...env, ...e, XDG_CONFIG_HOME: noConfig } }),
+    );
     results.forEach((r, i) => {
       const [args, pattern] = cases[i];
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -429,7 +489,11 @@ describe('mme stats against mme local (percentiles)', () => {
     const packed = await mme(['package', path.join(fixtures, 'models', 'binary_logistic'), path.join(fixtures, 'models', 'count_poisson')], { cwd: models });
     assert.equal(packed.code, 0, packed.stderr);
     const endpoint = 'stats-local-mme';
-    local = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', `file://${models}/`, '--endpoint-name', endpoint, '--cache-dir', path.join(work, 'cache')], { env: baseEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
+    local = spawn(
+      process.execPath,
+      [MME, 'local', '--port', '0', '--json', '--prefix', `file://${models}/`, '--endpoint-name', endpoint, '--cache-dir', path.join(work, 'cache')],
+      { env: baseEnv(), stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       local!.stdout!.on('data', (c) => {
@@ -438,17 +502,31 @@ describe('mme stats against mme local (percentiles)', () => {
       });
       local!.once('exit', (code) => reject(new Error(`mme local exited with ${code}`)));
     });
-    const rt = new SageMakerRuntimeClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    const rt = new SageMakerRuntimeClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
     const row = fs.readFileSync(path.join(fixtures, 'data', 'dense.csv'), 'utf8').split('\n')[1];
     const n = 12;
     for (let i = 0; i < n; i++) {
-      await rt.send(new InvokeEndpointCommand({ EndpointName: endpoint, TargetModel: i % 2 ? 'count_poisson.tar.gz' : 'binary_logistic.tar.gz', ContentType: 'text/csv', Body: row }));
+      await rt.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpoint,
+          TargetModel: i % 2 ? 'count_poisson.tar.gz' : 'binary_logistic.tar.gz',
+          ContentType: 'text/csv',
+          Body: row,
+        }),
+      );
     }
     // The current minute is still being written: a window that ends in the future takes it in.
     const now = Math.floor(Date.now() / MIN) * MIN;
     const start = new Date(now - 2 * MIN);
     const end = new Date(now + 2 * MIN);
-    const r = await mme(['stats', '--endpoint-name', endpoint, '--endpoint-url', url, '--start', start.toISOString(), '--end', end.toISOString(), '--json'], { cwd: work });
+    const r = await mme(['stats', '--endpoint-name', endpoint, '--endpoint-url', url, '--start', start.toISOString(), '--end', end.toISOString(), '--json'], {
+      cwd: work,
+    });
     assert.equal(r.code, 0, r.stderr);
     const res = r.json.result;
     assert.deepEqual(res.warnings, []);
@@ -459,11 +537,20 @@ describe('mme stats against mme local (percentiles)', () => {
     const cw = new CloudWatchClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const stat = async (metric: string, statistic: string) => {
       const percentile = statistic.startsWith('p');
-      const out = await cw.send(new GetMetricStatisticsCommand({
-        Namespace: 'AWS/SageMaker', MetricName: metric, StartTime: start, EndTime: end, Period: 240,
-        Dimensions: [{ Name: 'EndpointName', Value: endpoint }, { Name: 'VariantName', Value: 'AllTraffic' }],
-        ...(percentile ? { ExtendedStatistics: [statistic] } : { Statistics: [statistic as 'Average'] }),
-      }));
+      const out = await cw.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/SageMaker',
+          MetricName: metric,
+          StartTime: start,
+          EndTime: end,
+          Period: 240,
+          Dimensions: [
+            { Name: 'EndpointName', Value: endpoint },
+            { Name: 'VariantName', Value: 'AllTraffic' },
+          ],
+          ...(percentile ? { ExtendedStatistics: [statistic] } : { Statistics: [statistic as 'Average'] }),
+        }),
+      );
       assert.equal(out.Datapoints?.length, 1, `${metric} ${statistic}`);
       const d = out.Datapoints![0] as Record<string, any>;
       return percentile ? d.ExtendedStatistics[statistic] : d[statistic];

@@ -123,8 +123,21 @@ describe('predictions agree with xgboost 1.7', () => {
 
   it('covers every objective, booster and feature the issue lists', () => {
     const objectives = new Set(manifest.cases.map((c) => c.objective));
-    for (const o of ['binary:logistic', 'binary:logitraw', 'binary:hinge', 'reg:squarederror', 'reg:logistic', 'reg:pseudohubererror',
-      'reg:squaredlogerror', 'count:poisson', 'reg:gamma', 'reg:tweedie', 'multi:softprob', 'multi:softmax', 'rank:pairwise']) {
+    for (const o of [
+      'binary:logistic',
+      'binary:logitraw',
+      'binary:hinge',
+      'reg:squarederror',
+      'reg:logistic',
+      'reg:pseudohubererror',
+      'reg:squaredlogerror',
+      'count:poisson',
+      'reg:gamma',
+      'reg:tweedie',
+      'multi:softprob',
+      'multi:softmax',
+      'rank:pairwise',
+    ]) {
       assert.ok(objectives.has(o), o);
     }
     const boosters = new Set(manifest.cases.map((c) => c.booster));
@@ -151,7 +164,7 @@ describe('predictions agree with xgboost 1.7', () => {
     }
   });
 
-  it('answers with the container\'s text/csv and application/json bodies', () => {
+  it("answers with the container's text/csv and application/json bodies", () => {
     for (const c of manifest.cases) {
       const loaded = new XGBoostModel([loadFixture(c.files.json)]);
       const body = bytesOf(manifest.datasets[c.data].csv);
@@ -268,12 +281,15 @@ describe('loading errors name the file and the reason', () => {
   });
 
   it('the container-style folder with a pickle fails the same way', async () => {
-    await assert.rejects(() => loadModelDir(path.join(FIXTURES, 'errors', 'pickled')), (error: unknown) => {
-      assert.ok(error instanceof ModelLoadError);
-      assert.equal(error.file, 'xgboost-model');
-      assert.match(error.reason, /pickled Python booster/);
-      return true;
-    });
+    await assert.rejects(
+      () => loadModelDir(path.join(FIXTURES, 'errors', 'pickled')),
+      (error: unknown) => {
+        assert.ok(error instanceof ModelLoadError);
+        assert.equal(error.file, 'xgboost-model');
+        assert.match(error.reason, /pickled Python booster/);
+        return true;
+      },
+    );
   });
 
   it('truncated JSON, UBJSON and legacy binary files', () => {
@@ -295,7 +311,7 @@ describe('loading errors name the file and the reason', () => {
 
   it('corrupted bytes load or fail with ModelLoadError, nothing else', () => {
     let seed = 12345;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const random = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     for (const file of Object.values(caseNamed('categorical').files).concat(Object.values(caseNamed('dart').files))) {
       const original = bytesOf(file);
       for (let trial = 0; trial < 60; trial++) {
@@ -313,8 +329,10 @@ describe('loading errors name the file and the reason', () => {
 
   it('unknown objective or booster', () => {
     const text = textOf(caseNamed('reg_squarederror').files.json);
-    expectLoadError(() => loadModelBytes(Buffer.from(text.replace('"name":"reg:squarederror"', '"name":"reg:madeup"')), 'm.json'),
-      /m\.json: JSON model: unsupported objective 'reg:madeup'/);
+    expectLoadError(
+      () => loadModelBytes(Buffer.from(text.replace('"name":"reg:squarederror"', '"name":"reg:madeup"')), 'm.json'),
+      /m\.json: JSON model: unsupported objective 'reg:madeup'/,
+    );
     expectLoadError(() => loadModelBytes(Buffer.from(text.replace('"name":"gbtree"', '"name":"gbforest"')), 'm.json'), /unsupported booster 'gbforest'/);
     const binary = bytesOf(caseNamed('reg_squarederror').files.binary);
     const at = binary.indexOf('reg:squarederror');
@@ -380,7 +398,10 @@ describe('request decoding (as the SageMaker XGBoost container)', () => {
     const d = csv('\n 1, ,3\r\n,,\r\n0,-0,1e3 \n\n');
     assert.equal(d.nRows, 3);
     const rows = Array.from(d.rows);
-    assert.deepEqual(rows.map((v) => (Number.isNaN(v) ? 'NaN' : v)), [1, 'NaN', 3, 'NaN', 'NaN', 'NaN', 0, -0, 1000]);
+    assert.deepEqual(
+      rows.map((v) => (Number.isNaN(v) ? 'NaN' : v)),
+      [1, 'NaN', 3, 'NaN', 'NaN', 'NaN', 0, -0, 1000],
+    );
   });
 
   it('parses float64 then rounds to float32; accepts nan and inf like Python float()', () => {
@@ -430,7 +451,11 @@ describe('request decoding (as the SageMaker XGBoost container)', () => {
     assert.equal(decodeRequest(Buffer.from('1,2,3'), 'text/csv; charset=utf-8', 3).nRows, 1);
     assert.equal(decodeRequest(Buffer.from('1,2,3'), 'TEXT/CSV', 3).nRows, 1);
     assert.equal(decodeRequest(Buffer.from('1,2,3'), undefined, 3).nRows, 1);
-    expectRequestError(() => decodeRequest(Buffer.from('[1,2,3]'), 'application/json', 3), 415, /Content-Type 'application\/json' is not supported; use text\/csv, text\/libsvm, text\/x-libsvm/);
+    expectRequestError(
+      () => decodeRequest(Buffer.from('[1,2,3]'), 'application/json', 3),
+      415,
+      /Content-Type 'application\/json' is not supported; use text\/csv, text\/libsvm, text\/x-libsvm/,
+    );
     expectRequestError(() => decodeRequest(Buffer.from('x'), 'application/x-recordio-protobuf', 3), 415, /not by mme's local runtime/);
   });
 });
@@ -438,11 +463,29 @@ describe('request decoding (as the SageMaker XGBoost container)', () => {
 describe('response encoding', () => {
   it('prints floats like Python repr', () => {
     const cases: [number, string][] = [
-      [1e-5, '1e-05'], [1.5e-5, '1.5e-05'], [0.0001, '0.0001'], [0.00012345, '0.00012345'], [1e16, '1e+16'], [1.5e16, '1.5e+16'],
-      [1e15, '1000000000000000.0'], [123456789012345.6, '123456789012345.6'], [1, '1.0'], [2, '2.0'], [-0, '-0.0'], [0, '0.0'],
-      [0.1, '0.1'], [100, '100.0'], [1e22, '1e+22'], [3.4028234663852886e38, '3.4028234663852886e+38'],
-      [1.401298464324817e-45, '1.401298464324817e-45'], [-2.5e-7, '-2.5e-07'], [Math.fround(0.3), '0.30000001192092896'], [12345, '12345.0'],
-      [NaN, 'nan'], [Infinity, 'inf'], [-Infinity, '-inf'],
+      [1e-5, '1e-05'],
+      [1.5e-5, '1.5e-05'],
+      [0.0001, '0.0001'],
+      [0.00012345, '0.00012345'],
+      [1e16, '1e+16'],
+      [1.5e16, '1.5e+16'],
+      [1e15, '1000000000000000.0'],
+      [123456789012345.6, '123456789012345.6'],
+      [1, '1.0'],
+      [2, '2.0'],
+      [-0, '-0.0'],
+      [0, '0.0'],
+      [0.1, '0.1'],
+      [100, '100.0'],
+      [1e22, '1e+22'],
+      [3.4028234663852886e38, '3.4028234663852886e+38'],
+      [1.401298464324817e-45, '1.401298464324817e-45'],
+      [-2.5e-7, '-2.5e-07'],
+      [Math.fround(0.3), '0.30000001192092896'],
+      [12345, '12345.0'],
+      [NaN, 'nan'],
+      [Infinity, 'inf'],
+      [-Infinity, '-inf'],
     ];
     for (const [value, text] of cases) assert.equal(pythonFloatRepr(value), text, String(value));
   });
@@ -460,7 +503,10 @@ describe('response encoding', () => {
     assert.equal(one.contentType, 'application/json');
     assert.equal(Buffer.from(one.body).toString(), '[0.5, NaN]');
     const multi = encodeResponse(new Float32Array([0.5, 0.5, 1, 0]), 2, 2, 'application/json; charset=utf-8');
-    assert.deepEqual(JSON.parse(Buffer.from(multi.body).toString()), [[0.5, 0.5], [1, 0]]);
+    assert.deepEqual(JSON.parse(Buffer.from(multi.body).toString()), [
+      [0.5, 0.5],
+      [1, 0],
+    ]);
   });
 
   it('Accept: */*, text/*, lists and missing pick text/csv; unsupported is 415', () => {

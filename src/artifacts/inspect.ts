@@ -15,7 +15,8 @@ export async function checkArtifact(file: string): Promise<{ size: number; warni
     if (!st.isFile()) throw usageError(`${file} is not a file.`, 'Give a .tar.gz made by `mme package`.');
     size = st.size;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw usageError(`${file} does not exist.`, 'Check the path, or build it with `mme package <folder>`.');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw usageError(`${file} does not exist.`, 'Check the path, or build it with `mme package <folder>`.');
     throw err;
   }
   if (!(await isGzip(file))) throw usageError(`${file} is not a gzip file.`, 'An MME artifact is a .tar.gz: build one with `mme package <folder>`.');

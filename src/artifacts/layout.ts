@@ -24,7 +24,10 @@ export function sniffXgboostFormat(file: string): { format: string; problem?: st
     if (n === 0) return undefined;
     if (n >= 2 && head[0] === 0x7b && head[1] === 0x22) return { format: 'json' };
     // JSON with blanks or a byte order mark before the document (xgboost's reader skips them too)
-    const text = head.subarray(0, n).toString('latin1').replace(/^(\xef\xbb\xbf)?\s*/, '');
+    const text = head
+      .subarray(0, n)
+      .toString('latin1')
+      .replace(/^(\xef\xbb\xbf)?\s*/, '');
     if (text.startsWith('{') && !text.startsWith('{L')) return { format: 'json' };
     if (n >= 2 && head[0] === 0x7b && head[1] === 0x4c) return { format: 'ubj' };
     if (n >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return { format: 'pickle' };
@@ -48,17 +51,29 @@ export function detectLayout(files: { path: string; full: string }[]): Layout {
   }
   const modelFiles = files.flatMap((f) => {
     const sniffed = !f.path.includes('/') && isXgboostModelFile(f.path) ? sniffXgboostFormat(f.full) : undefined;
-    if (sniffed?.problem) warnings.push(`${f.path} is ${sniffed.problem.startsWith('gzip') ? sniffed.problem : `not an XGBoost model: ${sniffed.problem}`}; the endpoint will fail to load it.`);
+    if (sniffed?.problem)
+      warnings.push(
+        `${f.path} is ${sniffed.problem.startsWith('gzip') ? sniffed.problem : `not an XGBoost model: ${sniffed.problem}`}; the endpoint will fail to load it.`,
+      );
     return sniffed ? [{ path: f.path, format: sniffed.format }] : [];
   });
   if (modelFiles.length) {
     if (modelFiles.length > 1) {
-      warnings.push(`${modelFiles.length} XGBoost model files (${modelFiles.map((m) => m.path).join(', ')}): the SageMaker XGBoost container loads every file at the top of the artifact and averages their predictions (k-fold). Keep one file unless that is what you want.`);
+      warnings.push(
+        `${modelFiles.length} XGBoost model files (${modelFiles.map((m) => m.path).join(', ')}): the SageMaker XGBoost container loads every file at the top of the artifact and averages their predictions (k-fold). Keep one file unless that is what you want.`,
+      );
     }
     for (const m of modelFiles) {
-      if (m.format === 'pickle') warnings.push(`${m.path} is a pickled Python booster; it needs Python to load (mme local cannot). Save it with booster.save_model("xgboost-model.json").`);
+      if (m.format === 'pickle')
+        warnings.push(
+          `${m.path} is a pickled Python booster; it needs Python to load (mme local cannot). Save it with booster.save_model("xgboost-model.json").`,
+        );
     }
     return { framework: 'xgboost', modelFiles, warnings };
   }
-  return { framework: 'unknown', modelFiles: [], warnings: ['no known model file found at the top of the folder (xgboost-model, *.json, *.ubj, saved_model.pb, *.onnx, *.pt, *.joblib); packaged as is.'] };
+  return {
+    framework: 'unknown',
+    modelFiles: [],
+    warnings: ['no known model file found at the top of the folder (xgboost-model, *.json, *.ubj, saved_model.pb, *.onnx, *.pt, *.joblib); packaged as is.'],
+  };
 }

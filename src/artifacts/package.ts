@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
+import type fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { usageError } from '../output/errors.js';
@@ -93,4 +93,3 @@ async function fileEntry(full: string, relPath: string, root: string, st?: fs.St
   if (!st.isFile()) throw usageError(`${full} is not a regular file (device, socket or pipe).`, 'Remove it from the model folder.');
   return { path: relPath, type: 'File', source: full, size: st.size, executable: (st.mode & 0o111) !== 0 };
 }
-

@@ -39,6 +39,7 @@ export function clientSettings(config: ResolvedConfig): ClientSettings {
  * The client, with every call it sends tied to `signal` (the command's Ctrl-C / SIGTERM): paginators and
  * lib-storage call `client.send`, so this reaches them too. An abortSignal passed explicitly still wins.
  */
+// biome-ignore lint/suspicious/noExplicitAny: any SDK client's send(), whatever its command types
 export function withSignal<C extends { send: (...args: any[]) => Promise<any> }>(client: C, signal: AbortSignal | undefined): C {
   if (!signal) return client;
   const bound = Object.create(client) as C;

@@ -36,12 +36,14 @@ export interface CommandSpec<Args extends unknown[] = unknown[], Opts extends Op
   configure?(cmd: Command): Command<Args, Opts>;
   /** Examples shown at the end of `mme <name> --help`. */
   examples?: string[];
-  run(ctx: Context, args: Args, options: Opts & GlobalOptions): Promise<number | void>;
+  run(ctx: Context, args: Args, options: Opts & GlobalOptions): Promise<number | undefined | void>;
 }
 
 /** The registry's view of a command: its types erased once, here, where the CLI hands commander's values over. */
+// biome-ignore lint/suspicious/noExplicitAny: the one place a command's own argument and option types are erased
 export type AnyCommandSpec = CommandSpec<any, any>;
 
+// biome-ignore lint/complexity/noBannedTypes: commander's extra typings start a command's options from {}
 export const defineCommand = <Args extends unknown[] = [], Opts extends OptionValues = {}>(spec: CommandSpec<Args, Opts>): AnyCommandSpec => spec;
 
 /** For an option given several times: its values in order. */

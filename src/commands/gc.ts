@@ -16,7 +16,11 @@ export default defineCommand({
   examples: ['mme gc --dry-run', 'mme gc --keep 5 --drain 48h --yes'],
   async run(ctx, [names], opts) {
     const [{ planGc }, { listVersions }, { readManifest }, { duration, wholeNumber }, { fleetStore }] = await Promise.all([
-      import('../releases/gc.js'), import('../releases/versions.js'), import('../releases/update.js'), import('../util/units.js'), import('./fleet-store.js'),
+      import('../releases/gc.js'),
+      import('../releases/versions.js'),
+      import('../releases/update.js'),
+      import('../util/units.js'),
+      import('./fleet-store.js'),
     ]);
     const keep = wholeNumber(opts.keep, '--keep', 1, 10_000);
     const drainMs = duration(opts.drain, '--drain', { minMs: 0, maxMs: 366 * 86_400_000 });
@@ -29,8 +33,10 @@ export default defineCommand({
       if (missing.length) throw notFound(`not versions under ${store.url}: ${missing.join(', ')}.`, 'Nothing was deleted. See `mme versions`.');
       const refused = names.map((n) => byName.get(n)!).filter((d) => !d.delete);
       if (refused.length) {
-        throw usageError(`refusing to delete ${refused.map((d) => `${d.name} (${d.reason})`).join(', ')}.`,
-          'Nothing was deleted. Roll the alias elsewhere first, or wait for the drain period (--drain) to pass.');
+        throw usageError(
+          `refusing to delete ${refused.map((d) => `${d.name} (${d.reason})`).join(', ')}.`,
+          'Nothing was deleted. Roll the alias elsewhere first, or wait for the drain period (--drain) to pass.',
+        );
       }
       decisions = names.map((n) => byName.get(n)!);
     }
@@ -53,7 +59,11 @@ export default defineCommand({
       return;
     }
     if (!opts.yes) {
-      if (!process.stdin.isTTY || !process.stderr.isTTY) throw usageError(`refusing to delete ${doomed.length} version(s) without confirmation.`, 'Pass --yes when running non-interactively (see what would go with --dry-run).');
+      if (!process.stdin.isTTY || !process.stderr.isTTY)
+        throw usageError(
+          `refusing to delete ${doomed.length} version(s) without confirmation.`,
+          'Pass --yes when running non-interactively (see what would go with --dry-run).',
+        );
       const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
       const answer = await rl.question(`delete ${doomed.length} version(s) (${formatBytes(bytes)}) from ${store.url}? [y/N] `);
       rl.close();
@@ -63,7 +73,11 @@ export default defineCommand({
       }
     }
     // Someone may have promoted one of them while we planned (or asked): plan again on a fresh manifest, just before.
-    const fresh = new Set(planGc((await readManifest(store)).manifest, objects, { keep, drainMs, now: new Date() }).filter((d) => d.delete).map((d) => d.name));
+    const fresh = new Set(
+      planGc((await readManifest(store)).manifest, objects, { keep, drainMs, now: new Date() })
+        .filter((d) => d.delete)
+        .map((d) => d.name),
+    );
     const spared = doomed.filter((d) => !fresh.has(d.name));
     if (spared.length) {
       ctx.out.warn(`kept ${spared.map((d) => d.name).join(', ')}: an alias moved to it while gc ran.`);

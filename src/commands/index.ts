@@ -19,4 +19,23 @@ import versions from './versions.js';
 import stats from './stats.js';
 
 /** Every command, in the order `mme --help` lists them. Modules here stay light: heavy imports happen in handlers. */
-export const commands: AnyCommandSpec[] = [packageCommand, predict, push, ls, rm, invoke, stats, plan, config, fleets, local, release, promote, rollback, versions, resolve, sync, gc];
+export const commands: AnyCommandSpec[] = [
+  packageCommand,
+  predict,
+  push,
+  ls,
+  rm,
+  invoke,
+  stats,
+  plan,
+  config,
+  fleets,
+  local,
+  release,
+  promote,
+  rollback,
+  versions,
+  resolve,
+  sync,
+  gc,
+];

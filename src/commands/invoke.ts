@@ -1,8 +1,7 @@
-import { ExitCode, MmeError, usageError } from '../output/errors.js';
+import { ExitCode, type MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import { duration, wholeNumber } from '../util/units.js';
 import { collect, defineCommand, type Context } from './command.js';
-
 
 /** The SDK's Node HTTP handler keeps at most 50 sockets per host; more in flight would only queue inside the SDK. */
 const MAX_CONCURRENCY = 50;
@@ -22,7 +21,11 @@ export default defineCommand({
       .option('--variant-target <variant>', 'send the request to this production variant (TargetVariant)')
       .option('--inference-id <id>', 'an id recorded with the request in data capture')
       .option('--out <file>', 'write the response body to a file (atomically) instead of stdout')
-      .option('--wait-ready <duration>', 'keep retrying while the model is still loading (ModelNotReadyException), up to this long: 120s, 5m, 0 to fail at once', '120s')
+      .option(
+        '--wait-ready <duration>',
+        'keep retrying while the model is still loading (ModelNotReadyException), up to this long: 120s, 5m, 0 to fail at once',
+        '120s',
+      )
       .option('--repeat <n>', 'load run: send n requests and print a latency report')
       .option('--concurrency <n>', `load run: requests in flight at once (1-${MAX_CONCURRENCY})`, '1')
       .option('--duration <duration>', 'load run: stop starting requests after this long: 60s, 5m (a bare number is seconds)'),
@@ -45,21 +48,33 @@ export default defineCommand({
     const concurrency = wholeNumber(opts.concurrency, '--concurrency', 1, MAX_CONCURRENCY);
     const load = repeat !== undefined || durationMs !== undefined;
     if (!load && concurrency !== 1) throw usageError('--concurrency applies to load runs only.', 'Add --repeat N or --duration S.');
-    if (!load && opts.targetsFile !== undefined) throw usageError('--targets-file applies to load runs only.', 'Add --repeat N or --duration S, or call one --target.');
-    if (load && opts.out !== undefined) throw usageError('--out writes one response body; a load run prints a latency report instead.', 'Drop --out, or drop --repeat/--duration.');
+    if (!load && opts.targetsFile !== undefined)
+      throw usageError('--targets-file applies to load runs only.', 'Add --repeat N or --duration S, or call one --target.');
+    if (load && opts.out !== undefined)
+      throw usageError('--out writes one response body; a load run prints a latency report instead.', 'Drop --out, or drop --repeat/--duration.');
 
-    const outTarget = opts.out === undefined ? undefined
-      : await (await import('../store/output-path.js')).checkOutputPath(opts.out, '--out', opts.bodyFile !== undefined ? [opts.bodyFile] : []);
+    const outTarget =
+      opts.out === undefined
+        ? undefined
+        : await (await import('../store/output-path.js')).checkOutputPath(opts.out, '--out', opts.bodyFile !== undefined ? [opts.bodyFile] : []);
     const named = await resolveTargets(opts.target ?? [], opts.targetsFile);
-    if (!load && named.length > 1) throw usageError(`one call takes one --target (${named.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
+    if (!load && named.length > 1)
+      throw usageError(`one call takes one --target (${named.length} given).`, 'Pass --repeat N to spread a load run over several targets.');
 
     const [{ requireSetting }, { resolveAliases }, { clientSettings, runtimeClient }] = await Promise.all([
-      import('../config/load.js'), import('../releases/resolve.js'), import('../aws/clients.js'),
+      import('../config/load.js'),
+      import('../releases/resolve.js'),
+      import('../aws/clients.js'),
     ]);
     const config = ctx.config();
     const endpointName = requireSetting(config, 'endpointName');
     // An alias (`m37`) is called through the version it points at, read once for the whole run.
-    const aliases = await resolveAliases(named.map((t) => t.name), config.settings.prefix.value, clientSettings(config), (m) => ctx.out.warn(m));
+    const aliases = await resolveAliases(
+      named.map((t) => t.name),
+      config.settings.prefix.value,
+      clientSettings(config),
+      (m) => ctx.out.warn(m),
+    );
     const targets = named.map((t) => ({ ...t, name: aliases.get(t.name) ?? t.name }));
     const aliasJson = aliases.size ? { aliases: Object.fromEntries(aliases) } : {};
     const { body, from } = await readBody({ body: opts.body, bodyFile: opts.bodyFile, stdin: process.stdin });
@@ -76,7 +91,13 @@ export default defineCommand({
 
     const client = await runtimeClient(clientSettings(config));
     const waitReady = { waitReadyMs };
-    const explainContext = { endpointName, endpointUrl: config.settings.endpointUrl.value, profile: config.settings.profile.value, prefix: config.settings.prefix.value, waitReadySeconds };
+    const explainContext = {
+      endpointName,
+      endpointUrl: config.settings.endpointUrl.value,
+      profile: config.settings.profile.value,
+      prefix: config.settings.prefix.value,
+      waitReadySeconds,
+    };
 
     if (load) {
       const [{ runLoad }, { loadReportJson, renderLoadReport }, { explainInvokeFailure }] = await Promise.all([
@@ -126,7 +147,7 @@ export default defineCommand({
     }
 
     const [{ invokeWhenReady, InvokeError }, { explainInvokeFailure }] = await Promise.all([import('../invoke/invoke.js'), import('../invoke/errors.js')]);
-    let result;
+    let result: Awaited<ReturnType<typeof invokeWhenReady>>;
     try {
       result = await invokeWhenReady(client, request, {
         ...waitReady,
@@ -159,14 +180,18 @@ export default defineCommand({
       const [{ writeOutput }, fs] = await Promise.all([import('../store/output-path.js'), import('node:fs/promises')]);
       await writeOutput(outTarget!, (file) => fs.writeFile(file, result.body));
     }
-    const summary = `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}${meta.alias ? ` (alias ${meta.alias})` : ''}` +
+    const summary =
+      `${formatBytes(result.body.length)} ${meta.contentType ?? '(no content type)'} from ${request.targetModel}${meta.alias ? ` (alias ${meta.alias})` : ''}` +
       `${meta.invokedProductionVariant ? ` via ${meta.invokedProductionVariant}` : ''} in ${latencyMs.toFixed(1)} ms` +
       `${meta.customAttributes ? `, custom attributes "${meta.customAttributes}"` : ''}${out !== undefined ? `, written to ${out}` : ''}`;
     if (ctx.out.json) {
       const text = decodeUtf8(result.body);
-      const bodyFields = out !== undefined
-        ? { out }
-        : text !== undefined ? { body: text, bodyEncoding: 'utf8' } : { body: Buffer.from(result.body).toString('base64'), bodyEncoding: 'base64' };
+      const bodyFields =
+        out !== undefined
+          ? { out }
+          : text !== undefined
+            ? { body: text, bodyEncoding: 'utf8' }
+            : { body: Buffer.from(result.body).toString('base64'), bodyEncoding: 'base64' };
       ctx.out.result({ ...meta, ...bodyFields, requestBytes: request.body.length, requestFrom: from });
       return;
     }

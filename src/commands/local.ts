@@ -14,14 +14,27 @@ export default defineCommand({
       .option('--wait-limit <duration>', 'how long a request waits for a cold model before ModelNotReadyException (429)', '60s')
       .option('--load-limit <duration>', 'how long a model may take to download, extract and load before its load fails', '360s')
       .option('--workers <n>', 'scoring threads for large requests (0: score everything on the main thread)')
-      .option('--default-accept <type>', "the Accept a request without one (or with */*) gets, as the container's SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", 'application/json')
+      .option(
+        '--default-accept <type>',
+        "the Accept a request without one (or with */*) gets, as the container's SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT",
+        'application/json',
+      )
       .option('--container-url <url>', 'serve the models with a running multi-model container (the MME contract: /ping, /models, /models/{name}/invoke)')
-      .option('--container-cmd <command>', 'start a multi-model container with this shell command; placeholders {port} {host} {model_dir} {container_model_dir} {log}')
+      .option(
+        '--container-cmd <command>',
+        'start a multi-model container with this shell command; placeholders {port} {host} {model_dir} {container_model_dir} {log}',
+      )
       .option('--container-model-dir <dir>', 'the model folder as the container sees it (e.g. /opt/ml/models under docker -v {model_dir}:/opt/ml/models)')
       .option('--container-start-limit <duration>', 'how long a started container may take to answer GET /ping', '120s')
-      .option('--handler <file>', "serve the models with a SageMaker-toolkit style inference.py (model_fn, input_fn, predict_fn, output_fn or transform_fn) run by mme's Python server")
+      .option(
+        '--handler <file>',
+        "serve the models with a SageMaker-toolkit style inference.py (model_fn, input_fn, predict_fn, output_fn or transform_fn) run by mme's Python server",
+      )
       .option('--python <path>', 'the Python that runs --handler (your environment, with your libraries)')
-      .option('--check', 'test the container (--container-url, --container-cmd or --handler) against the multi-model contract with the first artifact under the prefix (or --models-preload\'s first): a pass/fail table, exit 4 on failures')
+      .option(
+        '--check',
+        "test the container (--container-url, --container-cmd or --handler) against the multi-model contract with the first artifact under the prefix (or --models-preload's first): a pass/fail table, exit 4 on failures",
+      )
       .option('--check-body <text>', 'with --check: a request body the model answers 2xx to (text/csv)'),
   examples: [
     'mme local --prefix file://./fleet/',

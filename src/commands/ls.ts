@@ -23,7 +23,10 @@ export default defineCommand({
     const store = await fleetStore(ctx);
     const onSkip = (name: string, why: string) => ctx.out.warn(`skipped ${JSON.stringify(name)}: ${why}.`);
     // Read together; a manifest that cannot be read is said only when the listing itself worked.
-    const aliasRead = aliasesByTarget(store).then((byTarget) => ({ byTarget }), (err: unknown) => ({ err }));
+    const aliasRead = aliasesByTarget(store).then(
+      (byTarget) => ({ byTarget }),
+      (err: unknown) => ({ err }),
+    );
     const models = (await store.list({ onSkip })).sort(sorters[opts.sort]);
     const aliases = await aliasRead;
     if ('err' in aliases) ctx.out.warn(`aliases not shown: ${aliases.err instanceof Error ? aliases.err.message : String(aliases.err)}`);
@@ -37,7 +40,11 @@ export default defineCommand({
     const withAliases = aliasOf.size > 0;
     const aliasCell = (m: ModelObject) => aliasOf.get(m.name) ?? [];
     const rows = models.map((m) => ({
-      name: m.name, size: m.size, lastModified: m.lastModified.toISOString(), ...(opts.long ? { sha256: m.sha256 ?? null } : {}), ...(withAliases ? { aliases: aliasCell(m) } : {}),
+      name: m.name,
+      size: m.size,
+      lastModified: m.lastModified.toISOString(),
+      ...(opts.long ? { sha256: m.sha256 ?? null } : {}),
+      ...(withAliases ? { aliases: aliasCell(m) } : {}),
     }));
     const aliasJson = withAliases ? { aliases: Object.fromEntries([...aliasOf].flatMap(([target, names]) => names.map((a) => [a, target]))) } : {};
     ctx.out.result({ prefix: store.url, count: models.length, totalBytes, models: rows, ...aliasJson }, () => {

@@ -13,7 +13,7 @@ export default defineCommand({
   summary: 'turn model folders or files into MME-ready .tar.gz artifacts (files at the root, reproducible bytes)',
   configure: (cmd) =>
     cmd
-      .argument('<source...>', 'model folders (each one\'s contents go to its archive root) or single model files')
+      .argument('<source...>', "model folders (each one's contents go to its archive root) or single model files")
       .option('-o, --output <file>', 'where to write the artifact (one source only; default: ./<name>.tar.gz)')
       .option('--out-dir <dir>', 'folder for the artifacts, each named <source name>.tar.gz (default: the current folder)'),
   examples: [
@@ -22,10 +22,15 @@ export default defineCommand({
     'mme package examples/merchants/m*/ --out-dir artifacts/',
   ],
   async run(ctx, [sources], opts) {
-    const [{ packageModel }, fsp, { checkOutputPath }] = await Promise.all([import('../artifacts/package.js'), import('node:fs/promises'), import('../store/output-path.js')]);
+    const [{ packageModel }, fsp, { checkOutputPath }] = await Promise.all([
+      import('../artifacts/package.js'),
+      import('node:fs/promises'),
+      import('../store/output-path.js'),
+    ]);
     const output = opts.output;
     const outDir = opts.outDir;
-    if (output !== undefined && outDir !== undefined) throw usageError('-o and --out-dir both say where to write.', 'Use -o FILE for one source, or --out-dir DIR.');
+    if (output !== undefined && outDir !== undefined)
+      throw usageError('-o and --out-dir both say where to write.', 'Use -o FILE for one source, or --out-dir DIR.');
     if (output !== undefined && sources.length > 1) {
       throw usageError(`-o names one artifact, but ${sources.length} sources were given.`, `Use --out-dir DIR: each source becomes DIR/<name>.tar.gz.`);
     }
@@ -38,7 +43,10 @@ export default defineCommand({
         if (!stat) throw usageError(`${source} does not exist.`, 'Give model folders or model files, e.g. `mme package ./m37/ ./m38/`.');
         const target = output !== undefined ? path.resolve(output) : path.resolve(outDir ?? '.', `${path.basename(full).replace(/\.tar\.gz$/, '')}.tar.gz`);
         if (stat.isDirectory() && (target + path.sep).startsWith(full + path.sep)) {
-          throw usageError(`the output ${target} is inside the folder being packaged (${source}).`, outDir !== undefined ? 'Give an --out-dir outside the model folders.' : 'Write it elsewhere with -o or --out-dir.');
+          throw usageError(
+            `the output ${target} is inside the folder being packaged (${source}).`,
+            outDir !== undefined ? 'Give an --out-dir outside the model folders.' : 'Write it elsewhere with -o or --out-dir.',
+          );
         }
         // Its own input, a folder or a block device is refused; a character device or pipe is written directly.
         const checked = await checkOutputPath(output ?? target, output !== undefined ? '-o' : '--out-dir', sources);
@@ -48,7 +56,10 @@ export default defineCommand({
     const clash = items.find((it, i) => items.findIndex((o) => o.target === it.target) !== i);
     if (clash) {
       const first = items.find((o) => o.target === clash.target)!;
-      throw usageError(`${first.source} and ${clash.source} would both be written to ${clash.target}.`, 'Package them into different --out-dir folders, or rename one source.');
+      throw usageError(
+        `${first.source} and ${clash.source} would both be written to ${clash.target}.`,
+        'Package them into different --out-dir folders, or rename one source.',
+      );
     }
 
     let done = 0;
@@ -72,7 +83,13 @@ export default defineCommand({
     for (const { source, result } of ok) for (const w of result.layout.warnings) ctx.out.warn(many ? `${source}: ${w}` : w);
     const json = (source: string, r: PackageResult) => ({
       ...(many ? { source } : {}),
-      path: r.path, size: r.size, sha256: r.sha256, files: r.files, framework: r.layout.framework, modelFiles: r.layout.modelFiles, warnings: r.layout.warnings,
+      path: r.path,
+      size: r.size,
+      sha256: r.sha256,
+      files: r.files,
+      framework: r.layout.framework,
+      modelFiles: r.layout.modelFiles,
+      warnings: r.layout.warnings,
     });
     const line = (r: PackageResult) => `${r.path}\t${formatBytes(r.size)}\tsha256 ${r.sha256}`;
 
@@ -86,7 +103,8 @@ export default defineCommand({
 
     if (failed.length) {
       // The artifacts that did package are complete (each is written atomically); say which sources did not.
-      for (const f of failed.slice(1)) process.stderr.write(`${ctx.out.paint('mme:', 31)} ${f.source}: ${f.error instanceof Error ? f.error.message : String(f.error)}\n`);
+      for (const f of failed.slice(1))
+        process.stderr.write(`${ctx.out.paint('mme:', 31)} ${f.source}: ${f.error instanceof Error ? f.error.message : String(f.error)}\n`);
       const first = failed[0].error;
       const known = first instanceof MmeError;
       throw new MmeError(
@@ -100,9 +118,8 @@ export default defineCommand({
     const total = ok.reduce((n, { result }) => n + result.size, 0);
     const where = outDir !== undefined ? path.resolve(outDir) : process.cwd();
     ctx.out.info(`packaged ${ok.length} models (${[...frameworks].map(([f, n]) => `${n} ${f}`).join(', ')}) into ${where}, ${formatBytes(total)} in all`);
-    ctx.out.result(
-      { artifacts: ok.map(({ source, result }) => json(source, result)), count: ok.length, totalSize: total },
-      () => ok.map(({ result }) => line(result)).join('\n'),
+    ctx.out.result({ artifacts: ok.map(({ source, result }) => json(source, result)), count: ok.length, totalSize: total }, () =>
+      ok.map(({ result }) => line(result)).join('\n'),
     );
   },
 });

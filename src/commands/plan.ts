@@ -17,7 +17,7 @@ export default defineCommand({
   summary: 'size an MME before paying for it: simulate caching over a traffic trace across instance types and counts, with cost',
   configure: (cmd) =>
     cmd
-      .option('--models <file|dir>', 'models and their in-memory bytes: a CSV name,bytes or a folder of models (default: the fleet\'s prefix)')
+      .option('--models <file|dir>', "models and their in-memory bytes: a CSV name,bytes or a folder of models (default: the fleet's prefix)")
       .option('--measure', 'load each model of a --models folder with the XGBoost runtime and use its measured footprint')
       .option('--memory-factor <n>', 'in-memory bytes per byte of model file when not measured (default 1)')
       .option('--copies <n>', 'copies of each model in memory (containers with one worker per vCPU load one per worker; default 1)')
@@ -26,17 +26,25 @@ export default defineCommand({
       .option('--rate <n/min>', 'request rate for weights and tiers: 3000/min, 50/s, 180000/h')
       .option('--duration <d>', 'span of generated traffic: 1h, 30m, 1d (default 1h)')
       .option('--daily-profile <24 numbers>', 'relative traffic per hour of the day from 00:00 (use with --duration 1d)')
-      .addOption(new Option('--order <order>', 'which model each generated arrival asks for: random (by weight) or invoke (as mme invoke --targets-file sends: each once, then weighted round-robin)').choices(['random', 'invoke']))
+      .addOption(
+        new Option(
+          '--order <order>',
+          'which model each generated arrival asks for: random (by weight) or invoke (as mme invoke --targets-file sends: each once, then weighted round-robin)',
+        ).choices(['random', 'invoke']),
+      )
       .option('--speed <n>', 'replay a request log n times faster (default 1)')
       .option('--types <list>', 'instance types, comma-separated (default: every type of the catalogue)')
       .option('--counts <list>', 'instance counts, comma-separated (default 1)')
       .option('--catalog <file>', 'JSON list of {"type","memoryBytes","vcpus","pricePerHour"} replacing or adding to the built-in list prices')
-      .option('--overhead <size|pct>', "memory per instance not available to models: 1GiB, 10%, or 0 (default 1GiB)")
+      .option('--overhead <size|pct>', 'memory per instance not available to models: 1GiB, 10%, or 0 (default 1GiB)')
       .option('--seed <n>', 'seed of the generated arrivals (default 1)')
       .option('--target-hit <ratio>', 'hit ratio to reach: 0.99 or 99% (default 0.99)')
       .option('--max-p99 <duration>', 'largest added wait p99 (load and queue): 50ms (default 50ms)')
       .option('--p99-top <n>', 'check the --max-p99 target on the requests of the N busiest models only (the latency-critical ones; default: every request)')
-      .option('--calibrate [since]', "set the load-time model from the fleet's CloudWatch averages (ModelDownloadingTime, ModelLoadingTime) over the last SINCE (default 1d)")
+      .option(
+        '--calibrate [since]',
+        "set the load-time model from the fleet's CloudWatch averages (ModelDownloadingTime, ModelLoadingTime) over the last SINCE (default 1d)",
+      )
       .option('--model-latency <duration>', "a worker's time per request (default 2ms)")
       .option('--dedicated-type <type>', 'instance type of a dedicated endpoint (default ml.m5.large)')
       .option('--dedicated-count <n>', 'minimum instances of a dedicated endpoint (default 1)')
@@ -63,7 +71,10 @@ export default defineCommand({
       if (opts.models === undefined) {
         listing = async () => {
           if (ctx.config().settings.prefix.value === undefined) {
-            throw usageError('no models given and no fleet prefix configured.', 'Pass --models FILE.csv or --models DIR (e.g. --models examples/merchants), or a fleet with --fleet/--prefix.');
+            throw usageError(
+              'no models given and no fleet prefix configured.',
+              'Pass --models FILE.csv or --models DIR (e.g. --models examples/merchants), or a fleet with --fleet/--prefix.',
+            );
           }
           const { fleetStore } = await import('./fleet-store.js');
           const store = await fleetStore(ctx);
@@ -73,7 +84,9 @@ export default defineCommand({
       const { result, svg } = await planFromFlags(opts, {
         listing,
         calibrate: async (since) => (await import('../plan/calibrate.js')).fleetLoadTimes(ctx.config(), since, ctx.signal),
-        signal: ctx.signal, warn: (m) => ctx.out.warn(m) });
+        signal: ctx.signal,
+        warn: (m) => ctx.out.warn(m),
+      });
       if (svg) {
         await writeSvg(svg.file, svg.text);
         ctx.out.info(`chart written to ${svg.file}`);

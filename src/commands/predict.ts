@@ -8,7 +8,10 @@ export default defineCommand({
   summary: 'score a request with an artifact, model file or folder in process, printing what the endpoint would answer',
   configure: (cmd) =>
     cmd
-      .argument('<model...>', 'an artifact (.tar.gz), a model file (xgboost-model, *.json, *.ubj) or an extracted artifact folder; several are scored one by one')
+      .argument(
+        '<model...>',
+        'an artifact (.tar.gz), a model file (xgboost-model, *.json, *.ubj) or an extracted artifact folder; several are scored one by one',
+      )
       .option('--body <text>', 'request body (else --body-file, else stdin)')
       .option('--body-file <file>', 'read the request body from a file')
       .option('--content-type <type>', 'request content type: text/csv, text/libsvm (default: from the --body-file extension, else text/csv)')
@@ -64,7 +67,9 @@ export default defineCommand({
     if (ctx.out.json) {
       ctx.out.result({
         request,
-        models: outcomes.map((o) => (o.ok ? { ok: true, ...resultOf(o, request), request: undefined } : { ok: false, path: o.model, error: named(o, failureOf(o, path.join).message) })),
+        models: outcomes.map((o) =>
+          o.ok ? { ok: true, ...resultOf(o, request), request: undefined } : { ok: false, path: o.model, error: named(o, failureOf(o, path.join).message) },
+        ),
       });
     } else {
       for (const o of outcomes) {
@@ -118,7 +123,11 @@ function failureOf(o: Extract<PredictOutcome, { ok: false }>, join: (...parts: s
     case 'artifact':
       return usageError(`${o.model}: ${o.message}.`, 'Build the artifact with `mme package`.');
     case 'unsupported':
-      return new MmeError(`${o.model}: ${o.message}.`, ExitCode.usage, 'mme local --handler inference.py serves it with your own Python code; mme local --container-url with your serving container.');
+      return new MmeError(
+        `${o.model}: ${o.message}.`,
+        ExitCode.usage,
+        'mme local --handler inference.py serves it with your own Python code; mme local --container-url with your serving container.',
+      );
     case 'load':
       return loadFailure({ file: o.file!, reason: o.reason! }, o.model, o.kind!, o.extractedTo, join);
     case 'request':

@@ -9,12 +9,16 @@ export default defineCommand({
       cmd
         .argument('<alias>', 'the alias, e.g. m37')
         .argument('<version>', 'a hash prefix (3f2a9c) or the full name (m37/3f2a9c1b7d04.tar.gz), as `mme versions` prints it')
-        .option('--note <text>', 'why: recorded in the alias\'s history'),
+        .option('--note <text>', "why: recorded in the alias's history"),
     ),
   examples: ['mme versions m37', 'mme promote m37 9303a0 --note "fixes the threshold"'],
   async run(ctx, [alias, ref], opts) {
     const [{ checkAlias }, { findVersion }, { updateManifest, releaser }, { moveAlias }, { fleetStore }] = await Promise.all([
-      import('../releases/names.js'), import('../releases/versions.js'), import('../releases/update.js'), import('../releases/manifest.js'), import('./fleet-store.js'),
+      import('../releases/names.js'),
+      import('../releases/versions.js'),
+      import('../releases/update.js'),
+      import('../releases/manifest.js'),
+      import('./fleet-store.js'),
     ]);
     checkAlias(alias);
     const warm = await warmPlan(ctx, opts);
@@ -24,14 +28,29 @@ export default defineCommand({
     const note = opts.note ?? null;
     const by = releaser();
     // Promoting says "this version, now": whatever moved the alias meanwhile, the request still holds, so a lost race retries.
-    const { result: previous, written } = await updateManifest(store, (m) => {
-      const before = m.aliases[alias]?.target ?? null;
-      if (before === version.name) return { write: false, result: before };
-      moveAlias(m, alias, version.name, { by, note, at: new Date() });
-      return { write: true, result: before };
-    }, ctx.signal);
-    ctx.out.result({ alias, version: version.name, url: store.url + version.name, promoted: written, previous: written ? previous : null, ...(warmed ? { warm: warmed } : {}) }, () =>
-      written ? `${alias} -> ${version.name}${previous ? ` (was ${previous})` : ' (new alias)'}` : `${alias} -> ${version.name} (already live: nothing changed)`,
+    const { result: previous, written } = await updateManifest(
+      store,
+      (m) => {
+        const before = m.aliases[alias]?.target ?? null;
+        if (before === version.name) return { write: false, result: before };
+        moveAlias(m, alias, version.name, { by, note, at: new Date() });
+        return { write: true, result: before };
+      },
+      ctx.signal,
+    );
+    ctx.out.result(
+      {
+        alias,
+        version: version.name,
+        url: store.url + version.name,
+        promoted: written,
+        previous: written ? previous : null,
+        ...(warmed ? { warm: warmed } : {}),
+      },
+      () =>
+        written
+          ? `${alias} -> ${version.name}${previous ? ` (was ${previous})` : ' (new alias)'}`
+          : `${alias} -> ${version.name} (already live: nothing changed)`,
     );
   },
 });

@@ -11,7 +11,12 @@ export default defineCommand({
       .option('--force', 'overwrite an existing model (instances may keep serving the cached old copy)')
       .option('--skip-identical', 'skip artifacts whose bytes (sha256) are already stored under that name; say which')
       .option('--dry-run', 'check everything and say what would be uploaded, without uploading'),
-  examples: ['mme push m71.tar.gz', 'mme push m71.tar.gz --as v2/m71.tar.gz', 'mme push artifacts/*.tar.gz --fleet tail --json', 'mme push artifacts/*.tar.gz --skip-identical'],
+  examples: [
+    'mme push m71.tar.gz',
+    'mme push m71.tar.gz --as v2/m71.tar.gz',
+    'mme push artifacts/*.tar.gz --fleet tail --json',
+    'mme push artifacts/*.tar.gz --skip-identical',
+  ],
   async run(ctx, [files], opts) {
     const [{ pushArtifacts, listSome }, { fleetStore }] = await Promise.all([import('../push/push.js'), import('./fleet-store.js')]);
     ctx.signal.throwIfAborted();
@@ -26,7 +31,9 @@ export default defineCommand({
       signal: ctx.signal,
       warn: (m) => ctx.out.warn(m),
       onProgress: (done, total) =>
-        progress.update(`pushing ${files.length} artifact(s): ${formatBytes(done)} of ${formatBytes(total)} (${Math.floor((100 * done) / Math.max(1, total))}%)`),
+        progress.update(
+          `pushing ${files.length} artifact(s): ${formatBytes(done)} of ${formatBytes(total)} (${Math.floor((100 * done) / Math.max(1, total))}%)`,
+        ),
     }).finally(() => progress.stop());
 
     const skippedLine = outcome.skipped.length
@@ -35,7 +42,10 @@ export default defineCommand({
     if (outcome.dryRun) {
       const plan = outcome.pushes;
       ctx.out.result({ dryRun: true, pushes: plan, skipped: outcome.skipped }, () =>
-        [...plan.map((p) => `would push ${p.file} (${formatBytes(p.size)}) to ${p.url}${p.overwrites ? ' (overwriting)' : ''}`), ...(skippedLine ? [`would ${skippedLine}`] : [])].join('\n'),
+        [
+          ...plan.map((p) => `would push ${p.file} (${formatBytes(p.size)}) to ${p.url}${p.overwrites ? ' (overwriting)' : ''}`),
+          ...(skippedLine ? [`would ${skippedLine}`] : []),
+        ].join('\n'),
       );
       return;
     }

@@ -8,9 +8,9 @@ export default defineCommand({
   configure: (cmd) =>
     addWarmOptions(
       cmd
-        .argument('<alias>', 'the model\'s stable name, e.g. m37 (callers use it with --target m37)')
+        .argument('<alias>', "the model's stable name, e.g. m37 (callers use it with --target m37)")
         .argument('<source>', 'a model folder or file (packaged on the fly) or a .tar.gz artifact')
-        .option('--note <text>', 'why: recorded in the alias\'s history')
+        .option('--note <text>', "why: recorded in the alias's history")
         .option('--no-promote', 'upload the version without moving the alias (promote it later)'),
     ),
   examples: [
@@ -19,10 +19,15 @@ export default defineCommand({
     'mme release m37 examples/merchants/m37 --warm 3 --warm-body-file examples/merchants/request.csv',
   ],
   async run(ctx, [alias, source], opts) {
-    const [{ checkAlias }, { prepareArtifact, ensureVersion, makeWorkDir }, { updateManifest, releaser }, { moveAlias }, { fleetStore }, fsp] = await Promise.all([
-      import('../releases/names.js'), import('../releases/artifact.js'), import('../releases/update.js'), import('../releases/manifest.js'),
-      import('./fleet-store.js'), import('node:fs/promises'),
-    ]);
+    const [{ checkAlias }, { prepareArtifact, ensureVersion, makeWorkDir }, { updateManifest, releaser }, { moveAlias }, { fleetStore }, fsp] =
+      await Promise.all([
+        import('../releases/names.js'),
+        import('../releases/artifact.js'),
+        import('../releases/update.js'),
+        import('../releases/manifest.js'),
+        import('./fleet-store.js'),
+        import('node:fs/promises'),
+      ]);
     checkAlias(alias);
     const warm = await warmPlan(ctx, opts);
     const store = await fleetStore(ctx);
@@ -30,7 +35,9 @@ export default defineCommand({
     try {
       const artifact = await prepareArtifact(source, work, alias);
       const { name, uploaded } = await ensureVersion(store, alias, artifact, undefined, ctx.signal);
-      ctx.out.info(uploaded ? `uploaded ${name} (${formatBytes(artifact.size)}) to ${store.url}` : `${name} is already under ${store.url} (same bytes): nothing uploaded`);
+      ctx.out.info(
+        uploaded ? `uploaded ${name} (${formatBytes(artifact.size)}) to ${store.url}` : `${name} is already under ${store.url} (same bytes): nothing uploaded`,
+      );
       const base = { alias, version: name, url: store.url + name, sha256: artifact.sha256, size: artifact.size, uploaded };
       if (opts.promote === false) {
         ctx.out.result({ ...base, promoted: false, previous: null }, () => `${name}\t(not promoted: \`mme promote ${alias} ${name}\`)`);
@@ -39,12 +46,16 @@ export default defineCommand({
       const warmed = warm ? await warm.run(name) : undefined;
       const note = opts.note ?? null;
       const by = releaser();
-      const { result: previous, written } = await updateManifest(store, (m) => {
-        const before = m.aliases[alias]?.target ?? null;
-        if (before === name) return { write: false, result: before };
-        moveAlias(m, alias, name, { by, note, at: new Date() });
-        return { write: true, result: before };
-      }, ctx.signal);
+      const { result: previous, written } = await updateManifest(
+        store,
+        (m) => {
+          const before = m.aliases[alias]?.target ?? null;
+          if (before === name) return { write: false, result: before };
+          moveAlias(m, alias, name, { by, note, at: new Date() });
+          return { write: true, result: before };
+        },
+        ctx.signal,
+      );
       ctx.out.result({ ...base, promoted: written, previous: written ? previous : null, ...(warmed ? { warm: warmed } : {}) }, () =>
         written ? `${alias} -> ${name}${previous ? ` (was ${previous})` : ' (new alias)'}` : `${alias} -> ${name} (already live: nothing changed)`,
       );

@@ -32,7 +32,9 @@ export default defineCommand({
         throw usageError(`refusing to delete ${unique.length} model(s) without confirmation.`, 'Pass --yes when running non-interactively.');
       }
       const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question(`delete ${unique.length} model(s) from ${store.url} (${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ', …' : ''})? [y/N] `);
+      const answer = await rl.question(
+        `delete ${unique.length} model(s) from ${store.url} (${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ', …' : ''})? [y/N] `,
+      );
       rl.close();
       if (!/^y(es)?$/i.test(answer.trim())) {
         ctx.out.info('nothing deleted.');
@@ -41,7 +43,12 @@ export default defineCommand({
     }
     await store.remove(unique).catch((err) => {
       // The request may have reached the store before the signal: do not claim that nothing was deleted.
-      if (ctx.signal.aborted) throw new MmeError(`rm interrupted while deleting ${unique.length} model(s); some may already be deleted.`, ExitCode.interrupted, 'Check with `mme ls`.');
+      if (ctx.signal.aborted)
+        throw new MmeError(
+          `rm interrupted while deleting ${unique.length} model(s); some may already be deleted.`,
+          ExitCode.interrupted,
+          'Check with `mme ls`.',
+        );
       throw err;
     });
     ctx.out.info('instances that already loaded these models may serve them until they are evicted; stop sending them traffic.');

@@ -4,8 +4,10 @@ import { ExitCode, usageError } from '../output/errors.js';
 import { errorDocument, successDocument } from '../output/output.js';
 import { collect, defineCommand } from './command.js';
 
-
-const names = (...kinds: Kind[]) => METRICS.filter((m) => kinds.includes(m.kind)).map((m) => m.name).join(' ');
+const names = (...kinds: Kind[]) =>
+  METRICS.filter((m) => kinds.includes(m.kind))
+    .map((m) => m.name)
+    .join(' ');
 const conditionHelp = `
 --fail-if NAME OP NUMBER[UNIT], OP one of < <= > >= == !=, over the summary of each fleet:
   durations, unit us, ms or s required: ${names('duration')}
@@ -48,7 +50,16 @@ export default defineCommand({
       const format = asJson ? 'json' : (output ?? 'table');
       const report = await readStats(
         ctx,
-        { since: opts.since, start: opts.start, end: opts.end, period: opts.period, series: Boolean(opts.series), allFleets: Boolean(opts.allFleets), format, failIf: opts.failIf ?? [] },
+        {
+          since: opts.since,
+          start: opts.start,
+          end: opts.end,
+          period: opts.period,
+          series: Boolean(opts.series),
+          allFleets: Boolean(opts.allFleets),
+          format,
+          failIf: opts.failIf ?? [],
+        },
         {
           signal: ctx.signal,
           warn: (message) => ctx.out.warn(message),

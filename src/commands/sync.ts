@@ -17,14 +17,28 @@ export default defineCommand({
       .option('--note <text>', 'why: recorded in the history of every alias moved'),
   examples: ['mme sync examples/merchants --dry-run', 'mme sync examples/merchants --note "nightly $(date +%F)"'],
   async run(ctx, [dir], opts) {
-    const [sync, { prepareArtifact, ensureVersion, makeWorkDir }, { listVersions }, { readManifest, updateManifest, releaser }, { moveAlias }, { fleetStore }, fsp] =
-      await Promise.all([
-        import('../releases/sync.js'), import('../releases/artifact.js'), import('../releases/versions.js'), import('../releases/update.js'),
-        import('../releases/manifest.js'), import('./fleet-store.js'), import('node:fs/promises'),
-      ]);
+    const [
+      sync,
+      { prepareArtifact, ensureVersion, makeWorkDir },
+      { listVersions },
+      { readManifest, updateManifest, releaser },
+      { moveAlias },
+      { fleetStore },
+      fsp,
+    ] = await Promise.all([
+      import('../releases/sync.js'),
+      import('../releases/artifact.js'),
+      import('../releases/versions.js'),
+      import('../releases/update.js'),
+      import('../releases/manifest.js'),
+      import('./fleet-store.js'),
+      import('node:fs/promises'),
+    ]);
     const { sources, skipped } = await sync.scanSyncDir(dir);
-    if (skipped.length) ctx.out.info(`skipping ${skipped.length} file(s) that are not models: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
-    if (!sources.length && opts.prune) throw usageError(`${dir} holds no models, and --prune would remove every alias.`, 'Check the folder. Nothing was changed.');
+    if (skipped.length)
+      ctx.out.info(`skipping ${skipped.length} file(s) that are not models: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+    if (!sources.length && opts.prune)
+      throw usageError(`${dir} holds no models, and --prune would remove every alias.`, 'Check the folder. Nothing was changed.');
     const store = await fleetStore(ctx);
     const cache = await sync.HashCache.open();
     const work = await makeWorkDir();
@@ -53,12 +67,27 @@ export default defineCommand({
       const toUpload = plan.items.filter((i) => i.upload && i.action !== 'unchanged');
       const pruned = opts.prune ? plan.prune : [];
       const lines = [
-        ...plan.items.filter((i) => i.action !== 'unchanged').map((i) => `  ${i.action === 'added' ? '+' : '~'} ${i.alias} -> ${i.version}${i.previous ? ` (was ${i.previous})` : ''}${i.upload ? '' : ' (already uploaded)'}`),
+        ...plan.items
+          .filter((i) => i.action !== 'unchanged')
+          .map(
+            (i) =>
+              `  ${i.action === 'added' ? '+' : '~'} ${i.alias} -> ${i.version}${i.previous ? ` (was ${i.previous})` : ''}${i.upload ? '' : ' (already uploaded)'}`,
+          ),
         ...plan.prune.map((a) => `  ${opts.prune ? '-' : '?'} ${a}${opts.prune ? ' (pruned)' : ' (not in the folder; --prune would remove it)'}`),
       ];
-      ctx.out.info(`plan for ${store.url}: ${count('added')} added, ${count('changed')} changed, ${count('unchanged')} unchanged, ${pruned.length} pruned; ${toUpload.length} upload(s)`);
+      ctx.out.info(
+        `plan for ${store.url}: ${count('added')} added, ${count('changed')} changed, ${count('unchanged')} unchanged, ${pruned.length} pruned; ${toUpload.length} upload(s)`,
+      );
       lines.forEach((l) => ctx.out.info(l));
-      const planJson = { added: count('added'), changed: count('changed'), unchanged: count('unchanged'), pruned, notInFolder: plan.prune, uploads: toUpload.length, items: plan.items };
+      const planJson = {
+        added: count('added'),
+        changed: count('changed'),
+        unchanged: count('unchanged'),
+        pruned,
+        notInFolder: plan.prune,
+        uploads: toUpload.length,
+        items: plan.items,
+      };
       if (opts.dryRun) {
         ctx.out.result({ dryRun: true, ...planJson, written: false });
         return;
@@ -85,8 +114,11 @@ export default defineCommand({
       ctx.signal.throwIfAborted();
       if (failures.length) {
         const first = failures[0].error;
-        throw new MmeError(`${failures.length} of ${toUpload.length} upload(s) failed (first, ${failures[0].alias}: ${first instanceof Error ? first.message : String(first)}); the manifest was not changed.`,
-          first instanceof MmeError && first.exitCode === ExitCode.notFound ? first.exitCode : ExitCode.failed, 'The versions that did upload stay unreferenced (collected by `mme gc`). Run the sync again.');
+        throw new MmeError(
+          `${failures.length} of ${toUpload.length} upload(s) failed (first, ${failures[0].alias}: ${first instanceof Error ? first.message : String(first)}); the manifest was not changed.`,
+          first instanceof MmeError && first.exitCode === ExitCode.notFound ? first.exitCode : ExitCode.failed,
+          'The versions that did upload stay unreferenced (collected by `mme gc`). Run the sync again.',
+        );
       }
 
       const moves = plan.items.filter((i) => i.action !== 'unchanged');
@@ -94,23 +126,29 @@ export default defineCommand({
       const by = releaser();
       const at = new Date();
       // One compare-and-swap write moves every alias: the fleet switches all at once, or not at all.
-      const { written } = await updateManifest(store, (m) => {
-        let changed = false;
-        for (const item of moves) {
-          if (m.aliases[item.alias]?.target === item.version) continue;
-          moveAlias(m, item.alias, item.version, { by, note, at });
-          changed = true;
-        }
-        for (const alias of pruned) {
-          if (m.aliases[alias]) {
-            delete m.aliases[alias];
+      const { written } = await updateManifest(
+        store,
+        (m) => {
+          let changed = false;
+          for (const item of moves) {
+            if (m.aliases[item.alias]?.target === item.version) continue;
+            moveAlias(m, item.alias, item.version, { by, note, at });
             changed = true;
           }
-        }
-        return { write: changed, result: undefined };
-      }, ctx.signal);
+          for (const alias of pruned) {
+            if (m.aliases[alias]) {
+              delete m.aliases[alias];
+              changed = true;
+            }
+          }
+          return { write: changed, result: undefined };
+        },
+        ctx.signal,
+      );
       ctx.out.result({ dryRun: false, ...planJson, uploadedBytes, written }, () =>
-        written ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(uploadedBytes)}` : 'nothing changed',
+        written
+          ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(uploadedBytes)}`
+          : 'nothing changed',
       );
     } finally {
       await fsp.rm(work, { recursive: true, force: true });

@@ -9,7 +9,10 @@ export default defineCommand({
   examples: ['mme versions', 'mme versions m37', 'mme versions --json | jq -r ".result.aliases[] | [.alias, .live.target] | @tsv"'],
   async run(ctx, [alias], _opts) {
     const [{ checkAlias }, { listVersions, versionsView }, { readManifest, manifestUrl }, { fleetStore }] = await Promise.all([
-      import('../releases/names.js'), import('../releases/versions.js'), import('../releases/update.js'), import('./fleet-store.js'),
+      import('../releases/names.js'),
+      import('../releases/versions.js'),
+      import('../releases/update.js'),
+      import('./fleet-store.js'),
     ]);
     if (alias !== undefined) checkAlias(alias);
     const store = await fleetStore(ctx);

@@ -85,7 +85,10 @@ export function readConfigFile(p: string | undefined, schema?: ConfigSchema): Lo
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw usageError(`${p} is not valid JSON: ${(e as Error).message}.`, 'Expected e.g. {"defaultFleet":"tail","fleets":{"tail":{"prefix":"s3://my-bucket/models/"}}}.');
+    throw usageError(
+      `${p} is not valid JSON: ${(e as Error).message}.`,
+      'Expected e.g. {"defaultFleet":"tail","fleets":{"tail":{"prefix":"s3://my-bucket/models/"}}}.',
+    );
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
@@ -96,7 +99,10 @@ export function readConfigFile(p: string | undefined, schema?: ConfigSchema): Lo
       const known = issue.path.length === 0 ? ['defaultFleet', 'fleets'] : [...settingKeys];
       what = `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} (known keys: ${known.join(', ')})`;
     }
-    throw usageError(`${p}: ${key}: ${what}.`, 'Expected e.g. {"defaultFleet":"tail","fleets":{"tail":{"prefix":"s3://my-bucket/models/","endpointName":"fraud-mme"}}}.');
+    throw usageError(
+      `${p}: ${key}: ${what}.`,
+      'Expected e.g. {"defaultFleet":"tail","fleets":{"tail":{"prefix":"s3://my-bucket/models/","endpointName":"fraud-mme"}}}.',
+    );
   }
   const file = parsed.data;
   if (file.defaultFleet !== undefined && !(file.defaultFleet in file.fleets)) {
@@ -140,12 +146,7 @@ const flagNames: Record<SettingKey, keyof GlobalFlags> = {
 };
 
 /** Resolves one fleet's settings: flags > environment > config file > defaults, each value with its origin. */
-export function resolveFleet(
-  flags: GlobalFlags,
-  env: NodeJS.ProcessEnv,
-  loaded: LoadedConfigFile,
-  fleet: string | undefined,
-): ResolvedConfig {
+export function resolveFleet(flags: GlobalFlags, env: NodeJS.ProcessEnv, loaded: LoadedConfigFile, fleet: string | undefined): ResolvedConfig {
   const fromFile = fleet ? loaded.file.fleets[fleet] : undefined;
   const settings = {} as Record<SettingKey, Setting>;
   for (const key of settingKeys) {
@@ -194,8 +195,5 @@ export function requireSetting(config: ResolvedConfig, key: SettingKey): string 
       `Pick one with --fleet ${choices.join('|')}, set MME_FLEET, or add "defaultFleet" to ${file}.`,
     );
   }
-  throw usageError(
-    `no ${key} configured.`,
-    `Pass ${src.flag} ${src.example}, set ${src.env[0]}, or add ${fleet} to ${file}.`,
-  );
+  throw usageError(`no ${key} configured.`, `Pass ${src.flag} ${src.example}, set ${src.env[0]}, or add ${fleet} to ${file}.`);
 }

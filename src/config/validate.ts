@@ -42,7 +42,8 @@ export function normalisePrefix(raw: string, origin: Origin): string {
       );
     }
     let key = rest.slice(bucket.length + 1);
-    if (key.split('/').includes('..')) throw usageError(`${at}: "${raw}" contains a ".." segment.`, 'Write the prefix out in full, e.g. "s3://my-bucket/models/".');
+    if (key.split('/').includes('..'))
+      throw usageError(`${at}: "${raw}" contains a ".." segment.`, 'Write the prefix out in full, e.g. "s3://my-bucket/models/".');
     if (key && !key.endsWith('/')) key += '/';
     return `s3://${bucket}/${key}`;
   }
@@ -53,10 +54,7 @@ export function normalisePrefix(raw: string, origin: Origin): string {
     p = path.resolve(base, p);
     return `file://${p.endsWith(path.sep) ? p : p + path.sep}`;
   }
-  throw usageError(
-    `${at}: "${raw}" is not an s3:// or file:// prefix.`,
-    'Use e.g. "s3://my-bucket/models/" or "file://./models/".',
-  );
+  throw usageError(`${at}: "${raw}" is not an s3:// or file:// prefix.`, 'Use e.g. "s3://my-bucket/models/" or "file://./models/".');
 }
 
 const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
@@ -79,10 +77,7 @@ export function checkEndpointUrl(url: string, origin: Origin): string {
     parsed = new URL('invalid:');
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw usageError(
-      `${describeOrigin(origin, 'endpointUrl')}: "${url}" is not an http(s) URL.`,
-      'Use e.g. "http://127.0.0.1:8080".',
-    );
+    throw usageError(`${describeOrigin(origin, 'endpointUrl')}: "${url}" is not an http(s) URL.`, 'Use e.g. "http://127.0.0.1:8080".');
   }
   return url.replace(/\/+$/, '');
 }

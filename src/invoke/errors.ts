@@ -103,7 +103,7 @@ export function explainInvokeFailure(f: InvokeFailure, c: ExplainContext): MmeEr
     case 'ModelError': {
       const status = f.originalStatusCode !== undefined ? `HTTP ${f.originalStatusCode}` : 'an error';
       const said = f.originalMessage ? `: ${oneLine(f.originalMessage)}` : f.message ? ` (${oneLine(f.message)})` : '';
-      const logs = f.logStreamArn ? `Container logs: ${f.logStreamArn}` : 'See the endpoint\'s CloudWatch logs (/aws/sagemaker/Endpoints/' + endpoint + ').';
+      const logs = f.logStreamArn ? `Container logs: ${f.logStreamArn}` : "See the endpoint's CloudWatch logs (/aws/sagemaker/Endpoints/" + endpoint + ').';
       return new MmeError(`ModelError: the model container for ${target} on ${endpoint} answered ${status}${said}.`, ExitCode.failed, logs);
     }
     case 'ModelNotReady':
@@ -127,25 +127,43 @@ export function explainInvokeFailure(f: InvokeFailure, c: ExplainContext): MmeEr
     case 'ModelDownloadFailed': {
       const where = c.prefix ? ` under ${c.prefix}` : '';
       if (c.modelExists === false) {
-        return new MmeError(`model ${target} is not${where || ' under the endpoint\'s prefix'} (ValidationError: ${oneLine(f.message)})`, ExitCode.notFound,
-          'List the models with `mme ls`, or upload it with `mme push`.');
+        return new MmeError(
+          `model ${target} is not${where || " under the endpoint's prefix"} (ValidationError: ${oneLine(f.message)})`,
+          ExitCode.notFound,
+          'List the models with `mme ls`, or upload it with `mme push`.',
+        );
       }
       if (c.modelExists === true) {
-        return new MmeError(`the endpoint could not download ${target}, although it exists${where} (ValidationError: ${oneLine(f.message)})`, ExitCode.failed,
-          'Check that the endpoint\'s model points at this prefix (its ModelDataUrl) and that its execution role may read it.');
+        return new MmeError(
+          `the endpoint could not download ${target}, although it exists${where} (ValidationError: ${oneLine(f.message)})`,
+          ExitCode.failed,
+          "Check that the endpoint's model points at this prefix (its ModelDataUrl) and that its execution role may read it.",
+        );
       }
-      return new MmeError(`the endpoint could not download ${target} (ValidationError: ${oneLine(f.message)})`, ExitCode.failed,
-        'Check that the model is under the endpoint\'s prefix with `mme ls`, and that the endpoint\'s execution role may read it.');
+      return new MmeError(
+        `the endpoint could not download ${target} (ValidationError: ${oneLine(f.message)})`,
+        ExitCode.failed,
+        "Check that the model is under the endpoint's prefix with `mme ls`, and that the endpoint's execution role may read it.",
+      );
     }
     case 'ValidationError':
-      return new MmeError(`ValidationError from ${endpoint}: ${oneLine(f.message)}`, ExitCode.usage,
-        'Check --target (`mme ls` lists the names), --content-type and the endpoint name.');
+      return new MmeError(
+        `ValidationError from ${endpoint}: ${oneLine(f.message)}`,
+        ExitCode.usage,
+        'Check --target (`mme ls` lists the names), --content-type and the endpoint name.',
+      );
     case 'Throttled':
-      return new MmeError(`${f.name}: ${endpoint} is throttling requests (${oneLine(f.message)}), still after the SDK's retries.`, ExitCode.failed,
-        'Send fewer requests at once, or raise AWS_MAX_ATTEMPTS.');
+      return new MmeError(
+        `${f.name}: ${endpoint} is throttling requests (${oneLine(f.message)}), still after the SDK's retries.`,
+        ExitCode.failed,
+        'Send fewer requests at once, or raise AWS_MAX_ATTEMPTS.',
+      );
     case 'ServiceError':
-      return new MmeError(`${f.name} from ${endpoint} (HTTP ${f.httpStatus}): ${oneLine(f.message)}`, ExitCode.failed,
-        'The SDK already retried; try again later, and check the endpoint\'s status and CloudWatch logs.');
+      return new MmeError(
+        `${f.name} from ${endpoint} (HTTP ${f.httpStatus}): ${oneLine(f.message)}`,
+        ExitCode.failed,
+        "The SDK already retried; try again later, and check the endpoint's status and CloudWatch logs.",
+      );
     case 'Unreachable':
     case 'Credentials':
     case 'AccessDenied': {

@@ -139,7 +139,15 @@ export function weightedRoundRobin(targets: WeightedTarget[]): () => string {
   };
 }
 
-function report(o: LoadOptions, samples: Sample[], notReadyRetries: number, elapsedMs: number, warmMs: number, stoppedEarly: boolean, firstError: LoadReport['firstError']): LoadReport {
+function report(
+  o: LoadOptions,
+  samples: Sample[],
+  notReadyRetries: number,
+  elapsedMs: number,
+  warmMs: number,
+  stoppedEarly: boolean,
+  firstError: LoadReport['firstError'],
+): LoadReport {
   const errorsByType: Partial<Record<InvokeErrorKind, number>> = {};
   // One pass: samples split by phase, overall and per target (in o.targets order; other names are not reported).
   const all = { cold: [] as Sample[], warm: [] as Sample[] };

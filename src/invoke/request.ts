@@ -117,8 +117,10 @@ export function buildRequest(f: InvokeRequest): InvokeRequest {
   checkHeader('--content-type', f.contentType, 1024, ASCII, 'e.g. "text/csv" or "application/json"');
   if (f.accept !== undefined) checkHeader('--accept', f.accept, 1024, ASCII, 'e.g. "application/json"');
   if (f.customAttributes !== undefined) checkHeader('--custom-attributes', f.customAttributes, 1024, ASCII, 'e.g. "trace=abc123"');
-  if (f.targetVariant !== undefined) checkHeader('--variant-target', f.targetVariant, 63, VARIANT, 'production variant names are letters, digits and hyphens, e.g. "AllTraffic"');
-  if (f.inferenceId !== undefined) checkHeader('--inference-id', f.inferenceId, 64, PRINTABLE, 'use 1-64 printable ASCII characters, not starting with a space');
+  if (f.targetVariant !== undefined)
+    checkHeader('--variant-target', f.targetVariant, 63, VARIANT, 'production variant names are letters, digits and hyphens, e.g. "AllTraffic"');
+  if (f.inferenceId !== undefined)
+    checkHeader('--inference-id', f.inferenceId, 64, PRINTABLE, 'use 1-64 printable ASCII characters, not starting with a space');
   return f;
 }
 
@@ -130,5 +132,6 @@ function checkHeader(flag: string, value: string, max: number, pattern: RegExp, 
   if (value.length < 1 || value.length > max) {
     throw usageError(`${flag} must be 1 to ${max} characters (it has ${value.length}).`, `Shorten it: ${fix}.`);
   }
-  if (!pattern.test(value)) throw usageError(`${flag} "${value.slice(0, 60)}" has characters InvokeEndpoint does not accept.`, `${fix[0].toUpperCase()}${fix.slice(1)}.`);
+  if (!pattern.test(value))
+    throw usageError(`${flag} "${value.slice(0, 60)}" has characters InvokeEndpoint does not accept.`, `${fix[0].toUpperCase()}${fix.slice(1)}.`);
 }

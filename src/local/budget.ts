@@ -13,7 +13,12 @@ export const MAX_THREADS = 64;
 
 /** A reservation did not fit: `permanent` when it could never fit (more than the whole budget). */
 export class BudgetExceeded extends Error {
-  constructor(readonly budget: 'disk' | 'memory', readonly neededBytes: number, readonly permanent: boolean, message: string) {
+  constructor(
+    readonly budget: 'disk' | 'memory',
+    readonly neededBytes: number,
+    readonly permanent: boolean,
+    message: string,
+  ) {
     super(message);
     this.name = 'BudgetExceeded';
   }

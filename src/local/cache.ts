@@ -27,7 +27,10 @@ export class ModelAbsentError extends Error {
 
 /** The artifact could not be unpacked or loaded, or does not fit; `status` is what the container would answer. */
 export class ModelLoadFailure extends Error {
-  constructor(readonly status: 500 | 503 | 507, message: string) {
+  constructor(
+    readonly status: 500 | 503 | 507,
+    message: string,
+  ) {
     super(message);
     this.name = 'ModelLoadFailure';
   }
@@ -182,7 +185,20 @@ export class ModelCache {
     if (e?.model) return Promise.resolve(e);
     if (e?.loading) return e.loading;
     if (!e) {
-      e = { name, model: undefined, dir: undefined, diskBytes: 0, footprint: 0, loading: undefined, useSeq: 0, lastUsedAt: 0, loadedAt: 0, hits: 0, downloadMs: 0, loadMs: 0 };
+      e = {
+        name,
+        model: undefined,
+        dir: undefined,
+        diskBytes: 0,
+        footprint: 0,
+        loading: undefined,
+        useSeq: 0,
+        lastUsedAt: 0,
+        loadedAt: 0,
+        hits: 0,
+        downloadMs: 0,
+        loadMs: 0,
+      };
       this.entries.set(name, e);
     }
     const entry = e;
@@ -234,7 +250,13 @@ export class ModelCache {
   }
 
   stats(): CacheStats {
-    return { loadedModels: this.loadedCount, memoryBytes: this.memoryUsed, memoryBudget: this.memoryBudget, diskBytes: this.diskUsed, diskBudget: this.diskBudget };
+    return {
+      loadedModels: this.loadedCount,
+      memoryBytes: this.memoryUsed,
+      memoryBudget: this.memoryBudget,
+      diskBytes: this.diskUsed,
+      diskBudget: this.diskBudget,
+    };
   }
 
   /** Cancels downloads and waits for loads in progress to settle. */
@@ -271,7 +293,8 @@ export class ModelCache {
       try {
         model = await loading;
         if (signal.aborted) throw late();
-      } catch (err) {
+      } catch (caught) {
+        let err = caught;
         if (signal.aborted && !(err instanceof ModelLoadFailure)) err = late();
         if (err instanceof BudgetExceeded) err = this.overBudget(e, err);
         if (err instanceof ModelLoadFailure) {
@@ -413,7 +436,6 @@ export class ModelCache {
   private overBudget(e: CachedModel, err: BudgetExceeded): ModelLoadFailure {
     return new ModelLoadFailure(507, `Model ${e.name} does not fit: ${err.message}.`);
   }
-
 
   private makeRoomInMemory(need: number, keep: CachedModel): void {
     while (this.memoryUsed + need > this.memoryBudget) {

@@ -87,7 +87,13 @@ const WRITE_BATCH = 4 * 1024 * 1024;
  * bytes than the limits (checked from each header before its data is read, and on the inflated stream too), and
  * anything that is not gzip and tar. Files are written 0644 whatever the archive says. On failure `dest` is removed.
  */
-export async function extractArtifact(file: string, dest: string, limits: ExtractLimits, signal?: AbortSignal, options: ExtractOptions = {}): Promise<Extracted> {
+export async function extractArtifact(
+  file: string,
+  dest: string,
+  limits: ExtractLimits,
+  signal?: AbortSignal,
+  options: ExtractOptions = {},
+): Promise<Extracted> {
   await checkGzip(file);
   await fsp.mkdir(dest, { recursive: false });
   try {
@@ -167,7 +173,9 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
         if (++entries > limits.maxEntries) throw new ArtifactError(`the archive has more than ${limits.maxEntries} entries`);
         const rel = safeRelativePath(entry.path);
         if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
-          throw new ArtifactError(`entry "${printable(entry.path)}" is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (links are not allowed in artifacts)`);
+          throw new ArtifactError(
+            `entry "${printable(entry.path)}" is a ${entry.type === 'Link' ? 'hard' : 'symbolic'} link (links are not allowed in artifacts)`,
+          );
         }
         if (entry.type !== 'Directory' && !FILE_TYPES.has(entry.type)) {
           throw new ArtifactError(`entry "${printable(entry.path)}" is a ${entry.type} (only files and folders are allowed in artifacts)`);
@@ -193,7 +201,9 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
         if (FILE_TYPES.has(entry.type)) {
           declared += entry.size;
           if (entry.size > limits.maxBytes || declared > limits.maxBytes) {
-            throw new ArtifactError(`entry "${printable(entry.path)}" declares ${entry.size} bytes; the artifact would exceed the ${limits.maxBytes}-byte extraction limit`);
+            throw new ArtifactError(
+              `entry "${printable(entry.path)}" declares ${entry.size} bytes; the artifact would exceed the ${limits.maxBytes}-byte extraction limit`,
+            );
           }
           accounted += Math.ceil(entry.size / RECORD) * RECORD;
           cost += Math.ceil(entry.size / BLOCK) * BLOCK + BLOCK;
@@ -230,23 +240,25 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
       // Parent folders first, then the file; 'wx' refuses a second entry of the same name.
       entry.pause();
       writes.push(
-        mkdirs(dest, dir, made).then(
-          () =>
-            new Promise<void>((done, bad) => {
-              if (failed) return done();
-              const out = fs.createWriteStream(target, { flags: 'wx', mode: 0o644 });
-              open.add(out);
-              out.on('error', (err: NodeJS.ErrnoException) => {
-                bad(err.code === 'EEXIST' ? new ArtifactError(`entry "${printable(entry.path)}" appears twice in the archive`) : err);
-                entry.resume();
-              });
-              out.on('close', () => {
-                open.delete(out);
-                done();
-              });
-              entry.pipe(out);
-            }),
-        ).catch((err) => fail(err)),
+        mkdirs(dest, dir, made)
+          .then(
+            () =>
+              new Promise<void>((done, bad) => {
+                if (failed) return done();
+                const out = fs.createWriteStream(target, { flags: 'wx', mode: 0o644 });
+                open.add(out);
+                out.on('error', (err: NodeJS.ErrnoException) => {
+                  bad(err.code === 'EEXIST' ? new ArtifactError(`entry "${printable(entry.path)}" appears twice in the archive`) : err);
+                  entry.resume();
+                });
+                out.on('close', () => {
+                  open.delete(out);
+                  done();
+                });
+                entry.pipe(out);
+              }),
+          )
+          .catch((err) => fail(err)),
       );
     });
     /**
@@ -261,12 +273,16 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
         entry.resume();
         return fail(new ArtifactError(`entry "${printable(entry.path)}" (${entry.size} bytes) does not fit in memory`));
       }
-      const writer = new GrowingFileWriter(bytes, mkdirs(dest, dir, made).then(() => fsp.open(target, 'wx', 0o644)));
+      const writer = new GrowingFileWriter(
+        bytes,
+        mkdirs(dest, dir, made).then(() => fsp.open(target, 'wx', 0o644)),
+      );
       writers.add(writer);
       writes.push(
         writer.done.then(
           () => void writers.delete(writer),
-          (err: NodeJS.ErrnoException) => fail(err.code === 'EEXIST' ? new ArtifactError(`entry "${printable(entry.path)}" appears twice in the archive`) : err),
+          (err: NodeJS.ErrnoException) =>
+            fail(err.code === 'EEXIST' ? new ArtifactError(`entry "${printable(entry.path)}" appears twice in the archive`) : err),
         ),
       );
       let at = 0;
@@ -303,14 +319,11 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
       if (files === 0) return fail(new ArtifactError('the archive holds no files'));
       const contents: Unpacked = { kept, topFiles, topFolders: [...topFolders] };
       options.onUnpacked?.(contents);
-      Promise.all(writes).then(
-        () => {
-          if (failed) return;
-          signal?.removeEventListener('abort', onAbort);
-          resolve({ files, bytes: declared, diskBytes, ...contents });
-        },
-        fail,
-      );
+      Promise.all(writes).then(() => {
+        if (failed) return;
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ files, bytes: declared, diskBytes, ...contents });
+      }, fail);
     });
 
     const inflatedLimit = limits.maxBytes + limits.maxEntries * SLACK_PER_ENTRY + SLACK;
@@ -356,7 +369,10 @@ class GrowingFileWriter {
   private ended = false;
   private stopped = false;
 
-  constructor(private readonly bytes: Uint8Array, opened: Promise<FileHandle>) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    opened: Promise<FileHandle>,
+  ) {
     this.done = new Promise<void>((resolve, reject) => (this.settle = (err) => (err === undefined ? resolve() : reject(err))));
     opened.then(
       (fd) => {
@@ -426,8 +442,10 @@ function mkdirs(dest: string, rel: string, made: Set<string>): Promise<void> {
 
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { tarCode?: string };
-  if (e?.tarCode === 'TAR_BAD_ARCHIVE' || e?.code === 'TAR_BAD_ARCHIVE') return `the artifact is not a valid tar archive (${e.message.replace(/^TAR_BAD_ARCHIVE: /, '')})`;
-  if (e?.tarCode === 'TAR_ENTRY_INVALID' || e?.code === 'TAR_ENTRY_INVALID') return `the archive has an invalid entry (${e.message.replace(/^TAR_ENTRY_INVALID: /, '')})`;
+  if (e?.tarCode === 'TAR_BAD_ARCHIVE' || e?.code === 'TAR_BAD_ARCHIVE')
+    return `the artifact is not a valid tar archive (${e.message.replace(/^TAR_BAD_ARCHIVE: /, '')})`;
+  if (e?.tarCode === 'TAR_ENTRY_INVALID' || e?.code === 'TAR_ENTRY_INVALID')
+    return `the archive has an invalid entry (${e.message.replace(/^TAR_ENTRY_INVALID: /, '')})`;
   if (e?.code === 'ENOSPC') return 'no space left on the device holding the model cache';
   return e?.message ?? String(err);
 }

@@ -36,7 +36,12 @@ port.on('message', (msg: LoadRequest) => {
   void job.then((reply) => port.postMessage(reply));
 });
 
-async function unpackAndLoad(id: number, tarball: string, dir: string, limits: Extract<LoadRequest, { type: 'unpack-and-load' }>['limits']): Promise<LoadReply> {
+async function unpackAndLoad(
+  id: number,
+  tarball: string,
+  dir: string,
+  limits: Extract<LoadRequest, { type: 'unpack-and-load' }>['limits'],
+): Promise<LoadReply> {
   const controller = new AbortController();
   cancels.set(id, controller);
   const started = performance.now();
@@ -145,7 +150,8 @@ function compile(files: ArtifactFiles): NonNullable<LoadReply['loaded']> {
 function failureOf(err: unknown): LoadFailure {
   if (err instanceof ArtifactError) return { kind: 'artifact', message: err.message };
   if (err instanceof ModelLoadError) return { kind: 'model', file: err.file, reason: err.reason };
-  if (err instanceof BudgetExceeded) return { kind: 'budget', budget: err.budget, neededBytes: err.neededBytes, permanent: err.permanent, message: err.message };
+  if (err instanceof BudgetExceeded)
+    return { kind: 'budget', budget: err.budget, neededBytes: err.neededBytes, permanent: err.permanent, message: err.message };
   return { kind: 'internal', message: (err as Error)?.message ?? String(err) };
 }
 
@@ -158,4 +164,3 @@ async function holdForTests(bytes: number): Promise<void> {
   if (!(at > 0) || bytes < at) return;
   await new Promise(() => setInterval(() => {}, 1 << 30));
 }
-

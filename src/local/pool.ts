@@ -18,7 +18,10 @@ class PoolThread<Req, Rep extends { id: number }> {
   /** Listeners for the events a thread posts about a request before its reply (`{ id, event }` messages). */
   readonly events = new Map<number, (message: { id: number; event: string }) => void>();
 
-  constructor(readonly worker: Worker, private readonly nextId: () => number) {}
+  constructor(
+    readonly worker: Worker,
+    private readonly nextId: () => number,
+  ) {}
 
   /** Sends a request built around a fresh id; resolves with the thread's reply to it. */
   request(make: (id: number) => Req, transfer: ArrayBuffer[] = []): { id: number; reply: Promise<Rep> } {
@@ -59,7 +62,13 @@ class WorkerPool<Req, Rep extends { id: number }> {
 
   /** @param script the worker's file: `workerScript('score')` or `workerScript('load')` */
   /** @param onThreadGone called when thread `index` has stopped (crashed or killed), before its place is reused */
-  constructor(size: number, private readonly script: URL, private readonly label: string, private readonly workerData?: Record<string, unknown>, private readonly onThreadGone?: (index: number) => void) {
+  constructor(
+    size: number,
+    private readonly script: URL,
+    private readonly label: string,
+    private readonly workerData?: Record<string, unknown>,
+    private readonly onThreadGone?: (index: number) => void,
+  ) {
     this.threads = new Array(Math.max(1, size)).fill(undefined);
   }
 
@@ -161,7 +170,11 @@ export type ScoreReply =
 
 /** What a worker answered when scoring failed: `kind` says whose fault it was. */
 export class WorkerScoringError extends Error {
-  constructor(readonly kind: 'request' | 'load' | 'internal', readonly status: number, message: string) {
+  constructor(
+    readonly kind: 'request' | 'load' | 'internal',
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'WorkerScoringError';
   }
@@ -181,7 +194,12 @@ export class ScoringPool {
     this.pool = new WorkerPool(size, script, 'scoring');
   }
 
-  async invoke(model: CompiledArtifact, body: Uint8Array, contentType: string | undefined, accept: string | undefined): Promise<{ body: Buffer; contentType: string }> {
+  async invoke(
+    model: CompiledArtifact,
+    body: Uint8Array,
+    contentType: string | undefined,
+    accept: string | undefined,
+  ): Promise<{ body: Buffer; contentType: string }> {
     if (this.pool.closed) throw new WorkerScoringError('internal', 500, 'the endpoint is shutting down');
     let key = this.keys.get(model);
     if (key === undefined) this.keys.set(model, (key = this.nextKey++));

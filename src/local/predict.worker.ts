@@ -25,7 +25,9 @@ const MAX_MODEL_FILE_BYTES = Math.min(4 * 1024 ** 3, Math.floor(os.totalmem() / 
 
 function checkModelFileSize(name: string, size: number): void {
   if (size > MAX_MODEL_FILE_BYTES) {
-    throw new ArtifactError(`model file ${name} is ${size} bytes; mme predict loads model files of at most ${MAX_MODEL_FILE_BYTES} bytes (a quarter of this machine's memory, 4 GiB at most)`);
+    throw new ArtifactError(
+      `model file ${name} is ${size} bytes; mme predict loads model files of at most ${MAX_MODEL_FILE_BYTES} bytes (a quarter of this machine's memory, 4 GiB at most)`,
+    );
   }
 }
 
@@ -65,7 +67,8 @@ async function predictOne(model: string, index: number): Promise<PredictOutcome>
     if (dir) await fsp.rm(dir, { recursive: true, force: true });
     if (err instanceof ArtifactError) return { ok: false, model, kind, failure: 'artifact', message: err.message };
     if (err instanceof UnsupportedModelError) return { ok: false, model, kind, failure: 'unsupported', message: err.message };
-    if (err instanceof ModelLoadError) return { ok: false, model, kind, failure: 'load', message: err.message, file: err.file, reason: err.reason, extractedTo: dir };
+    if (err instanceof ModelLoadError)
+      return { ok: false, model, kind, failure: 'load', message: err.message, file: err.file, reason: err.reason, extractedTo: dir };
     return { ok: false, model, kind, failure: 'internal', message: (err as Error)?.message ?? String(err) };
   }
   if (dir) await fsp.rm(dir, { recursive: true, force: true });

@@ -24,7 +24,10 @@ export class UnsupportedModelError extends ModelLoadError {
 export function runtimeFor(files: Pick<ArtifactFiles, 'files' | 'names' | 'folders'> & { dir?: string }): Runtime {
   const top = files.names ?? files.files.map((f) => f.name);
   // A TensorFlow SavedModel sits in a version folder (1/saved_model.pb): look one level down when the top has no model.
-  const nested = files.files.length === 0 && files.dir ? (files.folders ?? []).filter((f) => fs.existsSync(path.join(files.dir!, f, 'saved_model.pb'))).map((f) => `${f}/saved_model.pb`) : [];
+  const nested =
+    files.files.length === 0 && files.dir
+      ? (files.folders ?? []).filter((f) => fs.existsSync(path.join(files.dir!, f, 'saved_model.pb'))).map((f) => `${f}/saved_model.pb`)
+      : [];
   const foreign = findForeignFramework([...top, ...nested]);
   if (foreign && !runtimes.some((r) => r.name === foreign.framework)) throw new UnsupportedModelError(foreign.framework, foreign.file);
   return runtimes.find((r) => r.name === foreign?.framework) ?? xgboostRuntime;

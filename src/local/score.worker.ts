@@ -24,9 +24,10 @@ port.on('message', (msg: ScoreRequest) => {
     if (!model && msg.model) models.set(msg.key, (model = instantiateModel(msg.model)));
     if (!model) throw new ModelLoadError(`model ${msg.key}`, 'this scoring thread was not given the model');
     const out = model.invoke(new Uint8Array(msg.body), msg.contentType, msg.accept);
-    const body = out.body.byteOffset === 0 && out.body.byteLength === out.body.buffer.byteLength && out.body.buffer instanceof ArrayBuffer
-      ? out.body.buffer
-      : out.body.slice().buffer as ArrayBuffer;
+    const body =
+      out.body.byteOffset === 0 && out.body.byteLength === out.body.buffer.byteLength && out.body.buffer instanceof ArrayBuffer
+        ? out.body.buffer
+        : (out.body.slice().buffer as ArrayBuffer);
     transfer.push(body);
     reply = { id: msg.id, ok: true, body, contentType: out.contentType };
   } catch (err) {

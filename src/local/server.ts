@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { modelNameProblem } from '../artifacts/names.js';
 import { MAX_PAYLOAD_BYTES as MAX_PAYLOAD } from '../invoke/request.js';
 import { ModelAbsentError, ModelLoadFailure, StoreFailure, type CachedModel, type ModelCache } from './cache.js';
-import { WorkerScoringError, type ScoringPool } from './pool.js';
+import type { WorkerScoringError, ScoringPool } from './pool.js';
 import { ModelAnswerError, ModelLoadError, ModelRequestError, ModelUnavailableError, type LoadedModel } from './runtimes/types.js';
 import { safeDecode } from './url.js';
 import { testPhase } from '../util/test-phase.js';
@@ -99,7 +99,14 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   /** `close`: the connection closes after this answer (by default while stopping); `done` runs once it is written. */
   function sendJson(res: ServerResponse, status: number, doc: unknown, errorType?: string, close = stopping, done?: () => void): void {
     const text = JSON.stringify(doc);
-    const headers: string[] = ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(text)), 'x-amzn-RequestId', requestIdBase + ++requestSeq];
+    const headers: string[] = [
+      'Content-Type',
+      'application/json',
+      'Content-Length',
+      String(Buffer.byteLength(text)),
+      'x-amzn-RequestId',
+      requestIdBase + ++requestSeq,
+    ];
     if (errorType) headers.push('x-amzn-ErrorType', errorType);
     if (close) headers.push('Connection', 'close');
     res.writeHead(status, headers);
@@ -113,12 +120,18 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
 
   function modelError(res: ServerResponse, originalStatus: number, originalMessage: string): void {
     const side = originalStatus < 500 ? 'client' : 'server';
-    awsError(res, 424, 'ModelError', `Received ${side} error (${originalStatus}) from primary with message "${originalMessage}". See ${logStreamArn} in account ${ACCOUNT} for more information.`, {
-      ErrorCode: originalStatus < 500 ? 'CLIENT_ERROR_FROM_MODEL' : 'SERVER_ERROR_FROM_MODEL',
-      OriginalStatusCode: originalStatus,
-      OriginalMessage: originalMessage,
-      LogStreamArn: logStreamArn,
-    });
+    awsError(
+      res,
+      424,
+      'ModelError',
+      `Received ${side} error (${originalStatus}) from primary with message "${originalMessage}". See ${logStreamArn} in account ${ACCOUNT} for more information.`,
+      {
+        ErrorCode: originalStatus < 500 ? 'CLIENT_ERROR_FROM_MODEL' : 'SERVER_ERROR_FROM_MODEL',
+        OriginalStatusCode: originalStatus,
+        OriginalMessage: originalMessage,
+        LogStreamArn: logStreamArn,
+      },
+    );
   }
 
   // ---- InvokeEndpoint --------------------------------------------------------------------------------------------
@@ -144,7 +157,12 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     if (action !== '/invocations') {
       drain(req);
       if (action === '/async-invocations' || action === '/invocations-response-stream') {
-        return awsError(res, 400, 'ValidationError', `mme local does not support ${action === '/async-invocations' ? 'InvokeEndpointAsync' : 'InvokeEndpointWithResponseStream'}; use InvokeEndpoint.`);
+        return awsError(
+          res,
+          400,
+          'ValidationError',
+          `mme local does not support ${action === '/async-invocations' ? 'InvokeEndpointAsync' : 'InvokeEndpointWithResponseStream'}; use InvokeEndpoint.`,
+        );
       }
       return awsError(res, 404, 'UnknownOperationException', `No operation matches POST ${url}.`);
     }
@@ -186,11 +204,12 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     const target = h['x-amzn-sagemaker-target-model'] as string | undefined;
     // A loaded model's name was checked when it was first asked for: the warm path skips the check.
     const entry = target === undefined ? undefined : cache.hit(target);
-    const problem = entry !== undefined
-      ? undefined
-      : target === undefined
-        ? `Endpoint ${endpointName} is a multi-model endpoint: the request must name a target model (header X-Amzn-SageMaker-Target-Model, TargetModel in the SDKs).`
-        : checkTargetModel(target);
+    const problem =
+      entry !== undefined
+        ? undefined
+        : target === undefined
+          ? `Endpoint ${endpointName} is a multi-model endpoint: the request must name a target model (header X-Amzn-SageMaker-Target-Model, TargetModel in the SDKs).`
+          : checkTargetModel(target);
     if (problem) {
       awsError(res, 400, 'ValidationError', problem);
       return finishMetrics(started, 400, -1, -1);
@@ -202,7 +221,12 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     }
     const attributes = h['x-amzn-sagemaker-custom-attributes'] as string | undefined;
     if (attributes !== undefined && (attributes.length > 1024 || !/^[\x00-\x7f]*$/.test(attributes))) {
-      awsError(res, 400, 'ValidationError', "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024 and contain only ASCII characters");
+      awsError(
+        res,
+        400,
+        'ValidationError',
+        "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024 and contain only ASCII characters",
+      );
       return finishMetrics(started, 400, -1, -1);
     }
     // As the toolkit's transformer: no Accept, or exactly */*, is the default accept.
@@ -216,7 +240,15 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     void cold(res, target!, body, h['content-type'], accept, attributes, started);
   }
 
-  async function cold(res: ServerResponse, target: string, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number): Promise<void> {
+  async function cold(
+    res: ServerResponse,
+    target: string,
+    body: Buffer,
+    contentType: string | undefined,
+    accept: string | undefined,
+    attributes: string | undefined,
+    started: number,
+  ): Promise<void> {
     const waitStart = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const tooSlow = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, options.waitLimitMs, 'timeout')));
@@ -237,7 +269,12 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       loading.catch((error: unknown) => {
         if (error instanceof ModelLoadFailure) failedLoads.set(target, { error, until: Date.now() + failureMemoryMs });
       });
-      awsError(res, 429, 'ModelNotReadyException', `Model ${target} is still being downloaded or loaded (waited ${Math.round(options.waitLimitMs / 1000)} s); retry the request.`);
+      awsError(
+        res,
+        429,
+        'ModelNotReadyException',
+        `Model ${target} is still being downloaded or loaded (waited ${Math.round(options.waitLimitMs / 1000)} s); retry the request.`,
+      );
       return finishMetrics(started, 429, 0, -1);
     }
     if (entry.model === undefined) {
@@ -272,7 +309,16 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     finishMetrics(started, 500, 0, -1);
   }
 
-  function score(res: ServerResponse, entry: CachedModel, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number, hit: number): void {
+  function score(
+    res: ServerResponse,
+    entry: CachedModel,
+    body: Buffer,
+    contentType: string | undefined,
+    accept: string | undefined,
+    attributes: string | undefined,
+    started: number,
+    hit: number,
+  ): void {
     if (pool !== undefined && body.length >= options.workerThreshold && entry.model!.compiled !== undefined) {
       return scoreOnWorker(res, entry, body, contentType, accept, attributes, started, hit);
     }
@@ -280,7 +326,16 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   }
 
   /** Scores on the main thread. */
-  function scoreHere(res: ServerResponse, model: LoadedModel, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number, hit: number): void {
+  function scoreHere(
+    res: ServerResponse,
+    model: LoadedModel,
+    body: Buffer,
+    contentType: string | undefined,
+    accept: string | undefined,
+    attributes: string | undefined,
+    started: number,
+    hit: number,
+  ): void {
     const t = performance.now();
     let out: Scored | Promise<Scored>;
     try {
@@ -299,7 +354,16 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
     respond(res, out, started, hit, performance.now() - t);
   }
 
-  function scoreOnWorker(res: ServerResponse, entry: CachedModel, body: Buffer, contentType: string | undefined, accept: string | undefined, attributes: string | undefined, started: number, hit: number): void {
+  function scoreOnWorker(
+    res: ServerResponse,
+    entry: CachedModel,
+    body: Buffer,
+    contentType: string | undefined,
+    accept: string | undefined,
+    attributes: string | undefined,
+    started: number,
+    hit: number,
+  ): void {
     const model = entry.model!;
     const t = performance.now();
     pool!.invoke(model.compiled!, body, contentType, accept).then(
@@ -319,10 +383,14 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       return finishMetrics(started, 500, hit, modelMs);
     }
     const headers = [
-      'Content-Type', out.contentType,
-      'Content-Length', String(out.body.length),
-      'x-Amzn-Invoked-Production-Variant', variant,
-      'x-amzn-RequestId', requestIdBase + ++requestSeq,
+      'Content-Type',
+      out.contentType,
+      'Content-Length',
+      String(out.body.length),
+      'x-Amzn-Invoked-Production-Variant',
+      variant,
+      'x-amzn-RequestId',
+      requestIdBase + ++requestSeq,
     ];
     if (out.customAttributes !== undefined) headers.push('X-Amzn-SageMaker-Custom-Attributes', out.customAttributes);
     if (stopping) headers.push('Connection', 'close');
@@ -388,14 +456,23 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
       name = undefined;
     }
     if (typeof name !== 'string' || checkTargetModel(name)) {
-      return sendJson(res, 400, { code: 400, type: 'BadRequestException', message: 'Expected a JSON body {"model_name": "<name under the prefix>"} naming a valid TargetModel.' });
+      return sendJson(res, 400, {
+        code: 400,
+        type: 'BadRequestException',
+        message: 'Expected a JSON body {"model_name": "<name under the prefix>"} naming a valid TargetModel.',
+      });
     }
     if (cache.isLoaded(name)) return sendJson(res, 409, { code: 409, type: 'ConflictStatusException', message: `Model ${name} is already loaded.` });
     try {
       await cache.load(name);
     } catch (err) {
       if (err instanceof ModelAbsentError) return sendJson(res, 404, { code: 404, type: 'ModelNotFoundException', message: err.message });
-      if (err instanceof ModelLoadFailure) return sendJson(res, err.status, { code: err.status, type: err.status === 507 ? 'InsufficientMemoryException' : 'ModelLoadException', message: err.message });
+      if (err instanceof ModelLoadFailure)
+        return sendJson(res, err.status, {
+          code: err.status,
+          type: err.status === 507 ? 'InsufficientMemoryException' : 'ModelLoadException',
+          message: err.message,
+        });
       return sendJson(res, 502, { code: 502, type: 'StoreException', message: (err as Error)?.message ?? String(err) });
     }
     sendJson(res, 200, { status: `Model "${name}" loaded`, model: cache.list().find((m) => m.modelName === name) });

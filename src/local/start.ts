@@ -84,9 +84,16 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   const containerFlags = containerOptions(opts);
   const defaultAccept = mediaType(opts.defaultAccept);
   if (opts.check) {
-    if (!containerFlags) throw usageError('--check tests a serving container: give --container-url, --container-cmd or --handler.', 'e.g. mme local --check --container-cmd "docker run --rm -p {port}:8080 my-image serve".');
+    if (!containerFlags)
+      throw usageError(
+        '--check tests a serving container: give --container-url, --container-cmd or --handler.',
+        'e.g. mme local --check --container-cmd "docker run --rm -p {port}:8080 my-image serve".',
+      );
     const { runContractCheck } = await import('./check/check.js');
-    const first = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean)[0];
+    const first = (opts.modelsPreload ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean)[0];
     return runContractCheck({
       out: ctx.out,
       flags: containerFlags,
@@ -110,7 +117,8 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   const waitLimitMs = duration(opts.waitLimit, '--wait-limit', { maxMs: 3_600_000 });
   const loadLimitMs = duration(opts.loadLimit, '--load-limit', { maxMs: 3_600_000 });
   const host = opts.host;
-  const port = opts.port !== undefined ? wholeNumber(opts.port, '--port', 0, 65535, 'Use e.g. --port 8080, or --port 0 for a free port.') : (served?.port ?? DEFAULT_PORT);
+  const port =
+    opts.port !== undefined ? wholeNumber(opts.port, '--port', 0, 65535, 'Use e.g. --port 8080, or --port 0 for a free port.') : (served?.port ?? DEFAULT_PORT);
   if (!served && s.endpointUrl.value && isLoopback(s.endpointUrl.value) && opts.port === undefined) {
     ctx.out.info(
       `mme local: ${describeOrigin(s.endpointUrl.origin, 'endpointUrl')} points at ${new URL(s.endpointUrl.value).host}, which serves the fleet's S3 prefix too, so it is ` +
@@ -121,9 +129,13 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   // Loads always run on their own threads (the event loop never unpacks or compiles), each on an idle one: a model
   // that takes long to compile does not hold up the others. Threads start as loads need them.
   const loaders = MAX_LOADING_THREADS;
-  const preload = (opts.modelsPreload ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  const preload = (opts.modelsPreload ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   for (const name of preload) {
-    if (modelNameProblem(name)) throw usageError(`--models-preload: "${name}" is not a valid model name.`, 'Give names relative to the prefix, e.g. m1.tar.gz,v2/m2.tar.gz.');
+    if (modelNameProblem(name))
+      throw usageError(`--models-preload: "${name}" is not a valid model name.`, 'Give names relative to the prefix, e.g. m1.tar.gz,v2/m2.tar.gz.');
   }
   const cacheDir = path.resolve(opts.cacheDir ?? defaultCacheDir(endpointName));
   await claimCacheDir(cacheDir);
@@ -156,7 +168,8 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
         log: (message) => ctx.out.info(`[${stamp()}] ${message}`),
       });
     } catch (err) {
-      if (err instanceof ContainerStartError) throw new MmeError(err.message, ExitCode.failed, 'Check the command (mme local --check tests a container against the contract).');
+      if (err instanceof ContainerStartError)
+        throw new MmeError(err.message, ExitCode.failed, 'Check the command (mme local --check tests a container against the contract).');
       throw err;
     }
     container.process?.on('died', ({ how }: { how: string }) => {
@@ -214,15 +227,31 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
   } catch (err) {
     await shutdown();
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new MmeError(`port ${port} on ${host} is already in use.`, ExitCode.failed, 'Stop what uses it, or pass --port 0 for a free port (or another --port).');
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw usageError(`--host ${host} is not an address of this machine.`, 'Use 127.0.0.1 (the default) or 0.0.0.0.');
+    if (code === 'EADDRINUSE')
+      throw new MmeError(
+        `port ${port} on ${host} is already in use.`,
+        ExitCode.failed,
+        'Stop what uses it, or pass --port 0 for a free port (or another --port).',
+      );
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw usageError(`--host ${host} is not an address of this machine.`, 'Use 127.0.0.1 (the default) or 0.0.0.0.');
     if (code === 'EACCES') throw usageError(`not allowed to listen on port ${port}.`, 'Ports below 1024 need privileges: pick another --port.');
     throw err;
   }
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   const info: LocalEndpointInfo = {
-    url, host, port: actualPort, pid: process.pid, endpointName, variant, prefix, cacheDir, memoryBudget, diskBudget, startedAt: new Date().toISOString(),
+    url,
+    host,
+    port: actualPort,
+    pid: process.pid,
+    endpointName,
+    variant,
+    prefix,
+    cacheDir,
+    memoryBudget,
+    diskBudget,
+    startedAt: new Date().toISOString(),
   };
 
   // The server already answers requests while these load; the ready message (and the --json line) waits for them.
@@ -309,10 +338,18 @@ function defaultCacheDir(endpointName: string): string {
  * anything. And one server per folder: a second one would delete the first one's models.
  */
 async function claimCacheDir(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => { throw usageError(`--cache-dir ${dir} cannot be used as a folder (${e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'it, or a parent, is a file or device' : e.code}).`, 'Give a new or empty folder, or leave --cache-dir out.'); });
+  await fsp.mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw usageError(
+      `--cache-dir ${dir} cannot be used as a folder (${e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'it, or a parent, is a file or device' : e.code}).`,
+      'Give a new or empty folder, or leave --cache-dir out.',
+    );
+  });
   const entries = await fsp.readdir(dir);
   if (entries.length && !entries.includes(MARKER)) {
-    throw usageError(`--cache-dir ${dir} is not empty and is not an mme local cache (it would be emptied).`, 'Give a new or empty folder, or leave --cache-dir out.');
+    throw usageError(
+      `--cache-dir ${dir} is not empty and is not an mme local cache (it would be emptied).`,
+      'Give a new or empty folder, or leave --cache-dir out.',
+    );
   }
   await fsp.writeFile(path.join(dir, MARKER), 'mme local model cache: its models/ and downloads/ folders are emptied at every start.\n');
   const locator = path.join(dir, LOCATOR);
@@ -364,8 +401,13 @@ function containerOptions(opts: LocalOptions): ContainerFlags | undefined {
   const given = (['containerUrl', 'containerCmd', 'handler'] as const).filter((k) => opts[k] !== undefined);
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (given.length > 1) throw usageError(`${given.map(flag).join(' and ')} cannot be combined.`, 'Give one way to reach the serving container.');
-  if (opts.python !== undefined && opts.handler === undefined) throw usageError('--python goes with --handler.', 'e.g. mme local --handler inference.py --python .venv/bin/python.');
-  if (opts.containerModelDir !== undefined && given.length === 0) throw usageError('--container-model-dir goes with --container-url or --container-cmd.', 'It names the model folder as the container sees it, e.g. /opt/ml/models.');
+  if (opts.python !== undefined && opts.handler === undefined)
+    throw usageError('--python goes with --handler.', 'e.g. mme local --handler inference.py --python .venv/bin/python.');
+  if (opts.containerModelDir !== undefined && given.length === 0)
+    throw usageError(
+      '--container-model-dir goes with --container-url or --container-cmd.',
+      'It names the model folder as the container sees it, e.g. /opt/ml/models.',
+    );
   if (given.length === 0) return undefined;
   if (opts.containerUrl !== undefined) {
     let u: URL | undefined;
@@ -374,11 +416,14 @@ function containerOptions(opts: LocalOptions): ContainerFlags | undefined {
     } catch {
       u = undefined;
     }
-    if (!u || u.protocol !== 'http:') throw usageError(`--container-url "${opts.containerUrl}" is not an http:// URL.`, 'e.g. --container-url http://127.0.0.1:8081');
+    if (u?.protocol !== 'http:')
+      throw usageError(`--container-url "${opts.containerUrl}" is not an http:// URL.`, 'e.g. --container-url http://127.0.0.1:8081');
   }
-  if (opts.containerCmd !== undefined && opts.containerCmd.trim() === '') throw usageError('--container-cmd is empty.', 'e.g. --container-cmd "python3 serve.py --port {port}"');
+  if (opts.containerCmd !== undefined && opts.containerCmd.trim() === '')
+    throw usageError('--container-cmd is empty.', 'e.g. --container-cmd "python3 serve.py --port {port}"');
   if (opts.handler !== undefined) {
-    if (!fs.existsSync(opts.handler) || !fs.statSync(opts.handler).isFile()) throw usageError(`--handler ${opts.handler}: no such file.`, 'Give the path of your inference.py (model_fn, input_fn, predict_fn, output_fn).');
+    if (!fs.existsSync(opts.handler) || !fs.statSync(opts.handler).isFile())
+      throw usageError(`--handler ${opts.handler}: no such file.`, 'Give the path of your inference.py (model_fn, input_fn, predict_fn, output_fn).');
   }
   return {
     containerUrl: opts.containerUrl,
@@ -392,7 +437,7 @@ function containerOptions(opts: LocalOptions): ContainerFlags | undefined {
 
 function mediaType(text: string): string {
   const t = text.trim();
-  if (!/^[\w.+-]+\/[\w.+-]+$/.test(t) || t === '*/*') throw usageError(`--default-accept "${text}" is not a media type.`, 'Use e.g. --default-accept application/json or --default-accept text/csv.');
+  if (!/^[\w.+-]+\/[\w.+-]+$/.test(t) || t === '*/*')
+    throw usageError(`--default-accept "${text}" is not a media type.`, 'Use e.g. --default-accept application/json or --default-accept text/csv.');
   return t;
 }
-

@@ -124,5 +124,6 @@ export function redactSecrets(text: string): string {
 /** A message is one line: control characters (a newline in a file name) are shown escaped, and secrets redacted. */
 export function oneLine(text: string): string {
   return redactSecrets(text).replace(/[\u0000-\u001f\u007f]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }

@@ -20,7 +20,13 @@ export interface MeasuredLoadTimes {
 
 export async function fleetLoadTimes(cfg: ResolvedConfig, since: string, signal: AbortSignal): Promise<MeasuredLoadTimes> {
   const endpoint = requireSetting(cfg, 'endpointName');
-  const target: Target = { fleet: cfg.fleet, endpoint, variant: cfg.settings.variant.value ?? 'AllTraffic', region: cfg.settings.region.value, client: clientSettings(cfg) };
+  const target: Target = {
+    fleet: cfg.fleet,
+    endpoint,
+    variant: cfg.settings.variant.value ?? 'AllTraffic',
+    region: cfg.settings.region.value,
+    client: clientSettings(cfg),
+  };
   // The window ends at the next minute, so that the minute under way counts (as after a run against mme local).
   const window = resolveWindow({ since, end: new Date(Date.now() + 60_000).toISOString() });
   const queries = planQueries([target], window, false);

@@ -56,13 +56,19 @@ export function loadCatalog(file: string | undefined): InstanceType[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw usageError(`--catalog ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, 'Give a JSON file of [{"type","memoryBytes","vcpus","pricePerHour"}].');
+    throw usageError(
+      `--catalog ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+      'Give a JSON file of [{"type","memoryBytes","vcpus","pricePerHour"}].',
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw usageError(`--catalog ${file}: not JSON (${(e as Error).message}).`, 'Give a JSON list such as [{"type":"ml.m5.large","memoryBytes":8589934592,"vcpus":2,"pricePerHour":0.115}].');
+    throw usageError(
+      `--catalog ${file}: not JSON (${(e as Error).message}).`,
+      'Give a JSON list such as [{"type":"ml.m5.large","memoryBytes":8589934592,"vcpus":2,"pricePerHour":0.115}].',
+    );
   }
   const parsed = fileSchema.safeParse(data);
   if (!parsed.success) {
@@ -87,7 +93,10 @@ export function pickTypes(catalog: InstanceType[], names: string[], flag: string
   return names.map((name) => {
     const found = catalog.find((c) => c.type === name);
     if (!found) {
-      throw usageError(`${flag}: unknown instance type "${name}" (known: ${catalog.map((c) => c.type).join(', ')}).`, 'Add it with --catalog FILE, or pick a known one.');
+      throw usageError(
+        `${flag}: unknown instance type "${name}" (known: ${catalog.map((c) => c.type).join(', ')}).`,
+        'Add it with --catalog FILE, or pick a known one.',
+      );
     }
     return found;
   });

@@ -30,10 +30,14 @@ export async function modelsFromPath(file: string, options: { measure: boolean; 
   try {
     stat = fs.statSync(file);
   } catch (e) {
-    throw usageError(`--models ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}.`, 'Give a CSV of name,bytes or a folder of models.');
+    throw usageError(
+      `--models ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}.`,
+      'Give a CSV of name,bytes or a folder of models.',
+    );
   }
   if (stat.isDirectory()) return modelsFromFolder(file, options);
-  if (options.measure) throw usageError(`--measure loads models from a folder; --models ${file} is a CSV of sizes.`, 'Drop --measure, or give the folder of models.');
+  if (options.measure)
+    throw usageError(`--measure loads models from a folder; --models ${file} is a CSV of sizes.`, 'Drop --measure, or give the folder of models.');
   return { models: parseModelsCsv(fs.readFileSync(file, 'utf8'), file), source: 'csv', from: file };
 }
 
@@ -48,7 +52,10 @@ export function parseModelsCsv(text: string, file: string): PlanModel[] {
     const where = `--models ${file} line ${i + 1}`;
     const bytes = Number(cells[1]);
     if (cells.length !== 2 || !cells[0] || !/^\d+$/.test(cells[1]) || bytes <= 0) {
-      throw usageError(`${where}: expected "name,bytes" with bytes a whole number above 0, got "${line.slice(0, 60)}".`, 'Write one model per line, e.g. "m37.tar.gz,52428800".');
+      throw usageError(
+        `${where}: expected "name,bytes" with bytes a whole number above 0, got "${line.slice(0, 60)}".`,
+        'Write one model per line, e.g. "m37.tar.gz,52428800".',
+      );
     }
     if (seen.has(cells[0])) throw usageError(`${where}: model ${cells[0]} is listed twice.`, 'List each model once.');
     seen.add(cells[0]);
@@ -66,12 +73,18 @@ async function modelsFromFolder(dir: string, options: { measure: boolean; factor
     .filter((e) => !e.name.startsWith('.'))
     .filter((e) => e.isDirectory() || (e.isFile() && isModelEntry(e.name)))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (!entries.length) throw usageError(`--models ${dir}: the folder holds no models (sub-folders, .tar.gz artifacts or model files).`, 'Point --models at a folder of models, or a CSV of name,bytes.');
+  if (!entries.length)
+    throw usageError(
+      `--models ${dir}: the folder holds no models (sub-folders, .tar.gz artifacts or model files).`,
+      'Point --models at a folder of models, or a CSV of name,bytes.',
+    );
   const models: PlanModel[] = [];
   for (const e of entries) {
     const full = path.join(dir, e.name);
     const name = e.isDirectory() ? `${e.name}.tar.gz` : e.name;
-    const bytes = options.measure ? await measure(full, e.isDirectory(), options.signal) : Math.max(1, Math.round(uncompressedBytes(full, e.isDirectory()) * options.factor));
+    const bytes = options.measure
+      ? await measure(full, e.isDirectory(), options.signal)
+      : Math.max(1, Math.round(uncompressedBytes(full, e.isDirectory()) * options.factor));
     models.push({ name, bytes });
   }
   return { models, source: options.measure ? 'measured' : 'estimated', from: dir };
@@ -105,7 +118,8 @@ function uncompressedBytes(file: string, isDir: boolean): number {
 /** The footprint our runtime (the one `mme local` serves) gives the model once loaded. */
 async function measure(file: string, isDir: boolean, signal: AbortSignal): Promise<number> {
   const xgboost = await import('../local/runtimes/xgboost/index.js');
-  const fail = (err: unknown) => usageError(`--measure: ${file} does not load: ${(err as Error).message}.`, 'Check it with `mme predict`, or give sizes with --models FILE.csv.');
+  const fail = (err: unknown) =>
+    usageError(`--measure: ${file} does not load: ${(err as Error).message}.`, 'Check it with `mme predict`, or give sizes with --models FILE.csv.');
   try {
     if (isDir) return (await xgboost.loadModelDir(file)).footprintBytes;
     if (!file.endsWith('.tar.gz') && !file.endsWith('.tgz')) return (await xgboost.loadModelFile(file)).footprintBytes;

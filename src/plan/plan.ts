@@ -76,7 +76,16 @@ export interface CandidateResult {
 
 export interface PlanResult {
   models: { count: number; totalBytes: number; largestBytes: number; copies: number; sizes: string; from: string };
-  traffic: { source: string; from: string; requests: number; durationMs: number; requestsPerMinute: number; unknownModels: string[]; unknownRequests: number; seed: number };
+  traffic: {
+    source: string;
+    from: string;
+    requests: number;
+    durationMs: number;
+    requestsPerMinute: number;
+    unknownModels: string[];
+    unknownRequests: number;
+    seed: number;
+  };
   assumptions: typeof DEFAULT_TIMING & { overhead: string; hoursPerMonth: number; priceSource: string[]; routing: string };
   targets: { hitRatio: number; waitP99Ms: number; p99Models: string[] | null };
   candidates: CandidateResult[];
@@ -129,7 +138,8 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
   const totalBytes = modelBytes.reduce((s, b) => s + b, 0);
   const largest = modelBytes.reduce((s, b) => Math.max(s, b), 0);
 
-  const usable = (t: InstanceType) => Math.max(0, 'fraction' in input.overhead ? t.memoryBytes * (1 - input.overhead.fraction) : t.memoryBytes - input.overhead.bytes);
+  const usable = (t: InstanceType) =>
+    Math.max(0, 'fraction' in input.overhead ? t.memoryBytes * (1 - input.overhead.fraction) : t.memoryBytes - input.overhead.bytes);
   const candidates = input.types.flatMap((t) => input.counts.map((count) => ({ t, count })));
   const sim = (c: { t: InstanceType; count: number }): SimCandidate => ({ instances: c.count, vcpus: c.t.vcpus, memoryBytes: usable(c.t) });
   const cost = (c: { t: InstanceType; count: number }) => cents(c.count * c.t.pricePerHour * HOURS_PER_MONTH);
@@ -195,15 +205,26 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
 
   // Dedicated endpoints: at least the minimum count, more when one model's traffic needs it (workers at most 70% busy).
   const d = input.dedicatedType;
-  const dedicatedInstances = (i: number) => Math.max(input.dedicatedMinCount, Math.ceil(((perModel[i] / Math.max(1, trace.durationMs)) * input.timing.serviceMs) / (d.vcpus * 0.7)));
+  const dedicatedInstances = (i: number) =>
+    Math.max(input.dedicatedMinCount, Math.ceil(((perModel[i] / Math.max(1, trace.durationMs)) * input.timing.serviceMs) / (d.vcpus * 0.7)));
   const dedicatedCostOf = (ids: number[]) => cents(ids.reduce((s, i) => s + dedicatedInstances(i) * d.pricePerHour * HOURS_PER_MONTH, 0));
   const allIds = ranked.filter((i) => perModel[i] > 0);
   const instancesPerModel = allIds.map(dedicatedInstances);
-  const dedicated = { models: allIds.length, type: d.type, instancesPerModel, instances: instancesPerModel.reduce((s, v) => s + v, 0), monthlyCost: dedicatedCostOf(allIds) };
+  const dedicated = {
+    models: allIds.length,
+    type: d.type,
+    instancesPerModel,
+    instances: instancesPerModel.reduce((s, v) => s + v, 0),
+    monthlyCost: dedicatedCostOf(allIds),
+  };
 
   const bestMme = results.filter((c) => c.meetsTargets).sort((a, b) => a.monthlyCost - b.monthlyCost || b.hitRatio - a.hitRatio)[0];
   const hybridSearch: PlanResult['hybridSearch'] = [];
-  hybridSearch.push(bestMme ? { k: 0, type: bestMme.type, count: bestMme.count, monthlyCost: bestMme.monthlyCost, hitRatio: bestMme.hitRatio, waitP99Ms: bestMme.waitP99Ms } : { k: 0, type: null, count: null, monthlyCost: null, hitRatio: null, waitP99Ms: null });
+  hybridSearch.push(
+    bestMme
+      ? { k: 0, type: bestMme.type, count: bestMme.count, monthlyCost: bestMme.monthlyCost, hitRatio: bestMme.hitRatio, waitP99Ms: bestMme.waitP99Ms }
+      : { k: 0, type: null, count: null, monthlyCost: null, hitRatio: null, waitP99Ms: null },
+  );
   let bestHybrid: HybridShape | null = null;
   hybrids.forEach((rs, j) => {
     const k = j + 1;
@@ -241,15 +262,26 @@ export async function runPlan(input: PlanInput): Promise<PlanResult> {
 
   return {
     models: { count: n, totalBytes, largestBytes: largest, copies: input.copies, sizes: input.models.source, from: input.models.from },
-    traffic: { ...trace.info, requests: trace.length, durationMs: trace.durationMs, requestsPerMinute: trace.length / Math.max(1e-9, trace.durationMs / 60_000), seed: input.seed },
+    traffic: {
+      ...trace.info,
+      requests: trace.length,
+      durationMs: trace.durationMs,
+      requestsPerMinute: trace.length / Math.max(1e-9, trace.durationMs / 60_000),
+      seed: input.seed,
+    },
     assumptions: {
       ...input.timing,
       overhead: 'fraction' in input.overhead ? `${input.overhead.fraction * 100}% of each instance's memory` : `${input.overhead.bytes} bytes per instance`,
       hoursPerMonth: HOURS_PER_MONTH,
       priceSource: [...new Set([...input.types, d].map((t) => t.priceSource))],
-      routing: "to an instance holding the model in memory (the one whose worker frees first); else to the model's home instance (a fixed hash); spill to an idle instance when the wait exceeds spillWaitMs",
+      routing:
+        "to an instance holding the model in memory (the one whose worker frees first); else to the model's home instance (a fixed hash); spill to an idle instance when the wait exceeds spillWaitMs",
     },
-    targets: { hitRatio: input.targetHit, waitP99Ms: input.maxP99Ms, p99Models: critical ? ranked.filter((i) => critical![i] === 1).map((i) => models[i].name) : null },
+    targets: {
+      hitRatio: input.targetHit,
+      waitP99Ms: input.maxP99Ms,
+      p99Models: critical ? ranked.filter((i) => critical![i] === 1).map((i) => models[i].name) : null,
+    },
     candidates: results,
     memoryCurve,
     workingSetBytes: fit ? fit.memoryBytes : null,
@@ -296,9 +328,17 @@ function buildTrace(input: PlanInput, index: Map<string, number>): TraceWithInfo
     say('their weight is');
     const weights = new Float64Array(index.size);
     src.weights.forEach((w, i) => map[i] >= 0 && (weights[map[i]] += w));
-    if (!weights.some((w) => w > 0)) throw usageError(`--traffic ${src.from}: none of its models is in the fleet (${input.models.from}).`, 'Name the models as `mme ls` prints them.');
-    if (input.ratePerMs === undefined) throw usageError('a weights file needs --rate (e.g. --rate 3000/min) to make arrivals.', 'Add --rate N/min, or give a request log (timestamp,target).');
-    const trace = poissonTrace(weights, { ratePerMs: input.ratePerMs, durationMs: input.durationMs, seed: input.seed, profile: input.profile, order: input.order });
+    if (!weights.some((w) => w > 0))
+      throw usageError(`--traffic ${src.from}: none of its models is in the fleet (${input.models.from}).`, 'Name the models as `mme ls` prints them.');
+    if (input.ratePerMs === undefined)
+      throw usageError('a weights file needs --rate (e.g. --rate 3000/min) to make arrivals.', 'Add --rate N/min, or give a request log (timestamp,target).');
+    const trace = poissonTrace(weights, {
+      ratePerMs: input.ratePerMs,
+      durationMs: input.durationMs,
+      seed: input.seed,
+      profile: input.profile,
+      order: input.order,
+    });
     if (!trace.length) throw usageError(`--rate and --duration give no request in the window.`, 'Raise --rate or --duration.');
     return { ...trace, info: { source: src.tiers ? 'tiers' : 'weights', from: src.from, unknownModels: unknown, unknownRequests: 0 } };
   }
@@ -317,5 +357,11 @@ function buildTrace(input: PlanInput, index: Map<string, number>): TraceWithInfo
     times[j] = times[r] / input.speed;
     models[j++] = m;
   }
-  return { times, models, length: len, durationMs: Math.max(1, times[len - 1]), info: { source: 'log', from: src.from, unknownModels: unknown, unknownRequests } };
+  return {
+    times,
+    models,
+    length: len,
+    durationMs: Math.max(1, times[len - 1]),
+    info: { source: 'log', from: src.from, unknownModels: unknown, unknownRequests },
+  };
 }

@@ -9,8 +9,28 @@ const perHour = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1)
 const label = (c: { type: string; count: number }) => `${c.count} × ${c.type}`;
 
 export const CSV_COLUMNS = [
-  'type', 'count', 'vcpus', 'memoryBytes', 'usableBytes', 'pricePerHour', 'hitRatio', 'coldLoads', 'coldLoadsPerHour', 'downloads', 'unloads',
-  'unloadsPerHour', 'failed', 'spilled', 'waitP50Ms', 'waitP99Ms', 'waitMeanMs', 'criticalWaitP99Ms', 'utilisation', 'maxLoadedModels', 'monthlyCost', 'meetsTargets',
+  'type',
+  'count',
+  'vcpus',
+  'memoryBytes',
+  'usableBytes',
+  'pricePerHour',
+  'hitRatio',
+  'coldLoads',
+  'coldLoadsPerHour',
+  'downloads',
+  'unloads',
+  'unloadsPerHour',
+  'failed',
+  'spilled',
+  'waitP50Ms',
+  'waitP99Ms',
+  'waitMeanMs',
+  'criticalWaitP99Ms',
+  'utilisation',
+  'maxLoadedModels',
+  'monthlyCost',
+  'meetsTargets',
 ] as const satisfies readonly (keyof CandidateResult)[];
 
 /** One row per candidate, with a header. */
@@ -28,11 +48,25 @@ export function renderReport(r: PlanResult, tty: boolean): string {
   );
   const top = r.targets.p99Models;
   const whose = top ? ` for the ${top.length} busiest models (${top.length > 6 ? `${top.slice(0, 5).join(', ')}, …` : top.join(', ')})` : '';
-  lines.push(`targets: hit ratio ≥ ${pct(r.targets.hitRatio)}, added wait p99${whose} ≤ ${r.targets.waitP99Ms} ms; prices: ${r.assumptions.priceSource.join('; ')}`);
+  lines.push(
+    `targets: hit ratio ≥ ${pct(r.targets.hitRatio)}, added wait p99${whose} ≤ ${r.targets.waitP99Ms} ms; prices: ${r.assumptions.priceSource.join('; ')}`,
+  );
   lines.push('');
   lines.push(
     renderTable(
-      ['candidate', 'memory', 'hit ratio', 'cold loads/h', 'unloads/h', 'wait p50 ms', 'wait p99 ms', ...(top ? [`top ${top.length} p99 ms`] : []), 'busy', '$/month', 'meets'],
+      [
+        'candidate',
+        'memory',
+        'hit ratio',
+        'cold loads/h',
+        'unloads/h',
+        'wait p50 ms',
+        'wait p99 ms',
+        ...(top ? [`top ${top.length} p99 ms`] : []),
+        'busy',
+        '$/month',
+        'meets',
+      ],
       r.candidates.map((c) => [
         label(c),
         formatBytes(c.usableBytes),
@@ -110,8 +144,12 @@ export function renderChart(r: PlanResult, width = 60): string[] {
   const left = formatBytes(Math.round(Math.exp(lo)));
   const right = formatBytes(Math.round(Math.exp(hi)));
   out.push(`        ${left}${' '.repeat(Math.max(1, width - left.length - right.length))}${right}`);
-  if (r.workingSetBytes !== null) out.push(`        one instance reaches ${pct(r.targets.hitRatio)} hits from ${formatBytes(r.workingSetBytes)} of usable memory`);
-  else out.push(`        one instance holding the whole fleet (${formatBytes(r.models.totalBytes)}) still misses ${pct(r.targets.hitRatio)}: the misses are first loads`);
+  if (r.workingSetBytes !== null)
+    out.push(`        one instance reaches ${pct(r.targets.hitRatio)} hits from ${formatBytes(r.workingSetBytes)} of usable memory`);
+  else
+    out.push(
+      `        one instance holding the whole fleet (${formatBytes(r.models.totalBytes)}) still misses ${pct(r.targets.hitRatio)}: the misses are first loads`,
+    );
   for (let i = 0; i < key.length; i += 3) out.push(`        ${key.slice(i, i + 3).join('   ')}`);
   return out;
 }
@@ -134,7 +172,9 @@ export function renderSvg(r: PlanResult): string {
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  parts.push(`<text x="${m.l}" y="22" font-size="14" font-weight="bold">${esc(`mme plan: hit ratio against memory per instance (${r.models.count} models, ${r.traffic.requests.toLocaleString('en-US')} requests)`)}</text>`);
+  parts.push(
+    `<text x="${m.l}" y="22" font-size="14" font-weight="bold">${esc(`mme plan: hit ratio against memory per instance (${r.models.count} models, ${r.traffic.requests.toLocaleString('en-US')} requests)`)}</text>`,
+  );
   for (let i = 0; i <= 5; i++) {
     const v = yMin + ((1 - yMin) * i) / 5;
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="#ddd"/>`);
@@ -147,8 +187,13 @@ export function renderSvg(r: PlanResult): string {
   }
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">usable memory per instance (log scale)</text>`);
   const target = r.targets.hitRatio;
-  if (target >= yMin) parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${Y(target).toFixed(1)}" y2="${Y(target).toFixed(1)}" stroke="#c00" stroke-dasharray="4 4"/><text x="${W - m.r}" y="${(Y(target) - 4).toFixed(1)}" text-anchor="end" fill="#c00">target ${pct(target)}</text>`);
-  parts.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${pts.map((p) => `${X(p.memoryBytes).toFixed(1)},${Y(p.hitRatio).toFixed(1)}`).join(' ')}"/>`);
+  if (target >= yMin)
+    parts.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${Y(target).toFixed(1)}" y2="${Y(target).toFixed(1)}" stroke="#c00" stroke-dasharray="4 4"/><text x="${W - m.r}" y="${(Y(target) - 4).toFixed(1)}" text-anchor="end" fill="#c00">target ${pct(target)}</text>`,
+    );
+  parts.push(
+    `<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${pts.map((p) => `${X(p.memoryBytes).toFixed(1)},${Y(p.hitRatio).toFixed(1)}`).join(' ')}"/>`,
+  );
   singles.forEach((c, i) => {
     const x = X(c.usableBytes);
     const y = Y(c.hitRatio);

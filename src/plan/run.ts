@@ -25,7 +25,11 @@ export interface PlanDeps {
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{ result: PlanResult; svg?: { file: string; text: string } }> {
   // Commander hands options over camel-cased (--target-hit → targetHit).
@@ -37,7 +41,8 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
   if (f('traffic') !== undefined && f('tiers') !== undefined) throw usageError('--traffic and --tiers are two traffic sources; give one.');
   const catalog = loadCatalog(f('catalog'));
   const types = f('types') !== undefined ? pickTypes(catalog, list(f('types')!), '--types') : catalog;
-  if (!types.length) throw usageError('--types names no instance type.', `Give e.g. --types ml.m5.large,ml.c5.xlarge (known: ${catalog.map((c) => c.type).join(', ')}).`);
+  if (!types.length)
+    throw usageError('--types names no instance type.', `Give e.g. --types ml.m5.large,ml.c5.xlarge (known: ${catalog.map((c) => c.type).join(', ')}).`);
   const counts = f('counts') !== undefined ? list(f('counts')!).map((c) => units.whole(c, '--counts', 1, 100)) : [1];
   if (!counts.length) throw usageError('--counts names no count.', 'Give e.g. --counts 1,2,4.');
   const [dedicatedType] = pickTypes(catalog, [f('dedicated-type') ?? 'ml.m5.large'], '--dedicated-type');
@@ -59,11 +64,16 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
   const threads = f('threads') !== undefined ? units.whole(f('threads')!, '--threads', 1, 256) : undefined;
   const svgFile = f('svg');
   if (svgFile !== undefined) checkWritable(svgFile);
-  if (byName.measure && f('models') === undefined) throw usageError('--measure loads the models of a --models folder.', 'Add --models DIR (e.g. --models examples/merchants).');
+  if (byName.measure && f('models') === undefined)
+    throw usageError('--measure loads the models of a --models folder.', 'Add --models DIR (e.g. --models examples/merchants).');
 
   // Traffic first (a log is checked line by line), models next (--measure loads every one).
   const traffic0 = f('traffic') !== undefined ? readTrafficFile(f('traffic')!) : undefined;
-  if (traffic0?.kind === 'log' && ratePerMs !== undefined) throw usageError(`--rate applies to weights and tiers; --traffic ${f('traffic')} is a request log, replayed with its own timing.`, 'Drop --rate (use --speed to replay it faster).');
+  if (traffic0?.kind === 'log' && ratePerMs !== undefined)
+    throw usageError(
+      `--rate applies to weights and tiers; --traffic ${f('traffic')} is a request log, replayed with its own timing.`,
+      'Drop --rate (use --speed to replay it faster).',
+    );
   const models =
     f('models') !== undefined
       ? await modelsFromPath(f('models')!, { measure: Boolean(byName.measure), factor, signal: deps.signal })
@@ -80,7 +90,8 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
     for (const w of measured.warnings) deps.warn(w);
     // A model of the fleet's mean size takes the measured mean times: fixed parts 0, rates from the mean.
     const meanBytes = models.models.reduce((s, m) => s + m.bytes, 0) / models.models.length;
-    if (measured.downloadMs !== null && measured.downloadMs > 0) Object.assign(timing, { downloadFixedMs: 0, downloadBytesPerMs: meanBytes / measured.downloadMs });
+    if (measured.downloadMs !== null && measured.downloadMs > 0)
+      Object.assign(timing, { downloadFixedMs: 0, downloadBytesPerMs: meanBytes / measured.downloadMs });
     if (measured.loadMs !== null && measured.loadMs > 0) Object.assign(timing, { loadFixedMs: 0, loadBytesPerMs: meanBytes / measured.loadMs });
     if (measured.downloadMs === null || measured.loadMs === null) {
       const missing = [measured.downloadMs === null && 'ModelDownloadingTime', measured.loadMs === null && 'ModelLoadingTime'].filter(Boolean).join(' or ');
@@ -88,7 +99,12 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
     }
     calibration = { endpoint: measured.endpoint, since, downloadMs: measured.downloadMs, loadMs: measured.loadMs, meanModelBytes: meanBytes };
   }
-  const traffic = traffic0 ?? tiersSource(f('tiers')!, models.models.map((m) => m.name));
+  const traffic =
+    traffic0 ??
+    tiersSource(
+      f('tiers')!,
+      models.models.map((m) => m.name),
+    );
 
   const result = await runPlan({
     models,
@@ -123,7 +139,8 @@ export async function planFromFlags(flags: PlanFlags, deps: PlanDeps): Promise<{
 /** The --svg file's folder must exist, and the file must not be a folder: said before the work, not after. */
 function checkWritable(file: string): void {
   const dir = path.dirname(path.resolve(file));
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw usageError(`--svg ${file}: the folder ${dir} does not exist.`, 'Create it first, or write the chart elsewhere.');
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw usageError(`--svg ${file}: the folder ${dir} does not exist.`, 'Create it first, or write the chart elsewhere.');
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw usageError(`--svg ${file} is a folder.`, 'Give a file name, e.g. --svg plan.svg.');
 }
 

@@ -271,7 +271,7 @@ export function simulate(trace: Trace, cfg: SimConfig): SimResult {
       busyMs += loadMs;
       coldLoads++;
       state[node] = 2;
-      ready = (cpuStart > t + downloadMs ? cpuStart : t + downloadMs) + loadMs;
+      ready = Math.max(cpuStart, t + downloadMs) + loadMs;
       readyAt[node] = ready;
       pushFront(node, inst);
       used[inst] += size;

@@ -61,36 +61,38 @@ export async function runSweep(trace: Trace, shared: SharedConfig, tasks: SweepT
 
   const results: TaskResult[] = new Array(tasks.length);
   // Biggest jobs first, so that no thread is left with a long one at the end.
-  const order = tasks.map((t, i) => i).sort((a, b) => weight(tasks[b]) - weight(tasks[a]));
+  const order = tasks.map((_t, i) => i).sort((a, b) => weight(tasks[b]) - weight(tasks[a]));
   let next = 0;
   const script = workerScript();
   await Promise.all(
-    Array.from({ length: workers }, () =>
-      new Promise<void>((resolve, reject) => {
-        // Run from source (benchmarks under tsx), the thread registers tsx's loader before loading the .ts file.
-        const fromSource = script.pathname.endsWith('.ts');
-        const entry = fromSource ? `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });` : script;
-        const worker = new Worker(entry, {
-          eval: fromSource,
-          name: 'mme-plan-sweep',
-          workerData: { times: trace.times, models: trace.models, length: trace.length, durationMs: trace.durationMs, shared },
-        });
-        const send = () => {
-          if (next >= order.length) {
-            void worker.terminate();
-            return resolve();
-          }
-          const i = order[next++];
-          worker.postMessage({ i, task: tasks[i] });
-        };
-        worker.on('message', (m: { i: number; result: TaskResult }) => {
-          results[m.i] = m.result;
+    Array.from(
+      { length: workers },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          // Run from source (benchmarks under tsx), the thread registers tsx's loader before loading the .ts file.
+          const fromSource = script.pathname.endsWith('.ts');
+          const entry = fromSource ? `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(script.href)}); });` : script;
+          const worker = new Worker(entry, {
+            eval: fromSource,
+            name: 'mme-plan-sweep',
+            workerData: { times: trace.times, models: trace.models, length: trace.length, durationMs: trace.durationMs, shared },
+          });
+          const send = () => {
+            if (next >= order.length) {
+              void worker.terminate();
+              return resolve();
+            }
+            const i = order[next++];
+            worker.postMessage({ i, task: tasks[i] });
+          };
+          worker.on('message', (m: { i: number; result: TaskResult }) => {
+            results[m.i] = m.result;
+            send();
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => (code === 0 || next >= order.length ? resolve() : reject(new Error(`a simulation thread exited with code ${code}`))));
           send();
-        });
-        worker.on('error', reject);
-        worker.on('exit', (code) => (code === 0 || next >= order.length ? resolve() : reject(new Error(`a simulation thread exited with code ${code}`))));
-        send();
-      }),
+        }),
     ),
   );
   return results;

@@ -28,12 +28,19 @@ export function readTrafficFile(file: string): TrafficSource {
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw usageError(`--traffic ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, 'Give a weights file or a request log.');
+    throw usageError(
+      `--traffic ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+      'Give a weights file or a request log.',
+    );
   }
   try {
     const head = Buffer.alloc(64 * 1024);
     const got = fs.readSync(fd, head, 0, head.length, 0);
-    const first = head.toString('utf8', 0, got).split(/\r?\n/).find((l) => l.replace(/#.*$/, '').trim() !== '') ?? '';
+    const first =
+      head
+        .toString('utf8', 0, got)
+        .split(/\r?\n/)
+        .find((l) => l.replace(/#.*$/, '').trim() !== '') ?? '';
     if (/^\s*\{/.test(first) || first.includes(',')) return parseLog(linesOf(fd), file, countLines(fd));
   } finally {
     fs.closeSync(fd);
@@ -103,9 +110,16 @@ function parseLog(lines: Iterable<string>, file: string, capacity: number): Traf
     }
     const ms = timestampMs(stamp);
     if (ms === undefined || typeof target !== 'string' || !target) {
-      throw usageError(`${where}: expected "timestamp,target" (ISO 8601 or epoch seconds/ms, then the model), got "${line.slice(0, 60)}".`, 'Write e.g. "2026-11-22T10:00:00.120Z,m37.tar.gz".');
+      throw usageError(
+        `${where}: expected "timestamp,target" (ISO 8601 or epoch seconds/ms, then the model), got "${line.slice(0, 60)}".`,
+        'Write e.g. "2026-11-22T10:00:00.120Z,m37.tar.gz".',
+      );
     }
-    if (ms < last) throw usageError(`${where}: ${String(stamp)} is earlier than the line before; the log must be in time order.`, 'Sort it by time first (e.g. sort -t, -k1,1).');
+    if (ms < last)
+      throw usageError(
+        `${where}: ${String(stamp)} is earlier than the line before; the log must be in time order.`,
+        'Sort it by time first (e.g. sort -t, -k1,1).',
+      );
     last = ms;
     if (Number.isNaN(t0)) t0 = ms;
     let id = index.get(target);
@@ -138,13 +152,15 @@ function timestampMs(value: unknown): number | undefined {
 export function tiersSource(spec: string, models: string[]): TrafficSource {
   const tiers = spec.split(',').map((part) => {
     const m = /^\s*(\d+)\s*:\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(part);
-    if (!m || Number(m[1]) < 1) throw usageError(`--tiers "${spec}": "${part}" is not COUNT:SHARE%.`, "Write e.g. --tiers '5:80%,50:19%,15:1%' (5 models take 80% of calls, …).");
+    if (!m || Number(m[1]) < 1)
+      throw usageError(`--tiers "${spec}": "${part}" is not COUNT:SHARE%.`, "Write e.g. --tiers '5:80%,50:19%,15:1%' (5 models take 80% of calls, …).");
     return { count: Number(m[1]), share: Number(m[2]) };
   });
   const total = tiers.reduce((s, t) => s + t.share, 0);
   if (Math.abs(total - 100) > 0.5) throw usageError(`--tiers "${spec}": the shares add up to ${total}%, not 100%.`, 'Make the shares add up to 100%.');
   const count = tiers.reduce((s, t) => s + t.count, 0);
-  if (count > models.length) throw usageError(`--tiers "${spec}" names ${count} models; the fleet has ${models.length}.`, 'Make the counts add up to at most the number of models.');
+  if (count > models.length)
+    throw usageError(`--tiers "${spec}" names ${count} models; the fleet has ${models.length}.`, 'Make the counts add up to at most the number of models.');
   const names: string[] = [];
   const weights: number[] = [];
   let at = 0;
@@ -219,7 +235,10 @@ function invokeOrder(weights: ArrayLike<number>): () => number {
 export function parseProfile(text: string): number[] {
   const values = text.split(',').map((v) => Number(v.trim()));
   if (values.length !== 24 || values.some((v) => !(v >= 0) || !Number.isFinite(v)) || !values.some((v) => v > 0)) {
-    throw usageError(`--daily-profile: expected 24 numbers ≥ 0 separated by commas (relative traffic for each hour from 00:00), got ${values.length}.`, 'Write e.g. 1,1,1,1,1,2,4,6,8,8,8,8,8,8,8,8,8,6,4,3,2,2,1,1.');
+    throw usageError(
+      `--daily-profile: expected 24 numbers ≥ 0 separated by commas (relative traffic for each hour from 00:00), got ${values.length}.`,
+      'Write e.g. 1,1,1,1,1,2,4,6,8,8,8,8,8,8,8,8,8,6,4,3,2,2,1,1.',
+    );
   }
   return values;
 }

@@ -16,8 +16,9 @@ export function ratePerMs(text: string, flag: string): number {
   const m = /^\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(?:\/\s*(s|sec|min|m|h|hour))?\s*$/i.exec(text);
   const per = { s: 1000, sec: 1000, min: 60_000, m: 60_000, h: 3_600_000, hour: 3_600_000 } as const;
   const value = m ? Number(m[1]) : NaN;
-  if (!m || !(value > 0) || !Number.isFinite(value)) throw usageError(`${flag} "${text}" is not a rate above 0.`, 'Write requests per minute, second or hour: 3000/min, 50/s, 180000/h.');
-  return value / per[((m[2] ?? 'min').toLowerCase()) as keyof typeof per];
+  if (!m || !(value > 0) || !Number.isFinite(value))
+    throw usageError(`${flag} "${text}" is not a rate above 0.`, 'Write requests per minute, second or hour: 3000/min, 50/s, 180000/h.');
+  return value / per[(m[2] ?? 'min').toLowerCase() as keyof typeof per];
 }
 
 /** "1GiB", "512MiB" → bytes ("0" is allowed: --overhead 0). */

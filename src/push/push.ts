@@ -51,9 +51,7 @@ export interface PushPlan {
   overwrites: boolean;
 }
 
-export type PushOutcome =
-  | { dryRun: true; pushes: PushPlan[]; skipped: Skipped[] }
-  | { dryRun: false; pushes: Pushed[]; skipped: Skipped[] };
+export type PushOutcome = { dryRun: true; pushes: PushPlan[]; skipped: Skipped[] } | { dryRun: false; pushes: Pushed[]; skipped: Skipped[] };
 
 /** "a, b, c, d, e and 3 more" */
 export function listSome(names: string[], max = LISTED): string {
@@ -76,7 +74,8 @@ export async function pushArtifacts(store: Store, req: PushRequest): Promise<Pus
 async function pushSteps(store: Store, req: PushRequest, at: (phase: string) => void): Promise<PushOutcome> {
   const { signal } = req;
   signal.throwIfAborted();
-  if (req.as !== undefined && req.files.length > 1) throw usageError(`--as names one model, but ${req.files.length} artifacts were given.`, 'Push them one at a time, or drop --as.');
+  if (req.as !== undefined && req.files.length > 1)
+    throw usageError(`--as names one model, but ${req.files.length} artifacts were given.`, 'Push them one at a time, or drop --as.');
 
   // Everything is checked before the first byte is sent.
   at('checking the files');
@@ -113,7 +112,13 @@ async function pushSteps(store: Store, req: PushRequest, at: (phase: string) => 
     }
   });
   const taken = todo.filter((t) => t.exists);
-  if (taken.length && !req.force) throw takenError(taken.map((t) => t.name), items.length, store.url, req.skipIdentical);
+  if (taken.length && !req.force)
+    throw takenError(
+      taken.map((t) => t.name),
+      items.length,
+      store.url,
+      req.skipIdentical,
+    );
 
   if (req.dryRun) {
     return { dryRun: true, skipped, pushes: todo.map((t) => ({ name: t.name, file: t.file, size: t.size, url: store.url + t.name, overwrites: t.exists })) };
@@ -139,7 +144,10 @@ async function pushSteps(store: Store, req: PushRequest, at: (phase: string) => 
           signal: siblings.signal,
           onProgress: (bytes) => {
             sent[i] = bytes;
-            req.onProgress?.(sent.reduce((a, b) => a + b, 0), totalBytes);
+            req.onProgress?.(
+              sent.reduce((a, b) => a + b, 0),
+              totalBytes,
+            );
           },
         });
         return { ok: { name: t.name, file: t.file, url: store.url + t.name, size: stored.size, sha256: t.sha256, overwrote: t.exists } };
@@ -155,7 +163,12 @@ async function pushSteps(store: Store, req: PushRequest, at: (phase: string) => 
 
   const pushed = settled.flatMap((s) => ('ok' in s ? [s.ok] : []));
   if (pushed.length === todo.length) return { dryRun: false, pushes: pushed, skipped };
-  throw pushFailure(settled, todo.map((t) => t.name), pushed, signal.aborted);
+  throw pushFailure(
+    settled,
+    todo.map((t) => t.name),
+    pushed,
+    signal.aborted,
+  );
 }
 
 function takenError(names: string[], total: number, url: string, skipIdentical: boolean): MmeError {
@@ -181,7 +194,11 @@ function pushFailure(settled: ({ ok: Pushed } | { error: unknown; cancelled: boo
   const base = cause.error instanceof MmeError ? cause.error : new MmeError(cause.error instanceof Error ? cause.error.message : String(cause.error));
   if (interrupted) {
     if (names.length === 1) return base.exitCode === ExitCode.interrupted ? base : new MmeError(base.message, ExitCode.interrupted, base.hint);
-    return new MmeError(`push interrupted; ${failures.length} of ${names.length} upload(s) stopped and aborted, nothing half-written.${written}${orphans}`, ExitCode.interrupted, base.hint);
+    return new MmeError(
+      `push interrupted; ${failures.length} of ${names.length} upload(s) stopped and aborted, nothing half-written.${written}${orphans}`,
+      ExitCode.interrupted,
+      base.hint,
+    );
   }
   if (names.length === 1) return base;
   return new MmeError(`${base.message.replace(/\.$/, '')}.${stopped}${written}${orphans}`, base.exitCode, base.hint);

@@ -36,7 +36,13 @@ export async function prepareArtifact(source: string, workDir: string, as: strin
  * Uploads the artifact under its content-addressed name unless that name exists (same bytes: nothing to send).
  * Returns the name and whether bytes were sent.
  */
-export async function ensureVersion(store: Store, alias: string, artifact: Artifact, exists: boolean | undefined, signal?: AbortSignal): Promise<{ name: string; uploaded: boolean }> {
+export async function ensureVersion(
+  store: Store,
+  alias: string,
+  artifact: Artifact,
+  exists: boolean | undefined,
+  signal?: AbortSignal,
+): Promise<{ name: string; uploaded: boolean }> {
   const name = versionName(alias, artifact.sha256);
   if (exists ?? (await store.head(name)) !== undefined) return { name, uploaded: false };
   try {

@@ -49,7 +49,8 @@ export function parseManifest(bytes: Buffer, where: string): Manifest {
     aliases[alias] = {
       target: value.target,
       history: history.map((h, i) => {
-        if (!isObject(h) || typeof h.target !== 'string' || typeof h.at !== 'string') throw invalid(where, `aliases.${alias}.history[${i}] needs "target" and "at" strings`);
+        if (!isObject(h) || typeof h.target !== 'string' || typeof h.at !== 'string')
+          throw invalid(where, `aliases.${alias}.history[${i}] needs "target" and "at" strings`);
         return { target: h.target, at: h.at, by: typeof h.by === 'string' ? h.by : 'unknown', note: typeof h.note === 'string' ? h.note : null };
       }),
     };
@@ -83,8 +84,11 @@ export function moveAlias(manifest: Manifest, alias: string, target: string, who
 }
 
 function invalid(where: string, what: string): MmeError {
-  return new MmeError(`${where} ${what}; refusing to read or change it.`, ExitCode.usage,
-    'Fix the file by hand (see "Releasing models" in the README for its schema) or restore an earlier copy. Nothing was changed.');
+  return new MmeError(
+    `${where} ${what}; refusing to read or change it.`,
+    ExitCode.usage,
+    'Fix the file by hand (see "Releasing models" in the README for its schema) or restore an earlier copy. Nothing was changed.',
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

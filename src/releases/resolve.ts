@@ -8,7 +8,12 @@ import { readManifest } from './update.js';
  * Which of these TargetModel names are aliases, and what they point at: one read of the manifest (one GET on S3),
  * and none at all when every name is an artifact name (`m37.tar.gz`), so flat names cost nothing extra.
  */
-export async function resolveAliases(names: string[], prefix: string | undefined, clients: ClientSettings, warn: (m: string) => void): Promise<Map<string, string>> {
+export async function resolveAliases(
+  names: string[],
+  prefix: string | undefined,
+  clients: ClientSettings,
+  warn: (m: string) => void,
+): Promise<Map<string, string>> {
   const candidates = names.filter(mayBeAlias);
   if (!candidates.length || prefix === undefined) return new Map();
   let manifest;

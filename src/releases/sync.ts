@@ -18,8 +18,10 @@ export interface SyncSource {
 export async function scanSyncDir(dir: string): Promise<{ sources: SyncSource[]; skipped: string[] }> {
   const entries = await fsp.readdir(dir, { withFileTypes: true }).catch((err) => {
     const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`cannot read ${dir}: ${code === 'ENOENT' ? 'it does not exist' : code === 'ENOTDIR' ? 'it is not a folder' : code}.`,
-      'Give a folder holding one model folder or <alias>.tar.gz per alias, e.g. `mme sync examples/merchants`.');
+    throw usageError(
+      `cannot read ${dir}: ${code === 'ENOENT' ? 'it does not exist' : code === 'ENOTDIR' ? 'it is not a folder' : code}.`,
+      'Give a folder holding one model folder or <alias>.tar.gz per alias, e.g. `mme sync examples/merchants`.',
+    );
   });
   const sources: SyncSource[] = [];
   const skipped: string[] = [];
@@ -57,7 +59,10 @@ export async function fingerprint(source: SyncSource): Promise<string> {
 
 /** fingerprint → sha256 of the artifact, kept in ~/.cache/mme (XDG_CACHE_HOME) between runs. */
 export class HashCache {
-  private constructor(private readonly file: string, private readonly entries: Record<string, string>) {}
+  private constructor(
+    private readonly file: string,
+    private readonly entries: Record<string, string>,
+  ) {}
 
   static async open(): Promise<HashCache> {
     const root = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
@@ -84,7 +89,9 @@ export class HashCache {
   /** Keeps the `keep` keys of this run (so the cache does not grow without end); best effort. */
   async save(keep: Set<string>): Promise<void> {
     const kept = Object.fromEntries(Object.entries(this.entries).filter(([k]) => keep.has(k)));
-    const others = Object.entries(this.entries).filter(([k]) => !keep.has(k)).slice(-5000);
+    const others = Object.entries(this.entries)
+      .filter(([k]) => !keep.has(k))
+      .slice(-5000);
     await writeAtomically(this.file, (tmp) => fsp.writeFile(tmp, JSON.stringify({ ...Object.fromEntries(others), ...kept }))).catch(() => undefined);
   }
 }
@@ -117,6 +124,8 @@ export function planSync(manifest: Manifest, hashes: { source: SyncSource; sha25
     return { alias: source.alias, source: source.path, action, version, previous: current ?? null, upload: !existing.has(version), sha256 };
   });
   const inDir = new Set(hashes.map((h) => h.source.alias));
-  const prune = Object.keys(manifest.aliases).filter((a) => !inDir.has(a)).sort();
+  const prune = Object.keys(manifest.aliases)
+    .filter((a) => !inDir.has(a))
+    .sort();
   return { items, prune };
 }

@@ -63,8 +63,11 @@ export async function updateManifest<T>(
     } catch (err) {
       if (!(err instanceof PreconditionFailed)) throw err;
       if (attempt >= MAX_ATTEMPTS) {
-        throw new MmeError(`lost the race to update ${manifestUrl(store)} ${attempt} times: others are changing it right now.`, ExitCode.wouldOverwrite,
-          'Nothing was changed by this command; run it again.');
+        throw new MmeError(
+          `lost the race to update ${manifestUrl(store)} ${attempt} times: others are changing it right now.`,
+          ExitCode.wouldOverwrite,
+          'Nothing was changed by this command; run it again.',
+        );
       }
       const cap = Math.min(1000, 10 * 2 ** Math.min(attempt, 7));
       await new Promise((r) => setTimeout(r, cap / 2 + Math.random() * cap));

@@ -23,10 +23,14 @@ export async function findVersion(store: Store, alias: string, ref: string): Pro
     return found;
   }
   if (!/^[0-9a-f]{4,64}$/.test(ref)) {
-    throw usageError(`version "${ref.slice(0, 60)}" is neither a version name nor a hash prefix (4 or more hex digits).`, `E.g. \`mme promote ${alias} 3f2a9c\`; see \`mme versions ${alias}\`.`);
+    throw usageError(
+      `version "${ref.slice(0, 60)}" is neither a version name nor a hash prefix (4 or more hex digits).`,
+      `E.g. \`mme promote ${alias} 3f2a9c\`; see \`mme versions ${alias}\`.`,
+    );
   }
   const matches = (await listVersions(store, alias)).filter((o) => parseVersionName(o.name)!.hash.startsWith(ref));
-  if (!matches.length) throw notFound(`no version of ${alias} has a hash starting with ${ref} under ${store.url}.`, `List them with \`mme versions ${alias}\`.`);
+  if (!matches.length)
+    throw notFound(`no version of ${alias} has a hash starting with ${ref} under ${store.url}.`, `List them with \`mme versions ${alias}\`.`);
   if (matches.length > 1) {
     throw usageError(`hash prefix ${ref} matches ${matches.length} versions of ${alias}: ${matches.map((m) => m.name).join(', ')}.`, 'Give more hex digits.');
   }

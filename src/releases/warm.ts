@@ -28,7 +28,11 @@ export async function warmVersion(client: SageMakerRuntimeClient, o: WarmOptions
     } catch (err) {
       if (!(err instanceof InvokeError)) throw err;
       const e = explainInvokeFailure(err.failure, { endpointName: o.request.endpointName, targetModel: o.request.targetModel, endpointUrl: o.endpointUrl });
-      throw new MmeError(`warm-up call ${i + 1} of ${o.times} to ${o.request.targetModel} failed, so the alias was not moved: ${e.message}`, e.exitCode, e.hint);
+      throw new MmeError(
+        `warm-up call ${i + 1} of ${o.times} to ${o.request.targetModel} failed, so the alias was not moved: ${e.message}`,
+        e.exitCode,
+        e.hint,
+      );
     }
   }
   return latencies;

@@ -20,7 +20,13 @@ export const THRASHING_MIN_UNLOADS = 10;
 
 export function diagnose(s: Values): Finding[] {
   if (Object.values(s).every((v) => v === null)) {
-    return [{ code: 'no-data', message: 'no datapoints in the window: check the endpoint name, variant and region, or widen the window (--since); the minute under way counts once it ends.' }];
+    return [
+      {
+        code: 'no-data',
+        message:
+          'no datapoints in the window: check the endpoint name, variant and region, or widen the window (--since); the minute under way counts once it ends.',
+      },
+    ];
   }
   const findings: Finding[] = [];
   const hit = s['cache-hit'];

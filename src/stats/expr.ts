@@ -26,7 +26,7 @@ export interface Condition {
 
 const SYNTAX = /^\s*([a-z0-9][a-z0-9-]*)\s*(<=|>=|==|!=|<|>)\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*(µs|us|ms|s|%)?\s*$/i;
 
-const DURATION_FACTOR: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000 };
+const DURATION_FACTOR: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000 };
 
 export function parseCondition(text: string): Condition {
   const where = `--fail-if '${text}'`;
@@ -35,7 +35,10 @@ export function parseCondition(text: string): Condition {
     const lead = /^\s*([a-z0-9][a-z0-9-]*)\s*(<=|>=|==|!=|<|>|=)?/i.exec(text);
     if (lead && !METRIC_BY_NAME.has(lead[1].toLowerCase())) throw unknownName(where, lead[1]);
     const hint = lead?.[2] === '=' ? 'Compare with == (or <, <=, >, >=, !=). ' : '';
-    throw usageError(`${where} is not a condition.`, `${hint}Write NAME OP NUMBER[UNIT], e.g. 'cache-hit<0.9', 'load-wait-p99>500ms' or 'unloads>100' (OP is one of < <= > >= == !=).`);
+    throw usageError(
+      `${where} is not a condition.`,
+      `${hint}Write NAME OP NUMBER[UNIT], e.g. 'cache-hit<0.9', 'load-wait-p99>500ms' or 'unloads>100' (OP is one of < <= > >= == !=).`,
+    );
   }
   const [, rawName, op, num, rawUnit] = m;
   const name = rawName.toLowerCase();
@@ -47,12 +50,15 @@ export function parseCondition(text: string): Condition {
   switch (spec.kind) {
     case 'duration':
       if (!unit || unit === '%') {
-        throw usageError(`${where}: ${name} is a duration and needs a unit.`, `Add us, ms or s, e.g. '${name}${op}${num}ms' (CloudWatch reports microseconds; mme shows ms).`);
+        throw usageError(
+          `${where}: ${name} is a duration and needs a unit.`,
+          `Add us, ms or s, e.g. '${name}${op}${num}ms' (CloudWatch reports microseconds; mme shows ms).`,
+        );
       }
       threshold = value * DURATION_FACTOR[unit];
       break;
     case 'ratio':
-      if (unit && unit !== '%') throw wrongUnit(where, name, unit, "a ratio: write 0.9 or 90%");
+      if (unit && unit !== '%') throw wrongUnit(where, name, unit, 'a ratio: write 0.9 or 90%');
       threshold = unit === '%' ? value / 100 : value;
       if (threshold > 1) throw usageError(`${where}: ${name} is a ratio between 0 and 1.`, `Write ${name}${op}${value / 100} or ${name}${op}${num}%.`);
       break;

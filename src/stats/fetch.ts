@@ -115,7 +115,7 @@ async function runBatch(
   // Pages may split one query's datapoints; keep each series in time order whatever the server did.
   for (const q of batch) {
     const d = result.data.get(q.id);
-    if (d && d.timestamps.some((t, i) => i > 0 && t < d.timestamps[i - 1])) {
+    if (d?.timestamps.some((t, i) => i > 0 && t < d.timestamps[i - 1])) {
       const order = d.timestamps.map((_, i) => i).sort((a, b) => d.timestamps[a] - d.timestamps[b]);
       d.timestamps = order.map((i) => d.timestamps[i]);
       d.values = order.map((i) => d.values[i]);
@@ -133,6 +133,7 @@ class PercentilesFailed extends Error {
 
 // Sits outside the deserializer, so the error the retry middleware sees carries no HTTP status: the SDK does not
 // retry it (3 attempts at a request that can only fail again would triple the server's work for nothing).
+// biome-ignore-start lint/suspicious/noExplicitAny: the SDK's middleware signature, whatever the command
 const noRetryOnServerError =
   (next: (args: any) => Promise<any>) =>
   async (args: any): Promise<any> => {
@@ -144,3 +145,4 @@ const noRetryOnServerError =
       throw err;
     }
   };
+// biome-ignore-end lint/suspicious/noExplicitAny: the SDK's middleware signature

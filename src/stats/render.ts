@@ -83,8 +83,20 @@ export function renderSummaryTable(r: Report, tty: boolean, aside: (line: string
 
 /** The columns a --series table shows (CSV and JSON carry every metric). */
 export const SERIES_COLUMNS = [
-  'requests', 'cache-hit', 'load-wait-avg', 'load-wait-p99', 'unloads', 'loaded-models', 'invocations',
-  'latency-avg', 'latency-p99', 'errors-4xx', 'errors-5xx', 'cpu', 'memory', 'disk',
+  'requests',
+  'cache-hit',
+  'load-wait-avg',
+  'load-wait-p99',
+  'unloads',
+  'loaded-models',
+  'invocations',
+  'latency-avg',
+  'latency-p99',
+  'errors-4xx',
+  'errors-5xx',
+  'cpu',
+  'memory',
+  'disk',
 ];
 
 export function renderSeriesTable(r: Report, tty: boolean, aside: (line: string) => void): string {
@@ -121,12 +133,20 @@ export function renderCsv(r: Report): string {
   if (r.series) {
     lines.push(['fleet', 'endpoint', 'variant', 'timestamp', ...names]);
     for (const f of r.fleets) {
-      for (const row of f.series ?? []) lines.push([f.target.fleet ?? '', f.target.endpoint, f.target.variant, isoTime(row.timestamp), ...names.map((n) => num(row.values[n]))]);
+      for (const row of f.series ?? [])
+        lines.push([f.target.fleet ?? '', f.target.endpoint, f.target.variant, isoTime(row.timestamp), ...names.map((n) => num(row.values[n]))]);
     }
   } else {
     lines.push(['fleet', 'endpoint', 'variant', 'start', 'end', ...names]);
     for (const f of r.fleets) {
-      lines.push([f.target.fleet ?? '', f.target.endpoint, f.target.variant, isoTime(r.window.start), isoTime(r.window.end), ...names.map((n) => num(f.summary[n]))]);
+      lines.push([
+        f.target.fleet ?? '',
+        f.target.endpoint,
+        f.target.variant,
+        isoTime(r.window.start),
+        isoTime(r.window.end),
+        ...names.map((n) => num(f.summary[n])),
+      ]);
     }
   }
   return lines.map((l) => l.map(csvField).join(',')).join('\r\n') + '\r\n';

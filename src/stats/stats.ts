@@ -37,7 +37,10 @@ export interface StatsHooks {
 export async function readStats(fleets: FleetSource, o: StatsOptions, hooks: StatsHooks): Promise<Report> {
   // Every input is checked before the first request.
   if (o.series && o.format === 'prom') {
-    throw usageError('--output prom cannot carry --series.', "Prometheus' textfile collector takes one value per metric without timestamps: drop --series, or use --output csv or json.");
+    throw usageError(
+      '--output prom cannot carry --series.',
+      "Prometheus' textfile collector takes one value per metric without timestamps: drop --series, or use --output csv or json.",
+    );
   }
   const conditions = o.failIf.map(parseCondition);
   const window = resolveWindow({ since: o.since, start: o.start, end: o.end, period: o.period, series: o.series });
@@ -85,7 +88,9 @@ function resolveTargets(fleets: FleetSource, allFleets: boolean): { targets: Tar
   const names = Object.keys(loaded.file.fleets).sort();
   if (!names.length) {
     throw usageError(
-      loaded.path ? `--all-fleets: ${loaded.path} has no fleets.` : '--all-fleets: no mme.config.json found (looked in this folder, its parents and ~/.config/mme/config.json).',
+      loaded.path
+        ? `--all-fleets: ${loaded.path} has no fleets.`
+        : '--all-fleets: no mme.config.json found (looked in this folder, its parents and ~/.config/mme/config.json).',
       'Add fleets, e.g. {"fleets":{"tail":{"endpointName":"fraud-tail-mme"}}}, or pass --config FILE.',
     );
   }
@@ -96,7 +101,10 @@ function resolveTargets(fleets: FleetSource, allFleets: boolean): { targets: Tar
     for (const key of ['endpointName', 'variant'] as const) {
       const origin = cfg.settings[key].origin;
       if (origin.kind === 'flag' || origin.kind === 'env') {
-        throw usageError(`--all-fleets: ${describeOrigin(origin, key)} would set the ${key} of every fleet.`, `Drop it, or read one fleet with --fleet ${name}.`);
+        throw usageError(
+          `--all-fleets: ${describeOrigin(origin, key)} would set the ${key} of every fleet.`,
+          `Drop it, or read one fleet with --fleet ${name}.`,
+        );
       }
     }
     const endpoint = cfg.settings.endpointName.value;

@@ -49,7 +49,13 @@ export function parseTime(text: string, flag: string, now: Date): Date {
 
 /** A window length for people: "3h", "90m", "2d". */
 export function formatSeconds(s: number): string {
-  for (const [u, n] of [['w', 7 * DAY], ['d', DAY], ['h', 3600], ['m', 60]] as const) if (s % n === 0) return `${s / n}${u}`;
+  for (const [u, n] of [
+    ['w', 7 * DAY],
+    ['d', DAY],
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (s % n === 0) return `${s / n}${u}`;
   return `${s}s`;
 }
 
@@ -71,21 +77,31 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
   if (flags.since !== undefined) {
     since = (parseDurationMs(flags.since) ?? Number.NaN) / 1000;
     if (Number.isNaN(since)) throw usageError(`--since "${flags.since}" is not a duration.`, 'Use a number with a unit, e.g. --since 90m, 3h, 2d or 1w.');
-    if (since < 60 || since % 60 !== 0) throw usageError(`--since ${flags.since} is not a whole number of minutes.`, 'CloudWatch keeps one datapoint per minute: use e.g. --since 5m.');
+    if (since < 60 || since % 60 !== 0)
+      throw usageError(`--since ${flags.since} is not a whole number of minutes.`, 'CloudWatch keeps one datapoint per minute: use e.g. --since 5m.');
     // Refused before any date arithmetic can overflow.
-    if (!(since <= RETENTION_DAYS * DAY)) throw usageError(`--since ${flags.since} reaches back further than the ${RETENTION_DAYS} days (15 months) CloudWatch keeps metrics.`, 'Use e.g. --since 2w or --since 90d.');
+    if (!(since <= RETENTION_DAYS * DAY))
+      throw usageError(
+        `--since ${flags.since} reaches back further than the ${RETENTION_DAYS} days (15 months) CloudWatch keeps metrics.`,
+        'Use e.g. --since 2w or --since 90d.',
+      );
   }
   const end = flags.end !== undefined ? parseTime(flags.end, '--end', now) : now;
-  const start = flags.start !== undefined
-    ? parseTime(flags.start, '--start', now)
-    : new Date(end.getTime() - (since ?? (parseDurationMs(DEFAULT_SINCE) as number) / 1000) * 1000);
-  if (start.getTime() >= now.getTime()) throw usageError(`the window starts in the future (${isoTime(start)}).`, 'CloudWatch has no data yet for that time: use an earlier --start.');
+  const start =
+    flags.start !== undefined
+      ? parseTime(flags.start, '--start', now)
+      : new Date(end.getTime() - (since ?? (parseDurationMs(DEFAULT_SINCE) as number) / 1000) * 1000);
+  if (start.getTime() >= now.getTime())
+    throw usageError(`the window starts in the future (${isoTime(start)}).`, 'CloudWatch has no data yet for that time: use an earlier --start.');
   if (end.getTime() < start.getTime()) {
     throw usageError(`the window ends (${isoTime(end)}) before it starts (${isoTime(start)}).`, 'Swap --start and --end, or check their dates.');
   }
   const ageDays = (now.getTime() - start.getTime()) / 1000 / DAY;
   if (ageDays > RETENTION_DAYS) {
-    throw usageError(`the window starts ${Math.floor(ageDays)} days ago; CloudWatch keeps metrics for ${RETENTION_DAYS} days (15 months).`, 'Use a later --start or a shorter --since.');
+    throw usageError(
+      `the window starts ${Math.floor(ageDays)} days ago; CloudWatch keeps metrics for ${RETENTION_DAYS} days (15 months).`,
+      'Use a later --start or a shorter --since.',
+    );
   }
   // CloudWatch keeps 1-minute data for 15 days, 5-minute data for 63 days, 1-hour data beyond.
   const resolution = ageDays > 63 ? 3600 : ageDays > 15 ? 300 : 60;
@@ -93,13 +109,19 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
   const alignedEnd = floorTo(end, resolution);
   const seconds = (alignedEnd.getTime() - alignedStart.getTime()) / 1000;
   if (seconds <= 0) {
-    throw usageError(`the window ${isoTime(start)} to ${isoTime(end)} is shorter than CloudWatch's ${formatSeconds(resolution)} resolution for data that old.`, 'Widen it, e.g. --since 15m.');
+    throw usageError(
+      `the window ${isoTime(start)} to ${isoTime(end)} is shorter than CloudWatch's ${formatSeconds(resolution)} resolution for data that old.`,
+      'Widen it, e.g. --since 15m.',
+    );
   }
 
   // Without --period a row is CloudWatch's own resolution for data that old (one minute for the last 15 days).
   const period = flags.period === undefined ? resolution : parsePeriod(flags.period);
   if (period % resolution !== 0) {
-    throw usageError(`--period ${flags.period}: data starting ${Math.floor(ageDays)} days ago is kept at ${resolution} s resolution.`, `Use a multiple of ${resolution}, e.g. --period ${resolution}.`);
+    throw usageError(
+      `--period ${flags.period}: data starting ${Math.floor(ageDays)} days ago is kept at ${resolution} s resolution.`,
+      `Use a multiple of ${resolution}, e.g. --period ${resolution}.`,
+    );
   }
   const periods = Math.ceil(seconds / period);
   if (flags.series && periods > MAX_PERIODS) {
@@ -115,7 +137,8 @@ export function resolveWindow(flags: WindowFlags, now: Date = new Date()): Windo
 /** --period: seconds ("300") or a duration ("5m"); a whole number of minutes. */
 function parsePeriod(text: string): number {
   const seconds = duration(text, '--period', { minMs: 60_000, maxMs: RETENTION_DAYS * DAY * 1000 }) / 1000;
-  if (seconds % 60 !== 0) throw usageError(`--period ${text} is not a multiple of 60 seconds.`, 'CloudWatch stores SageMaker metrics per minute: use e.g. --period 60, 300 or 3600.');
+  if (seconds % 60 !== 0)
+    throw usageError(`--period ${text} is not a multiple of 60 seconds.`, 'CloudWatch stores SageMaker metrics per minute: use e.g. --period 60, 300 or 3600.');
   return seconds;
 }
 

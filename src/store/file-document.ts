@@ -32,7 +32,10 @@ async function generations(file: string): Promise<number[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [] as string[];
     throw err;
   });
-  return names.filter((n) => /^\d{12}$/.test(n)).map(Number).sort((a, b) => b - a);
+  return names
+    .filter((n) => /^\d{12}$/.test(n))
+    .map(Number)
+    .sort((a, b) => b - a);
 }
 
 const statOrUndefined = (p: string) => fsp.stat(p).catch(() => undefined);

@@ -76,7 +76,11 @@ export class FileStore implements Store {
           // Hash what was written, not what was read before: a file changed during the push is caught here.
           const written = await sha256File(tmp, signal);
           if (written !== options.sha256) {
-            throw new MmeError(`${name}: the file changed while it was being pushed (sha256 ${written.slice(0, 12)}… written, ${options.sha256.slice(0, 12)}… hashed before); nothing was written.`, 1, 'Push it again once nothing is writing to it.');
+            throw new MmeError(
+              `${name}: the file changed while it was being pushed (sha256 ${written.slice(0, 12)}… written, ${options.sha256.slice(0, 12)}… hashed before); nothing was written.`,
+              1,
+              'Push it again once nothing is writing to it.',
+            );
           }
           size = (await fsp.stat(tmp)).size;
           options.onProgress?.(size);
@@ -128,5 +132,5 @@ export class FileStore implements Store {
 
 function ioError(what: string, where: string, err: unknown): MmeError {
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
-  return new MmeError(`cannot ${what} ${where}: ${code}.`, 1, code === 'EACCES' ? 'Check the folder\'s permissions.' : undefined);
+  return new MmeError(`cannot ${what} ${where}: ${code}.`, 1, code === 'EACCES' ? "Check the folder's permissions." : undefined);
 }

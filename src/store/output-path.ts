@@ -27,10 +27,16 @@ export async function checkOutputPath(given: string, flag: string, inputs: strin
   const st = await fsp.stat(abs).catch(() => undefined);
   const real = st ? await fsp.realpath(abs) : path.join(await fsp.realpath(path.dirname(abs)).catch(() => path.dirname(abs)), path.basename(abs));
   if (st?.isDirectory()) {
-    throw usageError(`${flag} ${given} is a folder, not a file.`, `Name a file in it, e.g. ${flag} ${path.join(given, 'out.tar.gz')}${flag === '-o' ? ', or use --out-dir' : ''}.`);
+    throw usageError(
+      `${flag} ${given} is a folder, not a file.`,
+      `Name a file in it, e.g. ${flag} ${path.join(given, 'out.tar.gz')}${flag === '-o' ? ', or use --out-dir' : ''}.`,
+    );
   }
   if (st && (st.isBlockDevice() || st.isSocket())) {
-    throw usageError(`${flag} ${given} is a ${st.isSocket() ? 'socket' : 'block device'}; mme writes only to files, character devices and pipes.`, 'Name a regular file.');
+    throw usageError(
+      `${flag} ${given} is a ${st.isSocket() ? 'socket' : 'block device'}; mme writes only to files, character devices and pipes.`,
+      'Name a regular file.',
+    );
   }
   for (const input of inputs) {
     const ist = await fsp.stat(input).catch(() => undefined);
@@ -40,7 +46,9 @@ export async function checkOutputPath(given: string, flag: string, inputs: strin
     const inside = ist.isDirectory() && (real + path.sep).startsWith(realInput + path.sep);
     if (same || inside) {
       throw usageError(
-        same ? `${flag} ${given} is ${input}, an input of this command; writing it would replace it.` : `${flag} ${given} is inside ${input}, an input of this command.`,
+        same
+          ? `${flag} ${given} is ${input}, an input of this command; writing it would replace it.`
+          : `${flag} ${given} is inside ${input}, an input of this command.`,
         'Write the output elsewhere.',
       );
     }
@@ -60,7 +68,12 @@ export async function writeOutput(target: OutputTarget, write: (file: string) =>
   } catch (err) {
     if (err instanceof MmeError || (err as Error).name === 'AbortError') throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' ? 'no space left (ENOSPC)' : code === 'EACCES' || code === 'EPERM' ? `permission denied (${code})` : (code ?? (err as Error).message);
-    throw new MmeError(`cannot write ${target.flag} ${target.given}: ${why}.`, ExitCode.failed, target.direct ? undefined : 'Nothing was written; check the folder and its free space.');
+    const why =
+      code === 'ENOSPC' ? 'no space left (ENOSPC)' : code === 'EACCES' || code === 'EPERM' ? `permission denied (${code})` : (code ?? (err as Error).message);
+    throw new MmeError(
+      `cannot write ${target.flag} ${target.given}: ${why}.`,
+      ExitCode.failed,
+      target.direct ? undefined : 'Nothing was written; check the folder and its free space.',
+    );
   }
 }

@@ -120,7 +120,8 @@ export function putFailure(f: FailureInput): MmeError {
       : undefined;
   const hints = (h?: string) => [h, leftHint].filter(Boolean).join(' ') || undefined;
 
-  if (f.cause instanceof MmeError) return new MmeError(`${f.name}: ${f.cause.message.replace(/; nothing was written$/, '')}; ${what}.`, f.cause.exitCode, hints(f.cause.hint));
+  if (f.cause instanceof MmeError)
+    return new MmeError(`${f.name}: ${f.cause.message.replace(/; nothing was written$/, '')}; ${what}.`, f.cause.exitCode, hints(f.cause.hint));
   const cause = f.cause ?? f.err;
   if ((cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) {
     const w = wouldOverwrite(f.name, f.url);

@@ -16,9 +16,17 @@ import { s3Client, withSignal, type ClientSettings } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import { MmeError } from '../output/errors.js';
 import { writeAtomically } from './atomic.js';
-import { wouldOverwrite } from './overwrite.js';
 import { hashTap, putFailure, trackUpload, type Cleanup, type UploadTrack } from './s3-upload.js';
-import { PreconditionFailed, RESERVED_PREFIX, type ListOptions, type ModelObject, type PutOptions, type Store, type StoredDocument, type WriteCondition } from './store.js';
+import {
+  PreconditionFailed,
+  RESERVED_PREFIX,
+  type ListOptions,
+  type ModelObject,
+  type PutOptions,
+  type Store,
+  type StoredDocument,
+  type WriteCondition,
+} from './store.js';
 
 // The AWS CLI's multipart settings: 8 MiB parts, several in flight.
 const PART_SIZE = 8 * 1024 * 1024;
@@ -31,7 +39,11 @@ export class S3Store implements Store {
   private readonly keyPrefix: string;
 
   /** `signal` (the command's Ctrl-C / SIGTERM) ends every call this store makes, at once. */
-  constructor(prefix: string, private readonly settings: ClientSettings, private readonly signal?: AbortSignal) {
+  constructor(
+    prefix: string,
+    private readonly settings: ClientSettings,
+    private readonly signal?: AbortSignal,
+  ) {
     this.url = prefix;
     const rest = prefix.slice('s3://'.length);
     this.bucket = rest.slice(0, rest.indexOf('/'));
@@ -69,7 +81,10 @@ export class S3Store implements Store {
   head(name: string, options?: { signal?: AbortSignal }): Promise<ModelObject | undefined> {
     return this.call(async (client) => {
       try {
-        const h = await client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + name }), options?.signal ? { abortSignal: options.signal } : {});
+        const h = await client.send(
+          new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + name }),
+          options?.signal ? { abortSignal: options.signal } : {},
+        );
         return { name, size: h.ContentLength ?? 0, lastModified: h.LastModified ?? new Date(0), sha256: h.Metadata?.sha256 };
       } catch (err) {
         if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
@@ -119,13 +134,26 @@ export class S3Store implements Store {
       stop.abort();
       await track.settled();
       const cleanup = await this.abandon(raw, key, track, startedAt);
-      throw putFailure({ err, name, key, bucket: this.bucket, cause: body.changed ?? track.firstError, interrupted: signal?.aborted === true, cleanup, endpointUrl: this.settings.endpointUrl, profile: this.settings.profile, url: this.url });
+      throw putFailure({
+        err,
+        name,
+        key,
+        bucket: this.bucket,
+        cause: body.changed ?? track.firstError,
+        interrupted: signal?.aborted === true,
+        cleanup,
+        endpointUrl: this.settings.endpointUrl,
+        profile: this.settings.profile,
+        url: this.url,
+      });
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
     const stored = await this.head(name);
     if (!stored || stored.size !== body.size || stored.sha256 !== options.sha256) {
-      throw new MmeError(`upload of ${name} did not verify: the stored object is ${stored ? `${stored.size} bytes, sha256 ${stored.sha256 ?? 'unrecorded'}` : 'missing'}; ${body.size} bytes were sent, sha256 ${options.sha256}.`);
+      throw new MmeError(
+        `upload of ${name} did not verify: the stored object is ${stored ? `${stored.size} bytes, sha256 ${stored.sha256 ?? 'unrecorded'}` : 'missing'}; ${body.size} bytes were sent, sha256 ${options.sha256}.`,
+      );
     }
     return stored;
   }

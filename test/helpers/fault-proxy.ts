@@ -109,10 +109,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     upstream.on('data', (chunk: Buffer) => {
       const now = mode;
       if (now.kind === 'slow') {
-        queue = queue.then(() => new Promise<void>((resolve) => setTimeout(() => {
-          client.write(chunk);
-          resolve();
-        }, now.delayMs)));
+        queue = queue.then(
+          () =>
+            new Promise<void>((resolve) =>
+              setTimeout(() => {
+                client.write(chunk);
+                resolve();
+              }, now.delayMs),
+            ),
+        );
       } else {
         queue = queue.then(() => void client.write(chunk));
       }

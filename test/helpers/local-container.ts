@@ -81,7 +81,11 @@ export const hasBoto3 = spawnSync('python3', ['-c', 'import boto3']).status === 
  * One InvokeEndpoint call made by boto3, as an application would. Returns what boto3 saw: the body, content type and
  * custom attributes, or the error code, HTTP status and the ModelError's OriginalStatusCode / OriginalMessage.
  */
-export function boto3Invoke(url: string, endpoint: string, args: { target: string; body: string; contentType?: string; accept?: string; customAttributes?: string }): any {
+export function boto3Invoke(
+  url: string,
+  endpoint: string,
+  args: { target: string; body: string; contentType?: string; accept?: string; customAttributes?: string },
+): any {
   const script = `
 import boto3, json, sys
 from botocore.config import Config

@@ -50,7 +50,12 @@ export function vmHwm(pid: number): number {
 }
 
 /** InvokeEndpoint as plain HTTP (no SDK retries): status, error type and body text. */
-export async function invokeRaw(url: string, target: string, body: string, endpoint = 'local-mme'): Promise<{ status: number; type: string | null; text: string }> {
+export async function invokeRaw(
+  url: string,
+  target: string,
+  body: string,
+  endpoint = 'local-mme',
+): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(`${url}/endpoints/${endpoint}/invocations`, {
     method: 'POST',
     headers: { 'Content-Type': 'text/csv', 'X-Amzn-SageMaker-Target-Model': target },

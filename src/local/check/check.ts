@@ -44,8 +44,17 @@ const NAMES = ['mme-check-a', 'mme-check-b'];
 export async function runContractCheck(o: CheckOptions): Promise<number> {
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'mme-check-'));
   try {
-    const model = o.model ?? (await o.store.list()).map((m) => m.name).filter((n) => n.endsWith('.tar.gz')).sort()[0];
-    if (!model) throw usageError(`--check needs one artifact under ${o.store.url} to load into the container; there is none.`, 'Push one (mme push), or name one with --models-preload.');
+    const model =
+      o.model ??
+      (await o.store.list())
+        .map((m) => m.name)
+        .filter((n) => n.endsWith('.tar.gz'))
+        .sort()[0];
+    if (!model)
+      throw usageError(
+        `--check needs one artifact under ${o.store.url} to load into the container; there is none.`,
+        'Push one (mme push), or name one with --models-preload.',
+      );
     const modelDir = path.join(work, 'models');
     await fsp.mkdir(modelDir);
     const tarball = path.join(work, 'artifact.tar.gz');
@@ -53,7 +62,15 @@ export async function runContractCheck(o: CheckOptions): Promise<number> {
     for (const name of NAMES) await extractArtifact(tarball, path.join(modelDir, name), { maxBytes: 64 * 1024 ** 3, maxEntries: DEFAULT_MAX_ENTRIES });
     let setup;
     try {
-      setup = await setUpContainer(o.flags, { cacheDir: work, modelDir, memoryBudget: o.memoryBudget, defaultAccept: o.defaultAccept, region: o.region, evictLeastRecent: () => false, log: () => {} });
+      setup = await setUpContainer(o.flags, {
+        cacheDir: work,
+        modelDir,
+        memoryBudget: o.memoryBudget,
+        defaultAccept: o.defaultAccept,
+        region: o.region,
+        evictLeastRecent: () => false,
+        log: () => {},
+      });
     } catch (err) {
       if (err instanceof ContainerStartError) {
         return report(o, model, [{ check: 'answers GET /ping', call: 'GET /ping', result: 'fail', detail: err.message.split('\n')[0] }]);
@@ -62,7 +79,11 @@ export async function runContractCheck(o: CheckOptions): Promise<number> {
     }
     try {
       const containerDir = o.flags.containerModelDir ?? modelDir;
-      const rows = await exercise(setup.client, NAMES.map((n) => ({ name: n, url: path.posix.join(containerDir, n) })), o);
+      const rows = await exercise(
+        setup.client,
+        NAMES.map((n) => ({ name: n, url: path.posix.join(containerDir, n) })),
+        o,
+      );
       return report(o, model, rows);
     } finally {
       await setup.close();
@@ -74,7 +95,8 @@ export async function runContractCheck(o: CheckOptions): Promise<number> {
 
 async function exercise(client: ContainerClient, models: { name: string; url: string }[], o: CheckOptions): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
-  const row = (check: string, call: string, ok: boolean | 'skip', detail: string) => rows.push({ check, call, result: ok === 'skip' ? 'skip' : ok ? 'pass' : 'fail', detail });
+  const row = (check: string, call: string, ok: boolean | 'skip', detail: string) =>
+    rows.push({ check, call, result: ok === 'skip' ? 'skip' : ok ? 'pass' : 'fail', detail });
   const said = (a: ContainerAnswer) => `${a.status}${a.status >= 300 ? `: ${answerMessage(a).split('\n')[0].slice(0, 80)}` : ''}`;
   const [a, b] = models;
   const unknown = 'mme-check-not-loaded';
@@ -93,13 +115,24 @@ async function exercise(client: ContainerClient, models: { name: string; url: st
     saw507 = true;
     const freed = await client.unload(a.name);
     loadB = await client.load(b.name, b.url);
-    row('507 (memory full) on LOAD: unloading one model makes room', `DELETE ${a.name}, POST /models ${b.name}`, freed.status === 200 && loadB.status === 200, `unload ${said(freed)}, then load ${said(loadB)}`);
+    row(
+      '507 (memory full) on LOAD: unloading one model makes room',
+      `DELETE ${a.name}, POST /models ${b.name}`,
+      freed.status === 200 && loadB.status === 200,
+      `unload ${said(freed)}, then load ${said(loadB)}`,
+    );
     const reload = await client.load(a.name, a.url);
     if (reload.status === 507) await client.unload(b.name).then(() => client.load(a.name, a.url));
   } else {
     row('loads a second model', `POST /models ${b.name}`, loadB.status === 200, `answered ${said(loadB)}`);
   }
-  if (!saw507) row('507 (memory full) on LOAD: unloading one model makes room', 'POST /models', 'skip', 'the container never answered 507 (it reports no memory pressure)');
+  if (!saw507)
+    row(
+      '507 (memory full) on LOAD: unloading one model makes room',
+      'POST /models',
+      'skip',
+      'the container never answered 507 (it reports no memory pressure)',
+    );
 
   // LIST, one model per page: every loaded model once, then no token.
   const seen: string[] = [];
@@ -125,7 +158,12 @@ async function exercise(client: ContainerClient, models: { name: string; url: st
   const expectLoaded = saw507 ? 1 : 2;
   const listed = [...new Set(seen)].sort();
   if (!listDetail) listDetail = `${pages} page(s) of at most 1 (limit=1): ${seen.join(', ') || 'none'}`;
-  row('LIST pages with limit and next_page_token', 'GET /models?limit=1', pagingOk && seen.length === listed.length && listed.length >= expectLoaded, listDetail);
+  row(
+    'LIST pages with limit and next_page_token',
+    'GET /models?limit=1',
+    pagingOk && seen.length === listed.length && listed.length >= expectLoaded,
+    listDetail,
+  );
 
   const getA = await client.get(a.name);
   row('GET of a loaded model', `GET /models/${a.name}`, getA.status === 200, `answered ${said(getA)}`);
@@ -135,7 +173,13 @@ async function exercise(client: ContainerClient, models: { name: string; url: st
   const body = Buffer.from(o.body ?? '');
   const inv = await client.invoke(a.name, body, o.contentType ?? 'text/csv', o.defaultAccept, undefined);
   if (o.body !== undefined) row('INVOKE answers 2xx', `POST /models/${a.name}/invoke`, inv.status >= 200 && inv.status < 300, `answered ${said(inv)}`);
-  else row('INVOKE answers', `POST /models/${a.name}/invoke`, inv.status !== 404 && inv.status !== 0, `answered ${said(inv)} to an empty body (give --check-body for a real request)`);
+  else
+    row(
+      'INVOKE answers',
+      `POST /models/${a.name}/invoke`,
+      inv.status !== 404 && inv.status !== 0,
+      `answered ${said(inv)} to an empty body (give --check-body for a real request)`,
+    );
   const invUnknown = await client.invoke(unknown, body, o.contentType ?? 'text/csv', o.defaultAccept, undefined);
   row('INVOKE of a model not loaded is 404', `POST /models/${unknown}/invoke`, invUnknown.status === 404, `answered ${said(invUnknown)}`);
 
@@ -156,13 +200,18 @@ async function exercise(client: ContainerClient, models: { name: string; url: st
 function report(o: CheckOptions, model: string, rows: CheckRow[]): number {
   const failed = rows.filter((r) => r.result === 'fail');
   o.out.result({ model, passed: rows.filter((r) => r.result === 'pass').length, failed: failed.length, checks: rows }, () =>
-    renderTable(['RESULT', 'CHECK', 'CALL', 'DETAIL'], rows.map((r) => [r.result.toUpperCase(), r.check, r.call, r.detail]), o.out.stdoutIsTTY),
+    renderTable(
+      ['RESULT', 'CHECK', 'CALL', 'DETAIL'],
+      rows.map((r) => [r.result.toUpperCase(), r.check, r.call, r.detail]),
+      o.out.stdoutIsTTY,
+    ),
   );
   if (failed.length) {
     o.out.info(`mme: ${failed.length} of ${rows.length} contract checks failed: ${failed.map((r) => r.check).join('; ')}.`);
     return ExitCode.threshold;
   }
-  o.out.info(`all ${rows.filter((r) => r.result === 'pass').length} contract checks passed${rows.some((r) => r.result === 'skip') ? ' (some skipped, see the table)' : ''}.`);
+  o.out.info(
+    `all ${rows.filter((r) => r.result === 'pass').length} contract checks passed${rows.some((r) => r.result === 'skip') ? ' (some skipped, see the table)' : ''}.`,
+  );
   return ExitCode.ok;
 }
-

@@ -79,7 +79,8 @@ export class ContainerBackend implements ModelLoader {
         await this.settleUnloads();
         continue;
       }
-      if (answer.status === 507) throw new ModelLoadError(name, `the container has no memory for it (507) and no other model is loaded: ${answerMessage(answer)}`);
+      if (answer.status === 507)
+        throw new ModelLoadError(name, `the container has no memory for it (507) and no other model is loaded: ${answerMessage(answer)}`);
       throw new ModelLoadError(name, `the container answered ${answer.status} to LOAD: ${answerMessage(answer)}`);
     }
     const after = await this.measure();
@@ -111,7 +112,8 @@ export class ContainerBackend implements ModelLoader {
     if (this.options.process && this.options.process.generation !== model.generation) return Promise.resolve();
     const call = this.options.client.unload(model.name).then(
       (answer) => {
-        if (answer.status !== 200 && answer.status !== 404) this.options.log(`the container answered ${answer.status} to UNLOAD ${model.name}: ${answerMessage(answer)}`);
+        if (answer.status !== 200 && answer.status !== 404)
+          this.options.log(`the container answered ${answer.status} to UNLOAD ${model.name}: ${answerMessage(answer)}`);
       },
       (err: Error) => this.options.log(`UNLOAD ${model.name} failed: ${err.message}`),
     );
@@ -120,9 +122,16 @@ export class ContainerBackend implements ModelLoader {
     return call;
   }
 
-  async invoke(model: ContainerModel, body: Uint8Array, contentType: string | undefined, accept: string | undefined, customAttributes: string | undefined): Promise<ModelAnswer> {
+  async invoke(
+    model: ContainerModel,
+    body: Uint8Array,
+    contentType: string | undefined,
+    accept: string | undefined,
+    customAttributes: string | undefined,
+  ): Promise<ModelAnswer> {
     const proc = this.options.process;
-    if (proc && proc.generation !== model.generation) throw new ModelUnavailableError(`The model's container restarted; model ${model.name} is being reloaded. Retry the request.`);
+    if (proc && proc.generation !== model.generation)
+      throw new ModelUnavailableError(`The model's container restarted; model ${model.name} is being reloaded. Retry the request.`);
     let answer;
     try {
       answer = await this.options.client.invoke(model.name, body, contentType, accept, customAttributes);

@@ -22,7 +22,10 @@ export interface ContainerAnswer {
 
 /** The container could not be reached, or the connection broke before an answer (it died mid-request). */
 export class ContainerUnreachable extends Error {
-  constructor(message: string, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'ContainerUnreachable';
   }
@@ -55,7 +58,14 @@ export class ContainerClient {
         res.on('aborted', () => reject(new ContainerUnreachable("the container's answer broke off")));
       });
       req.setNoDelay(true);
-      req.on('error', (err) => reject(new ContainerUnreachable(`cannot reach the container at ${this.url} (${(err as NodeJS.ErrnoException).code ?? err.message})`, (err as NodeJS.ErrnoException).code)));
+      req.on('error', (err) =>
+        reject(
+          new ContainerUnreachable(
+            `cannot reach the container at ${this.url} (${(err as NodeJS.ErrnoException).code ?? err.message})`,
+            (err as NodeJS.ErrnoException).code,
+          ),
+        ),
+      );
       if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.end(body);
     });
@@ -85,7 +95,13 @@ export class ContainerClient {
     return this.request('DELETE', `/models/${encodeURIComponent(name)}`);
   }
 
-  invoke(name: string, body: Uint8Array, contentType: string | undefined, accept: string | undefined, customAttributes: string | undefined): Promise<ContainerAnswer> {
+  invoke(
+    name: string,
+    body: Uint8Array,
+    contentType: string | undefined,
+    accept: string | undefined,
+    customAttributes: string | undefined,
+  ): Promise<ContainerAnswer> {
     return this.request('POST', `/models/${encodeURIComponent(name)}/invoke`, body, {
       'content-type': contentType,
       accept,

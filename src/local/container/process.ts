@@ -115,7 +115,9 @@ export class ContainerProcess extends EventEmitter {
         /* not listening yet */
       }
       if (Date.now() > deadline) {
-        throw new ContainerStartError(`the container did not answer GET /ping with 200 within ${Math.round(this.options.startLimitMs / 1000)} s.${await this.logTail()}`);
+        throw new ContainerStartError(
+          `the container did not answer GET /ping with 200 within ${Math.round(this.options.startLimitMs / 1000)} s.${await this.logTail()}`,
+        );
       }
       await Promise.race([sleep(delay), exited]);
     }

@@ -45,9 +45,7 @@ export interface ContainerContext {
 /** The Python server shipped with mme: dist/mme_handler_server.py beside the bundle, or the source file under tsx. */
 export function handlerServerPath(): string {
   const here = import.meta.url;
-  const candidates = here.endsWith('.ts')
-    ? ['../handler/mme_handler_server.py']
-    : ['./mme_handler_server.py', '../mme_handler_server.py'];
+  const candidates = here.endsWith('.ts') ? ['../handler/mme_handler_server.py'] : ['./mme_handler_server.py', '../mme_handler_server.py'];
   for (const rel of candidates) {
     const file = fileURLToPath(new URL(rel, here));
     if (fs.existsSync(file)) return file;
@@ -89,8 +87,20 @@ export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContex
   const containerModelDir = flags.containerModelDir ?? ctx.modelDir;
   if (flags.containerUrl) {
     const client = new ContainerClient(flags.containerUrl);
-    const backend = new ContainerBackend({ client, modelDir: ctx.modelDir, containerModelDir, memoryBudget: ctx.memoryBudget, evictLeastRecent: ctx.evictLeastRecent, log: ctx.log });
-    return { backend, client, describe: `models served by the container at ${flags.containerUrl} (memory: its 507 answers)`, close: async () => client.close() };
+    const backend = new ContainerBackend({
+      client,
+      modelDir: ctx.modelDir,
+      containerModelDir,
+      memoryBudget: ctx.memoryBudget,
+      evictLeastRecent: ctx.evictLeastRecent,
+      log: ctx.log,
+    });
+    return {
+      backend,
+      client,
+      describe: `models served by the container at ${flags.containerUrl} (memory: its 507 answers)`,
+      close: async () => client.close(),
+    };
   }
   const command = flags.containerCmd ?? handlerCommand(flags.handler!, flags.python ?? 'python3');
   const host = '127.0.0.1';
@@ -110,7 +120,22 @@ export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContex
     await proc.stop(1000);
     throw err;
   });
-  const backend = new ContainerBackend({ client: proc.client, process: proc, modelDir: ctx.modelDir, containerModelDir, memoryBudget: ctx.memoryBudget, evictLeastRecent: ctx.evictLeastRecent, log: ctx.log });
+  const backend = new ContainerBackend({
+    client: proc.client,
+    process: proc,
+    modelDir: ctx.modelDir,
+    containerModelDir,
+    memoryBudget: ctx.memoryBudget,
+    evictLeastRecent: ctx.evictLeastRecent,
+    log: ctx.log,
+  });
   const what = flags.handler ? `handler ${flags.handler} (mme's Python server, pid ${proc.pid})` : `container \`${proc.commandLine()}\` (pid ${proc.pid})`;
-  return { backend, client: proc.client, process: proc, logFile, describe: `models served by ${what} on port ${port}; its output: ${logFile}`, close: () => proc.stop() };
+  return {
+    backend,
+    client: proc.client,
+    process: proc,
+    logFile,
+    describe: `models served by ${what} on port ${port}; its output: ${logFile}`,
+    close: () => proc.stop(),
+  };
 }

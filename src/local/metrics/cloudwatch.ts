@@ -36,7 +36,8 @@ const missing = (name: string) => new CloudWatchError('MissingRequiredParameterE
 const combination = (message: string) => new CloudWatchError('InvalidParameterCombinationException', 'InvalidParameterCombination', message);
 // GetMetricData reports bad queries as ValidationError (the awsQuery code of the ValidationException shape).
 const validation = (message: string) => new CloudWatchError('ValidationException', 'ValidationError', message);
-const invalidToken = () => new CloudWatchError('InvalidNextToken', 'InvalidNextToken', 'The NextToken is invalid or belongs to a different request; start again without it.');
+const invalidToken = () =>
+  new CloudWatchError('InvalidNextToken', 'InvalidNextToken', 'The NextToken is invalid or belongs to a different request; start again without it.');
 
 export interface Context {
   store: MetricStore;
@@ -45,7 +46,8 @@ export interface Context {
 
 export function runOperation(op: Operation, input: unknown, ctx: Context): Record<string, unknown> | undefined {
   const doc = input === undefined || input === null ? {} : input;
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new CloudWatchError('SerializationException', 'SerializationException', 'The request body must be an object.');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new CloudWatchError('SerializationException', 'SerializationException', 'The request body must be an object.');
   const o = doc as Obj;
   switch (op) {
     case 'GetMetricStatistics':
@@ -165,19 +167,27 @@ function getMetricStatistics(o: Obj, ctx: Context): Record<string, unknown> {
   if ((statistics?.length ?? 0) > 5) throw invalidValue('The collection Statistics must not have more than 5 members.');
   if ((extended?.length ?? 0) > 10) throw invalidValue('The collection ExtendedStatistics must not have more than 10 members.');
   const basic = (statistics ?? []).map((s) => {
-    if (!(STATISTICS as readonly string[]).includes(s)) throw invalidValue(`The value ${s} for parameter Statistics is not valid: use SampleCount, Average, Sum, Minimum or Maximum (percentiles go in ExtendedStatistics).`);
+    if (!(STATISTICS as readonly string[]).includes(s))
+      throw invalidValue(
+        `The value ${s} for parameter Statistics is not valid: use SampleCount, Average, Sum, Minimum or Maximum (percentiles go in ExtendedStatistics).`,
+      );
     return s as Statistic;
   });
   const percentiles = (extended ?? []).map((s) => {
     const stat = parseStat(s);
-    if (stat?.kind !== 'percentile') throw invalidValue(`The value ${s} for parameter ExtendedStatistics is not supported by mme local: use a percentile from p0 to p100, such as p99 or p99.9.`);
+    if (stat?.kind !== 'percentile')
+      throw invalidValue(
+        `The value ${s} for parameter ExtendedStatistics is not supported by mme local: use a percentile from p0 to p100, such as p99 or p99.9.`,
+      );
     return { key: s, p: stat.p };
   });
 
   const w = window(startMs, endMs, period);
   const requested = periodCount(w);
   if (requested > MAX_STATISTICS_DATAPOINTS) {
-    throw combination(`You have requested up to ${requested} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`);
+    throw combination(
+      `You have requested up to ${requested} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
+    );
   }
   const series = findSeries(ctx, namespace, metricName, dimensions, unit);
   const datapoints = (series ? periods(series, w) : []).map(({ startMs: t, agg }) => {
@@ -233,12 +243,17 @@ function getMetricData(o: Obj, ctx: Context): Record<string, unknown> {
     const where = `MetricDataQueries.member.${i + 1}`;
     const q = asObject(raw, where, validation);
     const id = requiredString(q, 'Id', validation, `${where}.Id`);
-    if (!/^[a-z][a-zA-Z0-9_]*$/.test(id)) throw validation(`The value ${id} for parameter ${where}.Id is not valid: an Id starts with a lowercase letter and holds only letters, digits and underscores.`);
+    if (!/^[a-z][a-zA-Z0-9_]*$/.test(id))
+      throw validation(
+        `The value ${id} for parameter ${where}.Id is not valid: an Id starts with a lowercase letter and holds only letters, digits and underscores.`,
+      );
     if (ids.has(id)) throw validation(`The value ${id} for parameter ${where}.Id is used by another query; every Id must be unique.`);
     ids.add(id);
     if (q.Expression !== undefined && q.Expression !== null) {
       if (q.MetricStat !== undefined && q.MetricStat !== null) throw validation(`The query ${id} has both MetricStat and Expression; give exactly one.`);
-      throw validation(`Error in expression '${id}': mme local does not evaluate metric math. Query the metrics with MetricStat and combine the values in your own code.`);
+      throw validation(
+        `Error in expression '${id}': mme local does not evaluate metric math. Query the metrics with MetricStat and combine the values in your own code.`,
+      );
     }
     if (q.MetricStat === undefined || q.MetricStat === null) throw validation(`The query ${id} needs a MetricStat (or, on AWS, an Expression).`);
     const ms = asObject(q.MetricStat, `${where}.MetricStat`, validation);
@@ -317,7 +332,9 @@ function listMetrics(o: Obj, ctx: Context): Record<string, unknown> {
     .filter((s) => filters.every((f) => s.dimensions.some((d) => d.Name === f.name && (f.value === undefined || d.Value === f.value))))
     .filter((s) => s.hasDataSince(sinceMinute))
     .map((s) => ({ Namespace: s.namespace, MetricName: s.metricName, Dimensions: s.dimensions.map((d) => ({ Name: d.Name, Value: d.Value })) }))
-    .sort((a, b) => compare(a.Namespace, b.Namespace) || compare(a.MetricName, b.MetricName) || compare(JSON.stringify(a.Dimensions), JSON.stringify(b.Dimensions)));
+    .sort(
+      (a, b) => compare(a.Namespace, b.Namespace) || compare(a.MetricName, b.MetricName) || compare(JSON.stringify(a.Dimensions), JSON.stringify(b.Dimensions)),
+    );
 
   const fingerprint = hash(JSON.stringify([namespace, metricName, filters]));
   const offset = o.NextToken === undefined || o.NextToken === null ? 0 : readToken(o.NextToken, fingerprint);
@@ -336,7 +353,8 @@ const FUTURE_LIMIT_MS = 2 * 60 * MINUTE_MS;
 
 function putMetricData(o: Obj, ctx: Context): void {
   const namespace = requiredString(o, 'Namespace', invalidValue);
-  if (namespace.startsWith('AWS/') || namespace.startsWith(':')) throw invalidValue(`The value ${namespace} for parameter Namespace is invalid: the AWS/ prefix is reserved for AWS metrics.`);
+  if (namespace.startsWith('AWS/') || namespace.startsWith(':'))
+    throw invalidValue(`The value ${namespace} for parameter Namespace is invalid: the AWS/ prefix is reserved for AWS metrics.`);
   const items = [...(listOrEmpty(o.MetricData, 'MetricData') as unknown[])];
   for (const entity of listOrEmpty(o.EntityMetricData, 'EntityMetricData')) {
     items.push(...listOrEmpty(asObject(entity, 'EntityMetricData.member', invalidValue).MetricData, 'EntityMetricData.member.MetricData'));
@@ -354,10 +372,12 @@ function putMetricData(o: Obj, ctx: Context): void {
     const dimensions = parseDimensions(d.Dimensions, `${where}.Dimensions`, invalidValue);
     const unit = optionalUnit(d.Unit, `${where}.Unit`, invalidValue) ?? 'None';
     const t = d.Timestamp === undefined || d.Timestamp === null ? ctx.now : time(d.Timestamp, `${where}.Timestamp`, invalidValue);
-    if (t < oldestMs) throw invalidValue(`The parameter ${where}.Timestamp is older than the ${ctx.store.options.retentionMinutes} minutes of data mme local keeps.`);
+    if (t < oldestMs)
+      throw invalidValue(`The parameter ${where}.Timestamp is older than the ${ctx.store.options.retentionMinutes} minutes of data mme local keeps.`);
     if (t > ctx.now + FUTURE_LIMIT_MS) throw invalidValue(`The parameter ${where}.Timestamp must not be more than two hours in the future.`);
     const given = ['Value', 'Values', 'StatisticValues'].filter((k) => d[k] !== undefined && d[k] !== null);
-    if (given.length !== 1) throw combination(`The parameters ${where}.Value, ${where}.Values and ${where}.StatisticValues are mutually exclusive, and one of them is required.`);
+    if (given.length !== 1)
+      throw combination(`The parameters ${where}.Value, ${where}.Values and ${where}.StatisticValues are mutually exclusive, and one of them is required.`);
     const target = () => ctx.store.getOrCreate(namespace, name, dimensions, unit);
     if (!ctx.store.get(namespace, name, dimensions) && ctx.store.size >= MAX_SERIES) {
       throw invalidValue(`mme local keeps at most ${MAX_SERIES} metrics; restart it to start afresh.`);
@@ -372,10 +392,12 @@ function putMetricData(o: Obj, ctx: Context): void {
       const values = d.Values.map((v, j) => number(v, `${where}.Values.member.${j + 1}`));
       let counts: number[] | undefined;
       if (d.Counts !== undefined && d.Counts !== null) {
-        if (!Array.isArray(d.Counts) || d.Counts.length !== values.length) throw combination(`The parameters ${where}.Values and ${where}.Counts must have the same number of members.`);
+        if (!Array.isArray(d.Counts) || d.Counts.length !== values.length)
+          throw combination(`The parameters ${where}.Values and ${where}.Counts must have the same number of members.`);
         counts = d.Counts.map((c, j) => {
           const n = number(c, `${where}.Counts.member.${j + 1}`);
-          if (!Number.isInteger(n) || n < 0) throw invalidValue(`The value ${n} for parameter ${where}.Counts.member.${j + 1} must be a whole number of observations for mme local.`);
+          if (!Number.isInteger(n) || n < 0)
+            throw invalidValue(`The value ${n} for parameter ${where}.Counts.member.${j + 1} must be a whole number of observations for mme local.`);
           return n;
         });
       }
@@ -396,7 +418,8 @@ function putMetricData(o: Obj, ctx: Context): void {
       writes.push(() => target().addSet(t, count, sum, min, max));
     }
   });
-  if (observations > MAX_OBSERVATIONS_PER_CALL) throw invalidValue(`mme local takes at most ${MAX_OBSERVATIONS_PER_CALL} observations per PutMetricData call; send fewer Counts.`);
+  if (observations > MAX_OBSERVATIONS_PER_CALL)
+    throw invalidValue(`mme local takes at most ${MAX_OBSERVATIONS_PER_CALL} observations per PutMetricData call; send fewer Counts.`);
   // Validated as a whole first, so that a bad item stores nothing (CloudWatch rejects the whole call too).
   for (const write of writes) write();
 }
@@ -469,13 +492,15 @@ function parseDimensions(v: unknown, name: string, err: ErrorMaker): Dimension[]
 function requiredPeriod(v: unknown, name: string, err: ErrorMaker): number {
   if (v === undefined || v === null) throw err === invalidValue ? missing(name) : err(`The parameter ${name} is required.`);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw err(`The parameter ${name} must be a positive whole number of seconds.`);
-  if (v % 60 !== 0) throw err(`The parameter ${name} must be a multiple of 60: mme local keeps one-minute resolution, as CloudWatch does for SageMaker metrics.`);
+  if (v % 60 !== 0)
+    throw err(`The parameter ${name} must be a multiple of 60: mme local keeps one-minute resolution, as CloudWatch does for SageMaker metrics.`);
   return v;
 }
 
 function optionalUnit(v: unknown, name: string, err: ErrorMaker): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !STANDARD_UNITS.has(v)) throw err(`The value ${String(v)} for parameter ${name} is not a CloudWatch unit (for example Microseconds, Percent, Count or None).`);
+  if (typeof v !== 'string' || !STANDARD_UNITS.has(v))
+    throw err(`The value ${String(v)} for parameter ${name} is not a CloudWatch unit (for example Microseconds, Percent, Count or None).`);
   return v;
 }
 

@@ -66,7 +66,11 @@ export function handleMetricsRequest(recorder: MetricsRecorder, req: IncomingMes
     }
     if (req.headers['x-amz-target'] !== undefined || req.headers['x-amzn-target'] !== undefined) {
       // The protocol requires servers to refuse this mix (a request must not be routable two ways).
-      sendError(res, 'cbor', new CloudWatchError('SerializationException', 'SerializationException', 'An RPC v2 CBOR request must not carry an X-Amz-Target header.'));
+      sendError(
+        res,
+        'cbor',
+        new CloudWatchError('SerializationException', 'SerializationException', 'An RPC v2 CBOR request must not carry an X-Amz-Target header.'),
+      );
       return true;
     }
     let input: unknown;
@@ -111,7 +115,11 @@ type Protocol = 'json' | 'cbor';
 
 function respond(recorder: MetricsRecorder, res: ServerResponse, protocol: Protocol, op: string, input: unknown): void {
   if (!isOperation(op)) {
-    const err = new CloudWatchError('UnknownOperationException', 'InvalidAction', `mme local does not implement the CloudWatch operation ${op}; it answers GetMetricData, GetMetricStatistics, ListMetrics and PutMetricData.`);
+    const err = new CloudWatchError(
+      'UnknownOperationException',
+      'InvalidAction',
+      `mme local does not implement the CloudWatch operation ${op}; it answers GetMetricData, GetMetricStatistics, ListMetrics and PutMetricData.`,
+    );
     if (protocol === 'json') sendError(res, protocol, err, 'com.amazon.coral.service#UnknownOperationException');
     else sendError(res, protocol, err, 'smithy.framework#UnknownOperationException');
     return;
@@ -122,7 +130,12 @@ function respond(recorder: MetricsRecorder, res: ServerResponse, protocol: Proto
     output = runOperation(op, input, { store: recorder.store, now: recorder.now() });
   } catch (e) {
     if (e instanceof CloudWatchError) sendError(res, protocol, e);
-    else sendError(res, protocol, new CloudWatchError('InternalServiceFault', 'InternalServiceError', `mme local failed to answer ${op}: ${(e as Error).message}`, 500, 'Receiver'));
+    else
+      sendError(
+        res,
+        protocol,
+        new CloudWatchError('InternalServiceFault', 'InternalServiceError', `mme local failed to answer ${op}: ${(e as Error).message}`, 500, 'Receiver'),
+      );
     return;
   }
   const requestId = randomUUID();

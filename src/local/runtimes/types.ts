@@ -153,7 +153,10 @@ export class ModelRequestError extends Error {
  * OriginalStatusCode and OriginalMessage.
  */
 export class ModelAnswerError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'ModelAnswerError';
   }

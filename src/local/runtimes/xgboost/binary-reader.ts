@@ -174,7 +174,7 @@ function readGbtreeParam(r: BinaryReader): number {
   const numTrees = r.view.getInt32(r.pos, true);
   r.skip(GBTREE_PARAM_BYTES);
   // each tree takes at least its 148-byte parameter block plus one node and its stats
-  checkDeclared('the gbtree parameters\' num_trees', numTrees, MODEL_CAPS.trees);
+  checkDeclared("the gbtree parameters' num_trees", numTrees, MODEL_CAPS.trees);
   if (numTrees < 0 || numTrees * (TREE_PARAM_BYTES + NODE_BYTES + STAT_BYTES) > r.remaining()) {
     fail(`truncated or invalid legacy binary: ${numTrees} trees cannot fit in the ${r.remaining()} bytes left`);
   }

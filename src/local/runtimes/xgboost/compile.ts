@@ -106,7 +106,8 @@ export function compileModel(source: ModelSource, fileName: string, options: Com
     const weights = source.linearWeights ?? fail('gblinear model without weights');
     const expected = (source.numFeature + 1) * head.groups;
     if (weights.length !== expected) fail(`gblinear weights have ${weights.length} entries, expected (num_feature + 1) * groups = ${expected}`);
-    for (let i = 0; i < weights.length; i++) if (!Number.isFinite(Math.fround(weights[i]))) fail(`gblinear weight ${i} is ${weights[i]} (weights must be finite float32)`);
+    for (let i = 0; i < weights.length; i++)
+      if (!Number.isFinite(Math.fround(weights[i]))) fail(`gblinear weight ${i} is ${weights[i]} (weights must be finite float32)`);
     return assembleModel(source, fileName, head, null, float32Of(weights, alloc));
   }
   return assembleModel(source, fileName, head, compileTrees(source, head.groups, alloc), null);
@@ -131,7 +132,8 @@ export function compileHead(source: ModelHead, alloc: Alloc): CompiledHead {
   const transform = transformOf(source.objective);
   if (source.objective.startsWith('multi:') && source.numClass < 1) fail(`objective '${source.objective}' needs num_class, found ${source.numClass}`);
   // One output per row: num_class > 1 is inconsistent with it (xgboost refuses to train such a model).
-  if (!source.objective.startsWith('multi:') && source.numClass > 1) fail(`objective '${source.objective}' gives one output per row but num_class is ${source.numClass}`);
+  if (!source.objective.startsWith('multi:') && source.numClass > 1)
+    fail(`objective '${source.objective}' gives one output per row but num_class is ${source.numClass}`);
   const groups = Math.max(1, source.numClass, source.numTarget);
   if (source.baseScore.length !== 1 && source.baseScore.length !== groups) {
     fail(`base_score has ${source.baseScore.length} values for ${groups} outputs`);
@@ -146,15 +148,25 @@ export function compileHead(source: ModelHead, alloc: Alloc): CompiledHead {
 }
 
 /** The CompiledModel around compiled trees (or linear weights). */
-export function assembleModel(source: ModelHead, fileName: string, head: CompiledHead, trees: CompiledTrees | null, linear: Float32Array | null): CompiledModel {
+export function assembleModel(
+  source: ModelHead,
+  fileName: string,
+  head: CompiledHead,
+  trees: CompiledTrees | null,
+  linear: Float32Array | null,
+): CompiledModel {
   const { transform, groups, baseMargin } = head;
   const footprintBytes =
     OBJECT_OVERHEAD_BYTES +
     baseMargin.byteLength +
     (linear ? linear.byteLength : 0) +
     (trees
-      ? trees.words.buffer.byteLength + trees.roots.byteLength + trees.groups.byteLength + trees.depths.byteLength +
-        trees.negatedFeatures.byteLength + trees.catBits.byteLength
+      ? trees.words.buffer.byteLength +
+        trees.roots.byteLength +
+        trees.groups.byteLength +
+        trees.depths.byteLength +
+        trees.negatedFeatures.byteLength +
+        trees.catBits.byteLength
       : 0);
 
   return {
@@ -203,7 +215,7 @@ function compileTrees(source: ModelSource, groups: number, alloc: Alloc): Compil
     catWords += categoryWords(tree);
   }
   checkDeclared('the node count of all trees', totalNodes, MODEL_CAPS.nodes);
-  checkDeclared('the category bitsets\' size in words', catWords, MODEL_CAPS.categoryWords);
+  checkDeclared("the category bitsets' size in words", catWords, MODEL_CAPS.categoryWords);
   const treeGroups = treeGroupsOf(source.treeInfo, groups, alloc);
   const compiler = new TreeCompiler(count, source.numFeature, totalNodes, catWords, alloc);
   for (let t = 0; t < count; t++) compiler.add(source.trees[t], weightDrop ? Math.fround(weightDrop[t]) : null);
@@ -236,7 +248,13 @@ export class TreeCompiler {
   private maxDepth = 0;
 
   /** @param nodeCapacity at least the number of nodes of all trees; @param catWords the category bitset words */
-  constructor(private readonly trees: number, numFeature: number, nodeCapacity: number, catWords: number, private readonly alloc: Alloc) {
+  constructor(
+    private readonly trees: number,
+    numFeature: number,
+    nodeCapacity: number,
+    catWords: number,
+    private readonly alloc: Alloc,
+  ) {
     checkDeclared('the node count', nodeCapacity, MODEL_CAPS.nodes);
     checkDeclared('the tree count', trees, MODEL_CAPS.trees);
     checkShapeFeatures(numFeature);
@@ -396,7 +414,10 @@ function compileTree(tree: TreeSource, t: number, dartScale: number | null, ctx:
       const leaf = Math.fround(splitCondition[id]);
       const value = dartScale === null ? leaf : Math.fround(leaf * dartScale);
       // xgboost would add it and answer nan or inf for every row that reaches it: refused, not served.
-      if (!Number.isFinite(value)) fail(`tree ${t} leaf ${id} has the value ${value} (${dartScale === null ? 'a leaf must be a finite float32' : `leaf ${leaf} × weight_drop ${dartScale}`})`);
+      if (!Number.isFinite(value))
+        fail(
+          `tree ${t} leaf ${id} has the value ${value} (${dartScale === null ? 'a leaf must be a finite float32' : `leaf ${leaf} × weight_drop ${dartScale}`})`,
+        );
       values[w + 3] = value;
       continue;
     }

@@ -127,7 +127,11 @@ function treesOf(model: Obj, where: string): { trees: TreeSource[]; treeInfo: Ar
   checkDeclared(`'${where}.trees'`, rawTrees.length, MODEL_CAPS.trees);
   const declared = isObject(model.gbtree_model_param) ? model.gbtree_model_param.num_trees : undefined;
   if (declared !== undefined) {
-    const n = checkDeclared(`'${where}.gbtree_model_param.num_trees'`, typeof declared === 'string' ? Number(declared) : (declared as number), MODEL_CAPS.trees);
+    const n = checkDeclared(
+      `'${where}.gbtree_model_param.num_trees'`,
+      typeof declared === 'string' ? Number(declared) : (declared as number),
+      MODEL_CAPS.trees,
+    );
     if (n !== rawTrees.length) fail(`'${where}.gbtree_model_param.num_trees' is ${n} but the model has ${rawTrees.length} trees`);
   }
   const treeInfo = numbers(model, 'tree_info', where, rawTrees.length);

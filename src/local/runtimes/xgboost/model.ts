@@ -22,7 +22,10 @@ export class XGBoostModel implements LoadedModel {
   readonly compiled: CompiledArtifact;
 
   /** @param shared whether the models' arrays are SharedArrayBuffer-backed (compiled with `shared`) */
-  constructor(readonly models: readonly CompiledModel[], shared = false) {
+  constructor(
+    readonly models: readonly CompiledModel[],
+    shared = false,
+  ) {
     if (models.length === 0) throw new Error('XGBoostModel needs at least one compiled model');
     const first = models[0];
     for (const other of models.slice(1)) {
@@ -104,8 +107,13 @@ export function compileArtifact(artifact: ArtifactFiles, options: { shared?: boo
   if (files.length === 0) {
     // SageMaker extracts the archive as is and the container only looks at the top: a nested model is not found
     const folders = [...artifact.folders].sort(naturalCompare).map((f) => `${f}/`);
-    const nested = folders.length ? `; it has ${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', …' : ''}, but model files must be at the top of the artifact (mme package puts them there)` : '';
-    throw new ModelLoadError(artifact.dir, `no model file found at the top of the folder (expected e.g. xgboost-model, xgboost-model.json or xgboost-model.ubj)${nested}`);
+    const nested = folders.length
+      ? `; it has ${folders.slice(0, 3).join(', ')}${folders.length > 3 ? ', …' : ''}, but model files must be at the top of the artifact (mme package puts them there)`
+      : '';
+    throw new ModelLoadError(
+      artifact.dir,
+      `no model file found at the top of the folder (expected e.g. xgboost-model, xgboost-model.json or xgboost-model.ubj)${nested}`,
+    );
   }
   // Built once here so that files that cannot be averaged together fail the load, not the first request.
   const models = files.map((f) => (f.early as CompiledModel | undefined) ?? loadModelBytes(f.bytes, f.name, options));

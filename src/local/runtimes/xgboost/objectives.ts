@@ -6,7 +6,7 @@ import { fail } from './source.js';
 
 const f = Math.fround;
 
-export const enum Transform {
+export enum Transform {
   Identity = 0,
   Sigmoid = 1,
   Exp = 2,

@@ -31,7 +31,10 @@ export function requestKind(contentType: string | undefined): RequestKind {
   if (media === '' || media === 'text/csv' || media === 'csv') return 'csv';
   if (media === 'text/libsvm' || media === 'text/x-libsvm' || media === 'libsvm') return 'libsvm';
   if (media === 'application/x-recordio-protobuf') {
-    throw new ModelRequestError(415, `Content-Type ${media} is accepted by the SageMaker XGBoost container but not by mme's local runtime; use ${SUPPORTED_CONTENT_TYPES}`);
+    throw new ModelRequestError(
+      415,
+      `Content-Type ${media} is accepted by the SageMaker XGBoost container but not by mme's local runtime; use ${SUPPORTED_CONTENT_TYPES}`,
+    );
   }
   throw new ModelRequestError(415, `Content-Type '${contentType}' is not supported; use ${SUPPORTED_CONTENT_TYPES}`);
 }
@@ -206,7 +209,10 @@ function decodeCsv(text: string, numFeatures: number): DecodedRows {
 /** Refuses, before allocating, a request whose dense rows would exceed MAX_REQUEST_VALUES. */
 function checkRequestSize(nRows: number, numFeatures: number): void {
   if (nRows * numFeatures > MAX_REQUEST_VALUES) {
-    throw new ModelRequestError(400, `${nRows} rows × ${numFeatures} features is more than the ${MAX_REQUEST_VALUES} values scored in one request; send fewer rows per request`);
+    throw new ModelRequestError(
+      400,
+      `${nRows} rows × ${numFeatures} features is more than the ${MAX_REQUEST_VALUES} values scored in one request; send fewer rows per request`,
+    );
   }
 }
 
@@ -231,7 +237,10 @@ function decodeLibsvm(text: string, numFeatures: number): DecodedRows {
       if (!INDEX.test(indexText)) throw new ModelRequestError(400, `${where}: ${quote(indexText)} is not a feature index`);
       const index = Number(indexText);
       if (index >= numFeatures) {
-        throw new ModelRequestError(400, `${where}: feature index ${index} is out of range; the model has ${numFeatures} features (0-based indices 0..${numFeatures - 1})`);
+        throw new ModelRequestError(
+          400,
+          `${where}: feature index ${index} is out of range; the model has ${numFeatures} features (0-based indices 0..${numFeatures - 1})`,
+        );
       }
       const value = valueText.includes(':') || valueText.trim() === '' ? undefined : parseNumberAt(valueText, 0, valueText.length);
       if (value === undefined) throw new ModelRequestError(400, `${where}: ${quote(valueText)} is not a number`);

@@ -5,7 +5,17 @@
  * anything unusual are left for the whole-file compile, which then also gives the error message: the early result,
  * when there is one, is exactly what loadModelBytes would return.
  */
-import { allocator, assembleModel, compileHead, TreeCompiler, treeGroupsOf, type CompiledHead, type CompiledModel, type CompileOptions, type ModelHead } from './compile.js';
+import {
+  allocator,
+  assembleModel,
+  compileHead,
+  TreeCompiler,
+  treeGroupsOf,
+  type CompiledHead,
+  type CompiledModel,
+  type CompileOptions,
+  type ModelHead,
+} from './compile.js';
 import { LegacyBinaryStream } from './binary-reader.js';
 import { detectFormat } from './load.js';
 
@@ -19,7 +29,11 @@ export class EarlyCompile {
   private compiler: TreeCompiler | undefined;
 
   /** @param bytes the file's buffer, of its full size, filling from the start */
-  constructor(private readonly bytes: Uint8Array, private readonly fileName: string, private readonly options: CompileOptions) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly fileName: string,
+    private readonly options: CompileOptions,
+  ) {}
 
   /** The first `available` bytes are in: read and compile what they complete. */
   advance(available: number): void {

@@ -62,13 +62,41 @@ class UbjReader {
     const v = this.view;
     let out: number;
     switch (marker) {
-      case 0x64 /* d */: this.need(4); out = v.getFloat32(this.pos, false); this.pos += 4; return out;
-      case 0x44 /* D */: this.need(8); out = v.getFloat64(this.pos, false); this.pos += 8; return out;
-      case 0x69 /* i */: this.need(1); out = v.getInt8(this.pos); this.pos += 1; return out;
-      case 0x55 /* U */: this.need(1); out = v.getUint8(this.pos); this.pos += 1; return out;
-      case 0x49 /* I */: this.need(2); out = v.getInt16(this.pos, false); this.pos += 2; return out;
-      case 0x6c /* l */: this.need(4); out = v.getInt32(this.pos, false); this.pos += 4; return out;
-      case 0x4c /* L */: this.need(8); out = Number(v.getBigInt64(this.pos, false)); this.pos += 8; return out;
+      case 0x64 /* d */:
+        this.need(4);
+        out = v.getFloat32(this.pos, false);
+        this.pos += 4;
+        return out;
+      case 0x44 /* D */:
+        this.need(8);
+        out = v.getFloat64(this.pos, false);
+        this.pos += 8;
+        return out;
+      case 0x69 /* i */:
+        this.need(1);
+        out = v.getInt8(this.pos);
+        this.pos += 1;
+        return out;
+      case 0x55 /* U */:
+        this.need(1);
+        out = v.getUint8(this.pos);
+        this.pos += 1;
+        return out;
+      case 0x49 /* I */:
+        this.need(2);
+        out = v.getInt16(this.pos, false);
+        this.pos += 2;
+        return out;
+      case 0x6c /* l */:
+        this.need(4);
+        out = v.getInt32(this.pos, false);
+        this.pos += 4;
+        return out;
+      case 0x4c /* L */:
+        this.need(8);
+        out = Number(v.getBigInt64(this.pos, false));
+        this.pos += 8;
+        return out;
       default:
         return fail(`invalid UBJSON: unexpected marker 0x${marker.toString(16).padStart(2, '0')} at offset ${this.pos - 1}`);
     }
@@ -150,59 +178,66 @@ class UbjReader {
     const v = this.view;
     let p = this.pos;
     switch (type) {
-      case 0x64 /* d */: {
-        this.need(count * 4);
-        const out = new Float32Array(count);
-        for (let i = 0; i < count; i++, p += 4) out[i] = v.getFloat32(p, false);
-        this.pos = p;
-        return out;
-      }
-      case 0x44 /* D */: {
-        this.need(count * 8);
-        const out = new Float64Array(count);
-        for (let i = 0; i < count; i++, p += 8) out[i] = v.getFloat64(p, false);
-        this.pos = p;
-        return out;
-      }
-      case 0x6c /* l */: {
-        this.need(count * 4);
-        const out = new Int32Array(count);
-        for (let i = 0; i < count; i++, p += 4) out[i] = v.getInt32(p, false);
-        this.pos = p;
-        return out;
-      }
-      case 0x4c /* L */: {
-        this.need(count * 8);
-        const out = new Float64Array(count);
-        for (let i = 0; i < count; i++, p += 8) {
-          // int64 values in a model (node ids, counts) fit in 32 bits; read the halves to avoid BigInt
-          const hi = v.getInt32(p, false);
-          const lo = v.getUint32(p + 4, false);
-          out[i] = hi * 4294967296 + lo;
+      case 0x64 /* d */:
+        {
+          this.need(count * 4);
+          const out = new Float32Array(count);
+          for (let i = 0; i < count; i++, p += 4) out[i] = v.getFloat32(p, false);
+          this.pos = p;
+          return out;
         }
-        this.pos = p;
-        return out;
-      }
-      case 0x55 /* U */: {
-        this.need(count);
-        const out = this.bytes.slice(p, p + count);
-        this.pos = p + count;
-        return out;
-      }
-      case 0x69 /* i */: {
-        this.need(count);
-        const out = new Int8Array(count);
-        for (let i = 0; i < count; i++) out[i] = v.getInt8(p + i);
-        this.pos = p + count;
-        return out;
-      }
-      case 0x49 /* I */: {
-        this.need(count * 2);
-        const out = new Int16Array(count);
-        for (let i = 0; i < count; i++, p += 2) out[i] = v.getInt16(p, false);
-        this.pos = p;
-        return out;
-      }
+      case 0x44 /* D */:
+        {
+          this.need(count * 8);
+          const out = new Float64Array(count);
+          for (let i = 0; i < count; i++, p += 8) out[i] = v.getFloat64(p, false);
+          this.pos = p;
+          return out;
+        }
+      case 0x6c /* l */:
+        {
+          this.need(count * 4);
+          const out = new Int32Array(count);
+          for (let i = 0; i < count; i++, p += 4) out[i] = v.getInt32(p, false);
+          this.pos = p;
+          return out;
+        }
+      case 0x4c /* L */:
+        {
+          this.need(count * 8);
+          const out = new Float64Array(count);
+          for (let i = 0; i < count; i++, p += 8) {
+            // int64 values in a model (node ids, counts) fit in 32 bits; read the halves to avoid BigInt
+            const hi = v.getInt32(p, false);
+            const lo = v.getUint32(p + 4, false);
+            out[i] = hi * 4294967296 + lo;
+          }
+          this.pos = p;
+          return out;
+        }
+      case 0x55 /* U */:
+        {
+          this.need(count);
+          const out = this.bytes.slice(p, p + count);
+          this.pos = p + count;
+          return out;
+        }
+      case 0x69 /* i */:
+        {
+          this.need(count);
+          const out = new Int8Array(count);
+          for (let i = 0; i < count; i++) out[i] = v.getInt8(p + i);
+          this.pos = p + count;
+          return out;
+        }
+      case 0x49 /* I */:
+        {
+          this.need(count * 2);
+          const out = new Int16Array(count);
+          for (let i = 0; i < count; i++, p += 2) out[i] = v.getInt16(p, false);
+          this.pos = p;
+          return out;
+        }
       default:
         return undefined;
     }

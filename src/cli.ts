@@ -66,7 +66,12 @@ export async function main(argv: string[]): Promise<void> {
   let exitCode: number = ExitCode.ok;
 
   const onRun = async (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions) => {
-    out = new Output({ json: Boolean(opts.json), quiet: Boolean(opts.quiet), debug: Boolean(opts.debug), color: opts.color !== false });
+    // A command's `--output json` is the global --json: one envelope, errors included, built in one place.
+    const output = (opts as { output?: string }).output;
+    if (opts.json && output !== undefined && output !== 'json') {
+      throw usageError(`--json and --output ${output} ask for different formats.`, 'Use one of them (--json is --output json).');
+    }
+    out = new Output({ json: Boolean(opts.json) || output === 'json', quiet: Boolean(opts.quiet), debug: Boolean(opts.debug), color: opts.color !== false });
     // Config (and zod) load only once a command runs: `mme --help` and `--version` stay fast.
     const { makeContext } = await import('./commands/context.js');
     const ctx = await makeContext(out, opts, controller.signal);

@@ -1,6 +1,5 @@
 import { Option } from '@commander-js/extra-typings';
 import { usageError } from '../output/errors.js';
-import { errorDocument } from '../output/output.js';
 import { defineCommand } from './command.js';
 
 const details = `
@@ -60,52 +59,37 @@ export default defineCommand({
     "mme plan --models examples/merchants --tiers '5:80%,50:19%,15:1%' --rate 3000/min --memory-factor 2000 --copies 2 --svg plan.svg --output csv",
   ],
   async run(ctx, _args, opts) {
-    const output = opts.output;
-    const asJson = ctx.out.json || output === 'json';
-    try {
-      if (ctx.out.json && output !== undefined && output !== 'json') {
-        throw usageError(`--json and --output ${output} ask for different formats.`, 'Use one of them (--json is --output json).');
-      }
-      const { planFromFlags, writeSvg } = await import('../plan/run.js');
-      let listing: (() => Promise<{ objects: { name: string; size: number }[]; prefix: string }>) | undefined;
-      if (opts.models === undefined) {
-        listing = async () => {
-          if (ctx.config().settings.prefix.value === undefined) {
-            throw usageError(
-              'no models given and no fleet prefix configured.',
-              'Pass --models FILE.csv or --models DIR (e.g. --models examples/merchants), or a fleet with --fleet/--prefix.',
-            );
-          }
-          const { fleetStore } = await import('./fleet-store.js');
-          const store = await fleetStore(ctx);
-          return { objects: await store.list(), prefix: store.url };
-        };
-      }
-      const { result, svg } = await planFromFlags(opts, {
-        listing,
-        calibrate: async (since) => (await import('../plan/calibrate.js')).fleetLoadTimes(ctx.config(), since, ctx.signal),
-        signal: ctx.signal,
-        warn: (m) => ctx.out.warn(m),
-      });
-      if (svg) {
-        await writeSvg(svg.file, svg.text);
-        ctx.out.info(`chart written to ${svg.file}`);
-      }
-      if (output === 'csv') {
-        const { renderCsv } = await import('../plan/render.js');
-        ctx.out.raw(renderCsv(result));
-        return;
-      }
-      if (asJson && !ctx.out.json) {
-        const { successDocument } = await import('../output/output.js');
-        ctx.out.raw(successDocument(result));
-        return;
-      }
-      const { renderReport } = await import('../plan/render.js');
-      ctx.out.result(result, () => renderReport(result, ctx.out.stdoutIsTTY));
-    } catch (err) {
-      if (asJson && !ctx.out.json && !ctx.signal.aborted) process.stdout.write(errorDocument(err));
-      throw err;
+    const { planFromFlags, writeSvg } = await import('../plan/run.js');
+    let listing: (() => Promise<{ objects: { name: string; size: number }[]; prefix: string }>) | undefined;
+    if (opts.models === undefined) {
+      listing = async () => {
+        if (ctx.config().settings.prefix.value === undefined) {
+          throw usageError(
+            'no models given and no fleet prefix configured.',
+            'Pass --models FILE.csv or --models DIR (e.g. --models examples/merchants), or a fleet with --fleet/--prefix.',
+          );
+        }
+        const { fleetStore } = await import('./fleet-store.js');
+        const store = await fleetStore(ctx);
+        return { objects: await store.list(), prefix: store.url };
+      };
     }
+    const { result, svg } = await planFromFlags(opts, {
+      listing,
+      calibrate: async (since) => (await import('../plan/calibrate.js')).fleetLoadTimes(ctx.config(), since, ctx.signal),
+      signal: ctx.signal,
+      warn: (m) => ctx.out.warn(m),
+    });
+    if (svg) {
+      await writeSvg(svg.file, svg.text);
+      ctx.out.info(`chart written to ${svg.file}`);
+    }
+    if (opts.output === 'csv') {
+      const { renderCsv } = await import('../plan/render.js');
+      ctx.out.raw(renderCsv(result));
+      return;
+    }
+    const { renderReport } = await import('../plan/render.js');
+    ctx.out.result(result, () => renderReport(result, ctx.out.stdoutIsTTY));
   },
 });

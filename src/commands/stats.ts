@@ -1,7 +1,6 @@
 import { Option } from '@commander-js/extra-typings';
 import { METRICS, type Kind } from '../stats/catalog.js';
-import { ExitCode, usageError } from '../output/errors.js';
-import { errorDocument, successDocument } from '../output/output.js';
+import { ExitCode } from '../output/errors.js';
 import { collect, defineCommand } from './command.js';
 
 const names = (...kinds: Kind[]) =>
@@ -40,68 +39,56 @@ export default defineCommand({
     'mme stats --all-fleets --series --output csv > stats.csv',
   ],
   async run(ctx, _args, opts) {
-    const output = opts.output;
-    const asJson = ctx.out.json || output === 'json';
-    try {
-      if (ctx.out.json && output !== undefined && output !== 'json') {
-        throw usageError(`--json and --output ${output} ask for different formats.`, 'Use one of them (--json is --output json).');
-      }
-      const [{ readStats }, render] = await Promise.all([import('../stats/stats.js'), import('../stats/render.js')]);
-      const format = asJson ? 'json' : (output ?? 'table');
-      const report = await readStats(
-        ctx,
-        {
-          since: opts.since,
-          start: opts.start,
-          end: opts.end,
-          period: opts.period,
-          series: Boolean(opts.series),
-          allFleets: Boolean(opts.allFleets),
-          format,
-          failIf: opts.failIf ?? [],
+    const [{ readStats }, render] = await Promise.all([import('../stats/stats.js'), import('../stats/render.js')]);
+    const format = ctx.out.json ? 'json' : (opts.output ?? 'table');
+    const report = await readStats(
+      ctx,
+      {
+        since: opts.since,
+        start: opts.start,
+        end: opts.end,
+        period: opts.period,
+        series: Boolean(opts.series),
+        allFleets: Boolean(opts.allFleets),
+        format,
+        failIf: opts.failIf ?? [],
+      },
+      {
+        signal: ctx.signal,
+        warn: (message) => ctx.out.warn(message),
+        reading: async (queries, endpoints) => {
+          const progress = await ctx.out.progress(`reading ${queries} CloudWatch statistics for ${endpoints} endpoint(s)`);
+          return () => progress.stop();
         },
-        {
-          signal: ctx.signal,
-          warn: (message) => ctx.out.warn(message),
-          reading: async (queries, endpoints) => {
-            const progress = await ctx.out.progress(`reading ${queries} CloudWatch statistics for ${endpoints} endpoint(s)`);
-            return () => progress.stop();
-          },
-        },
-      );
-      switch (format) {
-        case 'json':
-          // `--output json` prints the same envelope as the global --json.
-          ctx.out.raw(successDocument(render.toJson(report)));
-          break;
-        case 'csv':
-          ctx.out.raw(render.renderCsv(report));
-          break;
-        case 'prom':
-          ctx.out.raw(render.renderProm(report));
-          break;
-        default: {
-          const aside = (line: string) => ctx.out.info(line);
-          const tty = ctx.out.stdoutIsTTY;
-          const text = opts.series ? render.renderSeriesTable(report, tty, aside) : render.renderSummaryTable(report, tty, aside);
-          ctx.out.raw(text.endsWith('\n') ? text : text + '\n');
-        }
+      },
+    );
+    switch (format) {
+      case 'json':
+        ctx.out.result(render.toJson(report));
+        break;
+      case 'csv':
+        ctx.out.raw(render.renderCsv(report));
+        break;
+      case 'prom':
+        ctx.out.raw(render.renderProm(report));
+        break;
+      default: {
+        const aside = (line: string) => ctx.out.info(line);
+        const tty = ctx.out.stdoutIsTTY;
+        const text = opts.series ? render.renderSeriesTable(report, tty, aside) : render.renderSummaryTable(report, tty, aside);
+        ctx.out.raw(text.endsWith('\n') ? text : text + '\n');
       }
-      let breached = false;
-      for (const c of report.checks) {
-        const who = `${render.displayName(c.fleet)} (${c.fleet.target.endpoint}/${c.fleet.target.variant})`;
-        if (c.status === 'no-data') {
-          ctx.out.warn(`${who}: ${c.condition.spec.name} has no data in the window, so --fail-if '${c.condition.text}' was not checked.`);
-        } else if (c.status === 'breach') {
-          breached = true;
-          ctx.out.message('breach:', `${who}: ${c.condition.spec.name} is ${render.formatValue(c.condition.spec, c.value)} (--fail-if '${c.condition.text}')`);
-        }
-      }
-      return breached ? ExitCode.threshold : ExitCode.ok;
-    } catch (err) {
-      // Under --output json a script reads stdout: give it the same error document the global --json gives.
-      if (asJson && !ctx.out.json && !ctx.signal.aborted) process.stdout.write(errorDocument(err));
-      throw err;
     }
+    let breached = false;
+    for (const c of report.checks) {
+      const who = `${render.displayName(c.fleet)} (${c.fleet.target.endpoint}/${c.fleet.target.variant})`;
+      if (c.status === 'no-data') {
+        ctx.out.warn(`${who}: ${c.condition.spec.name} has no data in the window, so --fail-if '${c.condition.text}' was not checked.`);
+      } else if (c.status === 'breach') {
+        breached = true;
+        ctx.out.message('breach:', `${who}: ${c.condition.spec.name} is ${render.formatValue(c.condition.spec, c.value)} (--fail-if '${c.condition.text}')`);
+      }
+    }
+    return breached ? ExitCode.threshold : ExitCode.ok;
   },
 });

@@ -24,7 +24,7 @@ function addGlobalOptions(program: Command): void {
     .addOption(new Option('--no-color', 'no colour (also under NO_COLOR, CI or TERM=dumb, and off a terminal)'));
 }
 
-export function buildProgram(onRun: (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions) => Promise<void>): Command {
+export function buildProgram(onRun: (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions, format: string | undefined) => Promise<void>): Command {
   const program = new Command('mme')
     .description('Manage Amazon SageMaker multi-model endpoints: package, push, list, invoke, measure, and run one locally.')
     .version(VERSION, '-V, --version')
@@ -43,7 +43,10 @@ export function buildProgram(onRun: (spec: AnyCommandSpec, args: unknown[], opts
     if (spec.examples?.length) cmd.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n'));
     cmd.action(async (...actionArgs: unknown[]) => {
       const self = actionArgs[actionArgs.length - 1] as Command<unknown[]>;
-      await onRun(spec, self.processedArgs, self.optsWithGlobals() as GlobalOptions);
+      // A command whose --output picks a format (table, json, csv, …), unlike package's -o/--output FILE.
+      const formats = self.options.find((o) => o.long === '--output')?.argChoices?.includes('json');
+      const opts = self.optsWithGlobals() as GlobalOptions & { output?: string };
+      await onRun(spec, self.processedArgs, opts, formats ? opts.output : undefined);
     });
   }
   return program;
@@ -65,9 +68,8 @@ export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController();
   let exitCode: number = ExitCode.ok;
 
-  const onRun = async (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions) => {
+  const onRun = async (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions, output: string | undefined) => {
     // A command's `--output json` is the global --json: one envelope, errors included, built in one place.
-    const output = (opts as { output?: string }).output;
     if (opts.json && output !== undefined && output !== 'json') {
       throw usageError(`--json and --output ${output} ask for different formats.`, 'Use one of them (--json is --output json).');
     }

@@ -13,11 +13,10 @@ export default defineCommand({
     ),
   examples: ['mme versions m37', 'mme promote m37 9303a0 --note "fixes the threshold"'],
   async run(ctx, [alias, ref], opts) {
-    const [{ checkAlias }, { findVersion }, { updateManifest, releaser }, { moveAlias }, { fleetStore }] = await Promise.all([
+    const [{ checkAlias }, { findVersion }, { pointAlias }, { fleetStore }] = await Promise.all([
       import('../releases/names.js'),
       import('../releases/versions.js'),
       import('../releases/update.js'),
-      import('../releases/manifest.js'),
       import('./fleet-store.js'),
     ]);
     checkAlias(alias);
@@ -25,19 +24,7 @@ export default defineCommand({
     const store = await fleetStore(ctx);
     const version = await findVersion(store, alias, ref);
     const warmed = warm ? await warm.run(version.name) : undefined;
-    const note = opts.note ?? null;
-    const by = releaser();
-    // Promoting says "this version, now": whatever moved the alias meanwhile, the request still holds, so a lost race retries.
-    const { result: previous, written } = await updateManifest(
-      store,
-      (m) => {
-        const before = m.aliases[alias]?.target ?? null;
-        if (before === version.name) return { write: false, result: before };
-        moveAlias(m, alias, version.name, { by, note, at: new Date() });
-        return { write: true, result: before };
-      },
-      ctx.signal,
-    );
+    const { previous, written } = await pointAlias(store, alias, version.name, opts.note ?? null, ctx.signal);
     ctx.out.result(
       {
         alias,

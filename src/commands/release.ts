@@ -19,15 +19,13 @@ export default defineCommand({
     'mme release m37 examples/merchants/m37 --warm 3 --warm-body-file examples/merchants/request.csv',
   ],
   async run(ctx, [alias, source], opts) {
-    const [{ checkAlias }, { prepareArtifact, ensureVersion, makeWorkDir }, { updateManifest, releaser }, { moveAlias }, { fleetStore }, fsp] =
-      await Promise.all([
-        import('../releases/names.js'),
-        import('../releases/artifact.js'),
-        import('../releases/update.js'),
-        import('../releases/manifest.js'),
-        import('./fleet-store.js'),
-        import('node:fs/promises'),
-      ]);
+    const [{ checkAlias }, { prepareArtifact, ensureVersion, makeWorkDir }, { pointAlias }, { fleetStore }, fsp] = await Promise.all([
+      import('../releases/names.js'),
+      import('../releases/artifact.js'),
+      import('../releases/update.js'),
+      import('./fleet-store.js'),
+      import('node:fs/promises'),
+    ]);
     checkAlias(alias);
     const warm = await warmPlan(ctx, opts);
     const store = await fleetStore(ctx);
@@ -44,18 +42,7 @@ export default defineCommand({
         return;
       }
       const warmed = warm ? await warm.run(name) : undefined;
-      const note = opts.note ?? null;
-      const by = releaser();
-      const { result: previous, written } = await updateManifest(
-        store,
-        (m) => {
-          const before = m.aliases[alias]?.target ?? null;
-          if (before === name) return { write: false, result: before };
-          moveAlias(m, alias, name, { by, note, at: new Date() });
-          return { write: true, result: before };
-        },
-        ctx.signal,
-      );
+      const { previous, written } = await pointAlias(store, alias, name, opts.note ?? null, ctx.signal);
       ctx.out.result({ ...base, promoted: written, previous: written ? previous : null, ...(warmed ? { warm: warmed } : {}) }, () =>
         written ? `${alias} -> ${name}${previous ? ` (was ${previous})` : ' (new alias)'}` : `${alias} -> ${name} (already live: nothing changed)`,
       );

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { ExitCode, MmeError } from '../output/errors.js';
 import { PreconditionFailed, type Store } from '../store/index.js';
-import { MANIFEST_NAME, checkWritable, emptyManifest, parseManifest, serializeManifest, type Manifest } from './manifest.js';
+import { MANIFEST_NAME, checkWritable, emptyManifest, moveAlias, parseManifest, serializeManifest, type Manifest } from './manifest.js';
 
 /** Attempts before a write that keeps losing its compare-and-swap gives up (exit 5). */
 const MAX_ATTEMPTS = 60;
@@ -73,4 +73,29 @@ export async function updateManifest<T>(
       await new Promise((r) => setTimeout(r, cap / 2 + Math.random() * cap));
     }
   }
+}
+
+/**
+ * Points `alias` at `target` now (release, promote): whatever moved the alias meanwhile, the request still holds, so a
+ * lost race retries. Nothing is written when the alias already points there.
+ */
+export async function pointAlias(
+  store: Store,
+  alias: string,
+  target: string,
+  note: string | null,
+  signal?: AbortSignal,
+): Promise<{ previous: string | null; written: boolean }> {
+  const by = releaser();
+  const { result: previous, written } = await updateManifest(
+    store,
+    (m) => {
+      const before = m.aliases[alias]?.target ?? null;
+      if (before === target) return { write: false, result: before };
+      moveAlias(m, alias, target, { by, note, at: new Date() });
+      return { write: true, result: before };
+    },
+    signal,
+  );
+  return { previous, written };
 }

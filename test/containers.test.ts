@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mme, ROOT, tempDir } from './helpers/cli.js';
-import { boto3Invoke, hasBoto3, startLocal, stopAll, type Local } from './helpers/local-container.js';
+import { boto3Invoke, hasBoto3 } from './helpers/boto3.js';
+import { startLocal, stopAll, type LocalProcess as Local } from './helpers/local.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'xgboost', 'manifest.json'), 'utf8'));

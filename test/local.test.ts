@@ -2,7 +2,7 @@
 // and `mme push`; every answer is checked through an independent client (the AWS SDK called from the test, the aws
 // CLI, plain fetch) against xgboost's own predictions recorded in the fixtures' manifest.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,6 +14,7 @@ import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cl
 import { Header } from 'tar';
 import { baseEnv, MME, mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
 import { freePort, skipWithoutMoto, startMoto } from './helpers/moto.js';
+import { startLocal, stopAll, type LocalProcess as Local } from './helpers/local.js';
 import { loadModelBytes } from '../src/local/runtimes/xgboost/index.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'xgboost');
@@ -27,72 +28,6 @@ const ENDPOINT = 'local-mme';
 const CREDS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
-
-interface Local {
-  url: string;
-  info: any;
-  child: ChildProcess;
-  stderr(): string;
-  /** Sends the signal and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-  exited: Promise<number | null>;
-}
-
-const running = new Set<Local>();
-
-/** Starts `mme local --port 0 --json` and waits for its one line on stdout. */
-function startLocal(args: string[], cwd: string): Promise<Local> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', ...args], { cwd, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mme local did not start: ${err}`));
-    }, 120_000); // a hang guard only
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      const doc = JSON.parse(out.slice(0, nl));
-      const local: Local = {
-        url: doc.result.url,
-        info: doc.result,
-        child,
-        stderr: () => err,
-        exited,
-        stop: async (signal = 'SIGTERM') => {
-          running.delete(local);
-          if (child.exitCode === null) child.kill(signal);
-          return exited;
-        },
-      };
-      running.add(local);
-      resolve(local);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`mme local exited with ${code}: ${err}`));
-    });
-  });
-}
-
-/** Resolves once the endpoint's stderr matches (an event, not a delay). */
-function untilStderr(local: Local, pattern: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (!pattern.test(local.stderr())) return;
-      local.child.stderr!.off('data', check);
-      resolve();
-    };
-    local.child.stderr!.on('data', check);
-    local.exited.then(() => (pattern.test(local.stderr()) ? resolve() : reject(new Error(`mme local exited before saying ${pattern}: ${local.stderr()}`))));
-    check();
-  });
-}
 
 function runtime(url: string): SageMakerRuntimeClient {
   return new SageMakerRuntimeClient({ endpoint: url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
@@ -255,9 +190,7 @@ before(async () => {
   ]);
 });
 
-after(async () => {
-  await Promise.all([...running].map((l) => l.stop('SIGKILL')));
-});
+after(stopAll);
 
 // ---- the main endpoint -----------------------------------------------------------------------------------------
 
@@ -643,7 +576,7 @@ describe('mme local: memory and disk budgets', () => {
     const m = (await models(probe.url)).models[0];
     footprint = m.memoryBytes;
     diskBytes = m.diskBytes;
-    assert.equal(await probe.stop(), 0);
+    assert.equal((await probe.stop()).code, 0);
     assert.ok(footprint > 0 && diskBytes > 0);
   });
 
@@ -807,7 +740,7 @@ describe('mme local: slow loads and shutdown', () => {
         req.write(body.subarray(0, 5));
         local.child.kill('SIGTERM');
         // The server closes its listener as it says so; meanwhile new connections are refused.
-        await untilStderr(local, /letting 1 request\(s\) in flight finish/);
+        await local.waitForStderr(/letting 1 request\(s\) in flight finish/);
         await assert.rejects(fetch(`${local.url}/ping`));
         req.end(body.subarray(5));
       });
@@ -815,8 +748,7 @@ describe('mme local: slow loads and shutdown', () => {
     const res = await response;
     assert.equal(res.status, 200);
     assertClose(JSON.parse(res.text), [caseOf('reg_squarederror').expected[9]]);
-    assert.equal(await local.exited, 0);
-    running.delete(local);
+    assert.equal((await local.exited).code, 0);
     assert.match(local.stderr(), /letting 1 request\(s\) in flight finish/);
     assert.match(local.stderr(), /mme local stopped\./);
     assert.equal(fs.existsSync(path.join(cache, 'endpoint.json')), false);
@@ -980,30 +912,14 @@ describe('mme local: an s3:// prefix (moto)', { skip: skipWithoutMoto }, () => {
       assert.equal((await fetch(`${moto.url}/fleet-bucket`, { method: 'PUT' })).status, 200);
       const r = await mme(['push', built['reg.tar.gz'], '--as', 'm1.tar.gz', '--prefix', 's3://fleet-bucket/models/'], { env, cwd: work });
       assert.equal(r.code, 0, r.stderr);
-      const child = spawn(
-        process.execPath,
-        [MME, 'local', '--port', '0', '--json', '--prefix', 's3://fleet-bucket/models/', '--cache-dir', path.join(work, 'cache-s3')],
-        { cwd: work, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        let err = '';
-        child.stderr!.on('data', (c) => (err += c));
-        child.stdout!.on('data', (c) => {
-          out += c;
-          if (out.includes('\n')) resolve(JSON.parse(out).result.url);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-      });
-      const sdk = runtime(url);
+      const local = await startLocal(['--prefix', 's3://fleet-bucket/models/', '--cache-dir', path.join(work, 'cache-s3')], work, env);
+      const sdk = runtime(local.url);
       try {
         assertClose([Number((await invoke(sdk, 'm1.tar.gz', denseRows[0])).body)], [caseOf('reg_squarederror').expected[0]]);
         assert.equal((await invokeError(sdk, 'm2.tar.gz', denseRows[0])).name, 'ValidationError');
       } finally {
         sdk.destroy();
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        assert.equal(await exited, 0);
+        assert.equal((await local.stop()).code, 0);
       }
     } finally {
       await moto.stop();

@@ -3,12 +3,12 @@
 // (plain fetch, one request at a time) at three memory budgets, and the ModelCacheHit it measured (read back through
 // its CloudWatch API by `mme stats`) must agree with the prediction within 3 percentage points.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import { baseEnv, MME, mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { startLocal } from './helpers/local.js';
 import { DEFAULT_TIMING } from '../src/plan/plan.js';
 import { lruCurve, simulate } from '../src/plan/simulate.js';
 import { poissonTrace } from '../src/plan/traffic.js';
@@ -307,28 +307,6 @@ describe('mme plan: bad input', () => {
 
 // ---- checked against mme local --------------------------------------------------------------------------------
 
-interface Local {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-function startLocal(args: string[]): Promise<Local> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', ...args], { cwd: work, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve({ url: JSON.parse(out.slice(0, nl)).result.url, child, exited });
-    });
-    child.once('exit', (code) => reject(new Error(`mme local exited with ${code}: ${err}`)));
-  });
-}
-
 const minuteIso = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toISOString().slice(0, 16) + 'Z';
 
 describe('mme plan: checked against mme local', () => {
@@ -390,16 +368,10 @@ describe('mme plan: checked against mme local', () => {
 
   /** The same sequence through mme local, one request at a time; ModelCacheHit as `mme stats` reads it. */
   async function measure(budget: number): Promise<{ hitRatio: number; unloads: number }> {
-    const local = await startLocal([
-      '--prefix',
-      prefix,
-      '--endpoint-name',
-      ENDPOINT,
-      '--memory',
-      String(budget),
-      '--cache-dir',
-      path.join(work, `cache-${budget}`),
-    ]);
+    const local = await startLocal(
+      ['--prefix', prefix, '--endpoint-name', ENDPOINT, '--memory', String(budget), '--cache-dir', path.join(work, `cache-${budget}`)],
+      work,
+    );
     try {
       const body = fs.readFileSync(path.join(MERCHANTS, 'request.csv'));
       const started = Date.now();
@@ -429,8 +401,7 @@ describe('mme plan: checked against mme local', () => {
       assert.equal(summary.requests, sequence.length);
       return { hitRatio: summary['cache-hit'], unloads: summary.unloads ?? 0 };
     } finally {
-      local.child.kill('SIGTERM');
-      await local.exited;
+      await local.stop();
     }
   }
 
@@ -461,7 +432,7 @@ describe('mme plan: checked against mme local', () => {
   });
 
   test("--calibrate sets the load-time model from the endpoint's CloudWatch averages", async () => {
-    const local = await startLocal(['--prefix', prefix, '--endpoint-name', ENDPOINT, '--cache-dir', path.join(work, 'cache-calibrate')]);
+    const local = await startLocal(['--prefix', prefix, '--endpoint-name', ENDPOINT, '--cache-dir', path.join(work, 'cache-calibrate')], work);
     try {
       for (const target of NAMES.slice(0, 4).map((n) => `${n}.tar.gz`)) {
         const res = await fetch(`${local.url}/endpoints/${ENDPOINT}/invocations`, {
@@ -529,8 +500,7 @@ describe('mme plan: checked against mme local', () => {
         cw.destroy();
       }
     } finally {
-      local.child.kill('SIGTERM');
-      await local.exited;
+      await local.stop();
     }
   });
 

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MME, ROOT, baseEnv, mme, tempDir } from './helpers/cli.js';
 import { freePort, skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
+import { startLocal, type LocalProcess } from './helpers/local.js';
 
 const MERCHANTS = path.join(ROOT, 'examples', 'merchants');
 const REQUEST = path.join(MERCHANTS, 'request.csv');
@@ -452,40 +453,14 @@ async function startProxy(target: string, rule: (req: http.IncomingMessage) => '
   };
 }
 
-/** `mme local --port 0 --json` on a folder prefix, up once it printed its one line. */
-async function startLocal(prefix: string, cacheDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', '--prefix', prefix, '--cache-dir', cacheDir], {
-    env: baseEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c) => (err += c));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (c) => {
-      out += c;
-      if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))).result.url);
-    });
-    child.once('exit', (code) => reject(new Error(`mme local exited with ${code}: ${err}`)));
-  });
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 describe('releases through mme local', () => {
   const work = tempDir('mme-releases-local-');
   const prefix = `file://${path.join(work, 'fleet')}/`;
-  let local: { url: string; stop(): Promise<void> };
+  let local: LocalProcess;
   const run = (args: string[]) => mme([...args, '--prefix', prefix, '--endpoint-url', local.url, '--endpoint-name', 'local-mme'], { cwd: work });
   const loaded = async () => ((await (await fetch(`${local.url}/models`)).json()) as any).models as { modelName: string; hits: number; state: string }[];
   before(async () => {
-    local = await startLocal(prefix, path.join(work, 'cache'));
+    local = await startLocal(['--prefix', prefix, '--cache-dir', path.join(work, 'cache')], work);
   });
   after(async () => {
     await local?.stop();

@@ -1,46 +1,92 @@
-// `mme local` as a child process for the reliability and fuzz tests: started with --json, its one line read for the
-// URL; stderr kept; its own peak memory (VmHWM) read from /proc while it runs.
+// `mme local` as a child process, started as a user would (`--port 0 --json`), its one stdout line read for the URL.
+// stderr is kept and can be waited on (event driven, never a delay); its peak memory is read from /proc. Every test
+// file starts its endpoints here; `stopAll` in an `after` kills what a failed test left running.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { baseEnv, MME } from './cli.js';
 
-export interface LocalProcess {
-  url: string;
-  child: ChildProcess;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Peak resident memory of the process so far, in bytes (Linux /proc). */
-  peakRss(): number;
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
-export function startLocal(args: string[], cwd: string, env: Record<string, string> = {}): Promise<LocalProcess> {
+export interface LocalProcess {
+  url: string;
+  /** The JSON document's `result` (url, endpointName, cacheDir, …). */
+  info: any;
+  child: ChildProcess;
+  stderr(): string;
+  /** Resolves once stderr matches `pattern`; rejects if the process exits first. */
+  waitForStderr(pattern: RegExp): Promise<RegExpExecArray>;
+  exited: Promise<Exit>;
+  /** Peak resident memory of the process so far, in bytes (Linux /proc). */
+  peakRss(): number;
+  /** Sends the signal (unless it has exited) and resolves with how it exited. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+}
+
+const running = new Set<LocalProcess>();
+
+export function startLocal(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<LocalProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', ...args], { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-    child.stderr!.on('data', (c) => (err += c));
-    const onExit = ({ code }: { code: number | null }) => reject(new Error(`mme local exited with ${code}: ${err}`));
-    void exited.then(onExit);
+    const waiters = new Set<{ pattern: RegExp; resolve(m: RegExpExecArray): void; reject(e: Error): void }>();
+    const exited = new Promise<Exit>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    child.stderr!.on('data', (c) => {
+      err += c;
+      for (const w of waiters) {
+        const m = w.pattern.exec(err);
+        if (m) {
+          waiters.delete(w);
+          w.resolve(m);
+        }
+      }
+    });
+    const hangGuard = setTimeout(() => child.kill('SIGKILL'), 120_000); // a hang guard only
+    void exited.then(({ code }) => {
+      clearTimeout(hangGuard);
+      for (const w of waiters) w.reject(new Error(`mme local exited (${code}) before saying ${w.pattern}: ${err}`));
+      reject(new Error(`mme local exited with ${code}: ${err}`));
+    });
     child.stdout!.on('data', (c) => {
+      const first = !out.includes('\n');
       out += c;
       const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const doc = JSON.parse(out.slice(0, nl));
-      resolve({
-        url: doc.result.url,
+      if (nl < 0 || !first) return;
+      clearTimeout(hangGuard);
+      const info = JSON.parse(out.slice(0, nl)).result;
+      const local: LocalProcess = {
+        url: info.url,
+        info,
         child,
         stderr: () => err,
+        waitForStderr: (pattern) =>
+          new Promise((res, rej) => {
+            const m = pattern.exec(err);
+            if (m) return res(m);
+            if (child.exitCode !== null || child.signalCode !== null) return rej(new Error(`mme local exited before saying ${pattern}: ${err}`));
+            waiters.add({ pattern, resolve: res, reject: rej });
+          }),
         exited,
         peakRss: () => vmHwm(child.pid!),
         stop: async (signal = 'SIGTERM') => {
+          running.delete(local);
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           return exited;
         },
-      });
+      };
+      running.add(local);
+      void exited.then(() => running.delete(local));
+      resolve(local);
     });
   });
+}
+
+/** Kills every endpoint still running (for an `after` hook). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((l) => l.stop('SIGKILL')));
 }
 
 export function vmHwm(pid: number): number {

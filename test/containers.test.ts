@@ -323,6 +323,7 @@ describe("--handler: a SageMaker-toolkit inference.py run by mme's Python server
       publishLinear('raise.tar.gz', { behaviour: 'raise' }),
       publishLinear('crash.tar.gz', { behaviour: 'crash' }),
       publishLinear('hang.tar.gz', { behaviour: 'hang', release: path.join(work, 'release-hang') }),
+      publishLinear('stuck.tar.gz', { behaviour: 'hang', release: path.join(work, 'release-never') }),
     ]);
     local = await startLocal(
       ['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-handler'), '--handler', HANDLER, '--python', 'python3'],
@@ -419,6 +420,29 @@ describe("--handler: a SageMaker-toolkit inference.py run by mme's Python server
     const res = await hung;
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), [linear([1, 1, 1])]);
+  });
+
+  test('an invocation the container does not answer within --invoke-limit is a ModelError with status 0, as SageMaker', async () => {
+    // stuck.tar.gz's predict_fn never returns (its release file is never written): the limit always fires.
+    const limited = await startLocal(
+      ['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-limit'), '--handler', HANDLER, '--python', 'python3', '--invoke-limit', '2s'],
+      work,
+    );
+    try {
+      const r = boto3Invoke(limited.url, ENDPOINT, { target: 'stuck.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+      assert.equal(r.code, 'ModelError');
+      assert.equal(r.status, 424);
+      assert.equal(r.originalStatusCode, 0);
+      assert.match(
+        r.message,
+        /^Received server error \(0\) from primary with message "Your invocation timed out while waiting for a response from container primary/,
+      );
+      const bad = await mme(['local', '--prefix', `file://${prefixDir}/`, '--handler', HANDLER, '--invoke-limit', 'soon'], { cwd: work });
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /^mme: --invoke-limit/);
+    } finally {
+      await limited.stop();
+    }
   });
 });
 

@@ -26,6 +26,7 @@ export default defineCommand({
       )
       .option('--container-model-dir <dir>', 'the model folder as the container sees it (e.g. /opt/ml/models under docker -v {model_dir}:/opt/ml/models)')
       .option('--container-start-limit <duration>', 'how long a started container may take to answer GET /ping', '120s')
+      .option('--invoke-limit <duration>', 'how long the container may take to answer an invocation before ModelError (424), as SageMaker', '60s')
       .option(
         '--handler <file>',
         "serve the models with a SageMaker-toolkit style inference.py (model_fn, input_fn, predict_fn, output_fn or transform_fn) run by mme's Python server",

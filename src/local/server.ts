@@ -119,14 +119,15 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   }
 
   function modelError(res: ServerResponse, originalStatus: number, originalMessage: string): void {
-    const side = originalStatus < 500 ? 'client' : 'server';
+    // A container that did not answer in time counts as a server error with status 0, as SageMaker reports it.
+    const side = originalStatus >= 400 && originalStatus < 500 ? 'client' : 'server';
     awsError(
       res,
       424,
       'ModelError',
       `Received ${side} error (${originalStatus}) from primary with message "${originalMessage}". See ${logStreamArn} in account ${ACCOUNT} for more information.`,
       {
-        ErrorCode: originalStatus < 500 ? 'CLIENT_ERROR_FROM_MODEL' : 'SERVER_ERROR_FROM_MODEL',
+        ErrorCode: side === 'client' ? 'CLIENT_ERROR_FROM_MODEL' : 'SERVER_ERROR_FROM_MODEL',
         OriginalStatusCode: originalStatus,
         OriginalMessage: originalMessage,
         LogStreamArn: logStreamArn,
@@ -402,7 +403,8 @@ export function createEndpointServer(options: EndpointServerOptions): EndpointSe
   function scoringFailed(res: ServerResponse, err: unknown, started: number, hit: number, modelMs: number): void {
     if (err instanceof ModelRequestError || err instanceof ModelAnswerError) {
       modelError(res, err.status, err.message);
-      return finishMetrics(started, err.status, hit, modelMs);
+      // Status 0 (no answer in time) is the container's failure: a 5XX in the metrics.
+      return finishMetrics(started, err.status || 500, hit, modelMs);
     }
     if (err instanceof ModelLoadError) {
       modelError(res, 500, err.message);

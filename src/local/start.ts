@@ -72,6 +72,7 @@ export interface LocalOptions {
   containerCmd?: string;
   containerModelDir?: string;
   containerStartLimit: string;
+  invokeLimit: string;
   handler?: string;
   python?: string;
   check?: boolean;
@@ -432,6 +433,7 @@ function containerOptions(opts: LocalOptions): ContainerFlags | undefined {
     python: opts.python,
     containerModelDir: opts.containerModelDir,
     containerStartLimitMs: duration(opts.containerStartLimit, '--container-start-limit', { maxMs: 3_600_000 }),
+    invokeLimitMs: duration(opts.invokeLimit, '--invoke-limit', { maxMs: 3_600_000 }),
   };
 }
 

@@ -26,6 +26,8 @@ export interface ContainerBackendOptions {
   modelDir: string;
   containerModelDir: string;
   memoryBudget: number;
+  /** An INVOKE not answered within this fails as SageMaker's does: ModelError with original status 0. */
+  invokeLimitMs: number;
   /** Unloads the cache's least recently used model; false when none is loaded. */
   evictLeastRecent(): boolean;
   log(message: string): void;
@@ -134,8 +136,13 @@ export class ContainerBackend implements ModelLoader {
       throw new ModelUnavailableError(`The model's container restarted; model ${model.name} is being reloaded. Retry the request.`);
     let answer;
     try {
-      answer = await this.options.client.invoke(model.name, body, contentType, accept, customAttributes);
+      answer = await this.options.client.invoke(model.name, body, contentType, accept, customAttributes, this.options.invokeLimitMs);
     } catch (err) {
+      if (err instanceof ContainerUnreachable && err.code === 'ETIMEDOUT')
+        throw new ModelAnswerError(
+          0,
+          `Your invocation timed out while waiting for a response from container primary (no answer within ${this.options.invokeLimitMs / 1000} s). Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.`,
+        );
       if (err instanceof ContainerUnreachable) throw new ModelUnavailableError(`The model's container is unavailable (${err.message}). Retry the request.`);
       throw err;
     }

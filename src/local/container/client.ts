@@ -101,12 +101,19 @@ export class ContainerClient {
     contentType: string | undefined,
     accept: string | undefined,
     customAttributes: string | undefined,
+    timeoutMs = 0,
   ): Promise<ContainerAnswer> {
-    return this.request('POST', `/models/${encodeURIComponent(name)}/invoke`, body, {
-      'content-type': contentType,
-      accept,
-      'x-amzn-sagemaker-custom-attributes': customAttributes,
-    });
+    return this.request(
+      'POST',
+      `/models/${encodeURIComponent(name)}/invoke`,
+      body,
+      {
+        'content-type': contentType,
+        accept,
+        'x-amzn-sagemaker-custom-attributes': customAttributes,
+      },
+      timeoutMs,
+    );
   }
 
   close(): void {

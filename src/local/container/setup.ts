@@ -19,6 +19,8 @@ export interface ContainerFlags {
   python?: string;
   containerModelDir?: string;
   containerStartLimitMs: number;
+  /** How long an INVOKE may take (SageMaker: 60 s). */
+  invokeLimitMs: number;
 }
 
 export interface ContainerSetup {
@@ -92,6 +94,7 @@ export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContex
       modelDir: ctx.modelDir,
       containerModelDir,
       memoryBudget: ctx.memoryBudget,
+      invokeLimitMs: flags.invokeLimitMs,
       evictLeastRecent: ctx.evictLeastRecent,
       log: ctx.log,
     });
@@ -126,6 +129,7 @@ export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContex
     modelDir: ctx.modelDir,
     containerModelDir,
     memoryBudget: ctx.memoryBudget,
+    invokeLimitMs: flags.invokeLimitMs,
     evictLeastRecent: ctx.evictLeastRecent,
     log: ctx.log,
   });

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { isGzip } from '../artifacts/bytes.js';
+import { MEMBER_HEADER_BYTES, memberLength } from '../artifacts/gzip.js';
 import { MAX_ARTIFACT_ENTRIES } from '../artifacts/limits.js';
 import { BLOCK, BudgetExceeded, type SharedBudget } from './budget.js';
 
@@ -94,18 +95,28 @@ export async function extractArtifact(
   signal?: AbortSignal,
   options: ExtractOptions = {},
 ): Promise<Extracted> {
-  await checkGzip(file);
+  const firstMember = await checkGzip(file);
   await fsp.mkdir(dest, { recursive: false });
   try {
-    return await unpack(file, dest, limits, signal, options);
+    return await unpack(file, firstMember, dest, limits, signal, options);
   } catch (err) {
     await fsp.rm(dest, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function checkGzip(file: string): Promise<void> {
-  if (!(await isGzip(file))) throw new ArtifactError('the artifact is not a gzip file (an MME artifact is a .tar.gz; build it with `mme package`)');
+/** Refuses a file that is not gzip; the first member's length when it is a multi-member artifact of `mme package`. */
+async function checkGzip(file: string): Promise<number | undefined> {
+  const fd = await fsp.open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fd.read(Buffer.alloc(MEMBER_HEADER_BYTES), 0, MEMBER_HEADER_BYTES, 0);
+    if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
+      throw new ArtifactError('the artifact is not a gzip file (an MME artifact is a .tar.gz; build it with `mme package`)');
+    }
+    return memberLength(buffer.subarray(0, bytesRead));
+  } finally {
+    await fd.close();
+  }
 }
 
 /** The entry's path inside `dest`, or a reason to refuse it. */
@@ -119,7 +130,14 @@ function safeRelativePath(raw: string): string {
   return parts.join('/');
 }
 
-function unpack(file: string, dest: string, limits: ExtractLimits, signal: AbortSignal | undefined, options: ExtractOptions): Promise<Extracted> {
+function unpack(
+  file: string,
+  firstMember: number | undefined,
+  dest: string,
+  limits: ExtractLimits,
+  signal: AbortSignal | undefined,
+  options: ExtractOptions,
+): Promise<Extracted> {
   return new Promise<Extracted>((resolve, reject) => {
     // Cancelled while the folder was being made: the listener below would never hear of it.
     if (signal?.aborted) return reject(new ArtifactError('extraction was cancelled'));
@@ -144,16 +162,15 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     const topFolders = new Set<string>();
     const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
 
-    const input = fs.createReadStream(file, { highWaterMark: chunkBytes });
-    const gunzip = zlib.createGunzip({ chunkSize: chunkBytes });
+    // Set below, once the handlers it calls are defined.
+    let inflater: Inflater | undefined;
     // The inflated stream must be plain tar: tar's own sniffing for a further compression layer stays off.
     const parser = new Parser({ strict: true, brotli: false, zstd: false, filter: (_p, entry) => admit(entry as ReadEntry) });
 
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
-      input.destroy();
-      gunzip.destroy();
+      inflater?.stop();
       // A file whose data will never come must not be waited for.
       for (const out of open) out.destroy();
       for (const writer of writers) writer.stop();
@@ -308,9 +325,7 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     parser.on('eof', () => {
       if (failed || ended) return;
       ended = true;
-      input.unpipe(gunzip);
-      input.destroy();
-      gunzip.destroy();
+      inflater?.stop();
       // Not from inside the parser's own write.
       setImmediate(() => parser.end());
     });
@@ -327,31 +342,181 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     });
 
     const inflatedLimit = limits.maxBytes + limits.maxEntries * SLACK_PER_ENTRY + SLACK;
-    gunzip.on('data', (chunk: Buffer) => {
-      if (failed || ended) return;
+    /** Each inflated chunk, in order; false: wait for `resume()` before the next one. */
+    const push = (chunk: Buffer): boolean => {
+      if (failed || ended) return true;
       if (inflated === 0 && chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
-        return fail(new ArtifactError('the artifact is gzip-compressed twice (a .tar.gz of a .tar.gz?); an MME artifact is one gzip layer over a tar'));
+        fail(new ArtifactError('the artifact is gzip-compressed twice (a .tar.gz of a .tar.gz?); an MME artifact is one gzip layer over a tar'));
+        return true;
       }
       // What came before this chunk must be accounted for by the headers seen so far (pax records and the like get
       // some slack per entry): a stream that goes on inflating past its entries is a bomb or garbage, stopped here.
       if (inflated > accounted + entries * SLACK_PER_ENTRY + SLACK) {
-        return fail(new ArtifactError(`the archive holds more than ${SLACK} bytes that belong to no entry (garbage or a decompression bomb)`));
+        fail(new ArtifactError(`the archive holds more than ${SLACK} bytes that belong to no entry (garbage or a decompression bomb)`));
+        return true;
       }
       inflated += chunk.length;
-      if (inflated > inflatedLimit) return fail(new ArtifactError(`the archive inflates to more than ${inflatedLimit} bytes`));
-      if (!parser.write(chunk)) {
-        gunzip.pause();
-        parser.once('drain', () => gunzip.resume());
+      if (inflated > inflatedLimit) {
+        fail(new ArtifactError(`the archive inflates to more than ${inflatedLimit} bytes`));
+        return true;
       }
-    });
-    gunzip.on('end', () => {
-      if (!failed && !ended) parser.end();
-    });
-    gunzip.on('error', (err) => fail(new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`)));
-    input.on('error', fail);
-    input.pipe(gunzip);
+      if (parser.write(chunk)) return true;
+      parser.once('drain', () => inflater?.resume());
+      return false;
+    };
+    const sink: InflateSink = {
+      push,
+      end: () => {
+        if (!failed && !ended) parser.end();
+      },
+      error: fail,
+    };
+    inflater = firstMember === undefined ? new StreamInflater(file, chunkBytes, sink) : new MemberInflater(file, firstMember, sink);
+    inflater.start();
     options.onStart?.();
   });
+}
+
+/** Where an Inflater delivers: each inflated chunk in order (false: wait for `resume()`), then the end or an error. */
+interface InflateSink {
+  push(chunk: Buffer): boolean;
+  end(): void;
+  error(err: unknown): void;
+}
+
+/** The inflated bytes of the artifact, in order, into a sink; `stop()` ends it midway (nothing more is pushed). */
+interface Inflater {
+  start(): void;
+  resume(): void;
+  stop(): void;
+}
+
+/** Any gzip file (one member or several, as other tools make them): read and inflated as a stream, on one thread. */
+class StreamInflater implements Inflater {
+  private readonly input: fs.ReadStream;
+  private readonly gunzip: zlib.Gunzip;
+
+  constructor(file: string, chunkBytes: number, sink: InflateSink) {
+    this.input = fs.createReadStream(file, { highWaterMark: chunkBytes });
+    this.gunzip = zlib.createGunzip({ chunkSize: chunkBytes });
+    this.gunzip.on('data', (chunk: Buffer) => {
+      if (!sink.push(chunk)) this.gunzip.pause();
+    });
+    this.gunzip.on('end', () => sink.end());
+    this.gunzip.on('error', (err) => sink.error(new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`)));
+    this.input.on('error', (err) => sink.error(err));
+  }
+
+  start(): void {
+    this.input.pipe(this.gunzip);
+  }
+
+  resume(): void {
+    this.gunzip.resume();
+  }
+
+  stop(): void {
+    this.input.unpipe(this.gunzip);
+    this.input.destroy();
+    this.gunzip.destroy();
+  }
+}
+
+/** Members inflated at once by the thread pool: enough to keep every core busy, few enough to hold little memory. */
+const MEMBERS_IN_FLIGHT = Math.max(2, os.availableParallelism());
+/** A member of a multi-member artifact may be at most this long, and inflate to at most this many bytes. */
+const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A multi-member artifact of `mme package` (see ../artifacts/gzip.ts): each member's header says its length, so the
+ * members are read one after the other and inflated several at a time in the thread pool (each checked against its
+ * own CRC and length by zlib), then handed on in order. Used only when the first member has the length field; every
+ * further member must have it too.
+ */
+class MemberInflater implements Inflater {
+  private stopped = false;
+  private waiting: (() => void) | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly firstLength: number,
+    private readonly sink: InflateSink,
+  ) {}
+
+  start(): void {
+    this.run().then(
+      (done) => done && this.sink.end(),
+      (err) => !this.stopped && this.sink.error(err),
+    );
+  }
+
+  resume(): void {
+    const go = this.waiting;
+    this.waiting = undefined;
+    go?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.resume();
+  }
+
+  /** True when every member was inflated and pushed; false when stopped first. */
+  private async run(): Promise<boolean> {
+    const fd = await fsp.open(this.file, 'r');
+    try {
+      const inflating: Promise<Buffer>[] = [];
+      let at = 0;
+      let length: number | undefined = this.firstLength;
+      while (!this.stopped) {
+        // Each read takes a member and the header of the next one, whose length it gives.
+        // A bad member fails in its turn: the tar data before it may end the archive, and then it is not read.
+        while (length !== undefined && inflating.length < MEMBERS_IN_FLIGHT && !this.stopped) {
+          let member: Promise<Buffer>;
+          const bytes: Buffer | undefined =
+            length >= MEMBER_HEADER_BYTES + 8 && length <= MAX_MEMBER_BYTES ? Buffer.allocUnsafe(length + MEMBER_HEADER_BYTES) : undefined;
+          const { bytesRead }: { bytesRead: number } = bytes ? await fd.read(bytes, 0, bytes.length, at) : { bytesRead: 0 };
+          if (!bytes) member = Promise.reject(badMember(at, `a length of ${length} bytes`));
+          else if (bytesRead < length) member = Promise.reject(badMember(at, `${length} bytes announced, ${bytesRead} present (truncated)`));
+          else member = inflateMember(bytes.subarray(0, length));
+          member.catch(() => {}); // awaited in order below
+          inflating.push(member);
+          const after: Buffer | undefined = bytes && bytesRead > length ? bytes.subarray(length, bytesRead) : undefined;
+          at += length;
+          length = after && memberLength(after);
+          if (after && length === undefined) {
+            const failure = Promise.reject(badMember(at, 'no length in its header (then every member must have one)'));
+            failure.catch(() => {});
+            inflating.push(failure);
+          }
+        }
+        const next = inflating.shift();
+        if (!next) return true;
+        const chunk = await next.catch((err) => {
+          throw err instanceof ArtifactError ? err : new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`);
+        });
+        if (this.stopped) break;
+        if (!this.sink.push(chunk)) await new Promise<void>((go) => (this.waiting = go));
+      }
+      return false;
+    } finally {
+      await fd.close();
+    }
+  }
+}
+
+function badMember(at: number, what: string): ArtifactError {
+  return new ArtifactError(`the artifact is not a valid gzip stream (the member at byte ${at} has ${what})`);
+}
+
+/** One member, inflated and checked (CRC, length) in the thread pool, into one buffer when its trailer is right. */
+function inflateMember(member: Buffer): Promise<Buffer> {
+  const size = member.readUInt32LE(member.length - 4);
+  return new Promise((resolve, reject) =>
+    zlib.gunzip(member, { chunkSize: Math.min(Math.max(size + 1, 64 * 1024), MAX_MEMBER_BYTES), maxOutputLength: MAX_MEMBER_BYTES }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    ),
+  );
 }
 
 /**

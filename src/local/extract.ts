@@ -4,7 +4,7 @@ import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { MEMBER_HEADER_BYTES, memberLength } from '../artifacts/gzip.js';
+import { MEMBER_BYTES, MEMBER_HEADER_BYTES, memberLength } from '../artifacts/gzip.js';
 import { MAX_ARTIFACT_ENTRIES } from '../artifacts/limits.js';
 import { BLOCK, BudgetExceeded, type SharedBudget } from './budget.js';
 
@@ -464,37 +464,44 @@ class MemberInflater implements Inflater {
   /** True when every member was inflated and pushed; false when stopped first. */
   private async run(): Promise<boolean> {
     const fd = await fsp.open(this.file, 'r');
+    // Read buffers go back here once their member is inflated: fresh memory costs a page fault per 4 KiB.
+    const spare: Buffer[] = [];
     try {
-      const inflating: Promise<Buffer>[] = [];
+      const inflating: { out: Promise<Buffer>; input?: Buffer }[] = [];
       let at = 0;
       let length: number | undefined = this.firstLength;
       while (!this.stopped) {
-        // Each read takes a member and the header of the next one, whose length it gives.
-        // A bad member fails in its turn: the tar data before it may end the archive, and then it is not read.
+        // Each read takes a member and the header of the next one, whose length it gives. A bad member fails in its
+        // turn: the tar data before it may end the archive, and then it is not read.
         while (length !== undefined && inflating.length < MEMBERS_IN_FLIGHT && !this.stopped) {
-          let member: Promise<Buffer>;
-          const bytes: Buffer | undefined =
-            length >= MEMBER_HEADER_BYTES + 8 && length <= MAX_MEMBER_BYTES ? Buffer.allocUnsafe(length + MEMBER_HEADER_BYTES) : undefined;
-          const { bytesRead }: { bytesRead: number } = bytes ? await fd.read(bytes, 0, bytes.length, at) : { bytesRead: 0 };
-          if (!bytes) member = Promise.reject(badMember(at, `a length of ${length} bytes`));
-          else if (bytesRead < length) member = Promise.reject(badMember(at, `${length} bytes announced, ${bytesRead} present (truncated)`));
-          else member = inflateMember(bytes.subarray(0, length));
-          member.catch(() => {}); // awaited in order below
-          inflating.push(member);
-          const after: Buffer | undefined = bytes && bytesRead > length ? bytes.subarray(length, bytesRead) : undefined;
-          at += length;
-          length = after && memberLength(after);
-          if (after && length === undefined) {
-            const failure = Promise.reject(badMember(at, 'no length in its header (then every member must have one)'));
-            failure.catch(() => {});
-            inflating.push(failure);
+          const size: number = length;
+          if (size < MEMBER_HEADER_BYTES + 8 || size > MAX_MEMBER_BYTES) {
+            inflating.push({ out: rejected(badMember(at, `a length of ${size} bytes`)) });
+            break;
           }
+          const want = size + MEMBER_HEADER_BYTES;
+          const reuse = spare.findIndex((b) => b.length >= want);
+          const input = reuse >= 0 ? spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, MEMBER_BYTES + 64 * 1024));
+          const { bytesRead } = await fd.read(input, 0, want, at);
+          if (bytesRead < size) {
+            inflating.push({ out: rejected(badMember(at, `${size} bytes announced, ${bytesRead} present (truncated)`)) });
+            break;
+          }
+          const out = inflateMember(input.subarray(0, size));
+          out.catch(() => {}); // awaited in order below
+          inflating.push({ out, input });
+          const after = input.subarray(size, bytesRead);
+          at += size;
+          length = after.length ? memberLength(after) : undefined;
+          if (after.length && length === undefined)
+            inflating.push({ out: rejected(badMember(at, 'no length in its header (then every member must have one)')) });
         }
         const next = inflating.shift();
         if (!next) return true;
-        const chunk = await next.catch((err) => {
+        const chunk = await next.out.catch((err) => {
           throw err instanceof ArtifactError ? err : new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`);
         });
+        if (next.input) spare.push(next.input);
         if (this.stopped) break;
         if (!this.sink.push(chunk)) await new Promise<void>((go) => (this.waiting = go));
       }
@@ -503,6 +510,12 @@ class MemberInflater implements Inflater {
       await fd.close();
     }
   }
+}
+
+function rejected(err: Error): Promise<never> {
+  const p = Promise.reject(err);
+  p.catch(() => {}); // awaited in order
+  return p;
 }
 
 function badMember(at: number, what: string): ArtifactError {

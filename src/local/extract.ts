@@ -423,7 +423,7 @@ class StreamInflater implements Inflater {
 }
 
 /** Members inflated at once by the thread pool: enough to keep every core busy, few enough to hold little memory. */
-const MEMBERS_IN_FLIGHT = Math.max(2, os.availableParallelism());
+const MEMBERS_IN_FLIGHT = Math.min(8, Math.max(2, os.availableParallelism()));
 /** A member of a multi-member artifact may be at most this long, and inflate to at most this many bytes. */
 const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
 

@@ -82,9 +82,9 @@ export interface UnpackedModel {
 /** Unpacks and loads models: the cold path, which the endpoint runs on loading threads (LoadingPool). */
 export interface ModelLoader {
   /**
-   * Unpacks a downloaded artifact into `dir` (which must not exist yet) and loads its model from the unpacked bytes.
-   * Rejects when it could not be unpacked (ArtifactError for a bad artifact, or when `signal` aborts); `dir` is then
-   * gone.
+   * Unpacks an artifact (downloaded, or a folder prefix's own file: only read) into `dir` (which must not exist yet)
+   * and loads its model from the unpacked bytes. Rejects when it could not be unpacked (ArtifactError for a bad
+   * artifact, or when `signal` aborts); `dir` is then gone.
    */
   unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal: AbortSignal): Promise<UnpackedModel>;
   /** Loads the model of an unpacked folder (one that was unloaded from memory and kept on disk). */

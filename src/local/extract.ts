@@ -39,7 +39,10 @@ export interface ExtractOptions {
   onUnpacked?(contents: Unpacked): void;
   /** Called once `dest` exists and the archive starts being read: from then on a cancel stops the unpacking midway. */
   onStart?(): void;
-  /** Bytes asked for in each read of the compressed file and in each inflated chunk. */
+  /**
+   * Bytes asked for in each read of the compressed file and in each inflated chunk, when it is read as a stream (the
+   * gzip members of an `mme package` artifact are read and inflated whole, several at a time).
+   */
   chunkBytes?: number;
   /**
    * The disk budget, shared with every other extraction: each entry reserves what it will take on disk (its size
@@ -87,6 +90,8 @@ const WRITE_BATCH = 4 * 1024 * 1024;
  * container must never write: absolute or escaping paths, links, devices and other special files, more entries or
  * bytes than the limits (checked from each header before its data is read, and on the inflated stream too), and
  * anything that is not gzip and tar. Files are written 0644 whatever the archive says. On failure `dest` is removed.
+ * An artifact of `mme package` in several gzip members is inflated on several threads (MemberInflater); any other gzip
+ * file as one stream (StreamInflater). Either way the inflated bytes go through the same checks in the same order.
  */
 export async function extractArtifact(
   file: string,

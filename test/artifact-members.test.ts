@@ -212,14 +212,14 @@ describe('unpacking gzip members', () => {
     [
       'a member that inflates past the member limit (a bomb)',
       () => {
-        const bomb = zlib.deflateRawSync(Buffer.alloc(80 * 1024 * 1024));
+        const bomb = zlib.deflateRawSync(Buffer.alloc(16 * MEMBER_BYTES));
         const m = Buffer.alloc(MEMBER_HEADER_BYTES + bomb.length + 8);
         Buffer.from(gz.subarray(0, MEMBER_HEADER_BYTES)).copy(m);
         m.writeUInt32LE(m.length, 16);
         bomb.copy(m, MEMBER_HEADER_BYTES);
         return Buffer.concat([gz.subarray(0, memberOffsets(gz)[1]), m]);
       },
-      /not a valid gzip stream/,
+      /the member at byte \d+ has more than 4194304 bytes of data \(a decompression bomb\?\)/,
     ],
     ['a .tar.gz of a .tar.gz', () => members(Buffer.concat([gz, crypto.randomBytes(MEMBER_BYTES)])), /gzip-compressed twice/],
   ];

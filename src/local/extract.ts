@@ -429,8 +429,12 @@ class StreamInflater implements Inflater {
 
 /** Members inflated at once by the thread pool: enough to keep every core busy, few enough to hold little memory. */
 const MEMBERS_IN_FLIGHT = Math.min(8, Math.max(2, os.availableParallelism()));
-/** A member of a multi-member artifact may be at most this long, and inflate to at most this many bytes. */
-const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
+/**
+ * A member may inflate to at most this many bytes (`mme package` writes MEMBER_BYTES), and be at most a little longer
+ * compressed: so a bomb made of such members costs at most this much memory per member in flight before it is caught.
+ */
+const MAX_MEMBER_BYTES = 4 * MEMBER_BYTES;
+const MAX_MEMBER_LENGTH = MAX_MEMBER_BYTES + 64 * 1024;
 
 /**
  * A multi-member artifact of `mme package` (see ../artifacts/gzip.ts): each member's header says its length, so the
@@ -480,7 +484,7 @@ class MemberInflater implements Inflater {
         // turn: the tar data before it may end the archive, and then it is not read.
         while (length !== undefined && inflating.length < MEMBERS_IN_FLIGHT && !this.stopped) {
           const size: number = length;
-          if (size < MEMBER_HEADER_BYTES + 8 || size > MAX_MEMBER_BYTES) {
+          if (size < MEMBER_HEADER_BYTES + 8 || size > MAX_MEMBER_LENGTH) {
             inflating.push({ out: rejected(badMember(at, `a length of ${size} bytes`)) });
             break;
           }
@@ -492,7 +496,7 @@ class MemberInflater implements Inflater {
             inflating.push({ out: rejected(badMember(at, `${size} bytes announced, ${bytesRead} present (truncated)`)) });
             break;
           }
-          const out = inflateMember(input.subarray(0, size));
+          const out = inflateMember(input.subarray(0, size), at);
           out.catch(() => {}); // awaited in order below
           inflating.push({ out, input });
           const after = input.subarray(size, bytesRead);
@@ -528,12 +532,14 @@ function badMember(at: number, what: string): ArtifactError {
 }
 
 /** One member, inflated and checked (CRC, length) in the thread pool, into one buffer when its trailer is right. */
-function inflateMember(member: Buffer): Promise<Buffer> {
+function inflateMember(member: Buffer, at: number): Promise<Buffer> {
   const size = member.readUInt32LE(member.length - 4);
   return new Promise((resolve, reject) =>
-    zlib.gunzip(member, { chunkSize: Math.min(Math.max(size + 1, 64 * 1024), MAX_MEMBER_BYTES), maxOutputLength: MAX_MEMBER_BYTES }, (err, out) =>
-      err ? reject(err) : resolve(out),
-    ),
+    zlib.gunzip(member, { chunkSize: Math.min(Math.max(size + 1, 64 * 1024), MAX_MEMBER_BYTES), maxOutputLength: MAX_MEMBER_BYTES }, (err, out) => {
+      if (!err) return resolve(out);
+      const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+      reject(tooLarge ? badMember(at, `more than ${MAX_MEMBER_BYTES} bytes of data (a decompression bomb?)`) : err);
+    }),
   );
 }
 

@@ -444,13 +444,31 @@ const MAX_MEMBER_LENGTH = MAX_MEMBER_BYTES + 64 * 1024;
  */
 class MemberInflater implements Inflater {
   private stopped = false;
-  private waiting: (() => void) | undefined;
+  /** Set while the pushing waits for the sink to drain. */
+  private drained: (() => void) | undefined;
+  /** Set while the pushing waits for the next member to be under way (or for the end). */
+  private changed: (() => void) | undefined;
+  private fd: FileHandle | undefined;
+  /** Where the next member to read starts, and its length from its header (undefined: nothing more to read). */
+  private at = 0;
+  private length: number | undefined;
+  private reading: Promise<void> | undefined;
+  /** A member read and not yet inflating (one is read ahead, so that a freed slot is filled at once). */
+  private ready: { input: Buffer; size: number; at: number } | undefined;
+  /** What is wrong with the bytes after the member read ahead: it fails once that member is in line. */
+  private after: ArtifactError | undefined;
+  /** Members inflating or inflated, in order, not yet pushed (at most MEMBERS_IN_FLIGHT). */
+  private readonly inflating: { out: Promise<Buffer>; input?: Buffer }[] = [];
+  /** Read buffers back from inflated members: fresh memory costs a page fault per 4 KiB. */
+  private readonly spare: Buffer[] = [];
 
   constructor(
     private readonly file: string,
-    private readonly firstLength: number,
+    firstLength: number,
     private readonly sink: InflateSink,
-  ) {}
+  ) {
+    this.length = firstLength;
+  }
 
   start(): void {
     this.run().then(
@@ -460,64 +478,94 @@ class MemberInflater implements Inflater {
   }
 
   resume(): void {
-    const go = this.waiting;
-    this.waiting = undefined;
+    const go = this.drained;
+    this.drained = undefined;
     go?.();
   }
 
   stop(): void {
     this.stopped = true;
     this.resume();
+    this.wake();
+  }
+
+  private wake(): void {
+    const go = this.changed;
+    this.changed = undefined;
+    go?.();
   }
 
   /** True when every member was inflated and pushed; false when stopped first. */
   private async run(): Promise<boolean> {
-    const fd = await fsp.open(this.file, 'r');
-    // Read buffers go back here once their member is inflated: fresh memory costs a page fault per 4 KiB.
-    const spare: Buffer[] = [];
+    this.fd = await fsp.open(this.file, 'r');
     try {
-      const inflating: { out: Promise<Buffer>; input?: Buffer }[] = [];
-      let at = 0;
-      let length: number | undefined = this.firstLength;
+      this.pump();
       while (!this.stopped) {
-        // Each read takes a member and the header of the next one, whose length it gives. A bad member fails in its
-        // turn: the tar data before it may end the archive, and then it is not read.
-        while (length !== undefined && inflating.length < MEMBERS_IN_FLIGHT && !this.stopped) {
-          const size: number = length;
-          if (size < MEMBER_HEADER_BYTES + 8 || size > MAX_MEMBER_LENGTH) {
-            inflating.push({ out: rejected(badMember(at, `a length of ${size} bytes`)) });
-            break;
-          }
-          const want = size + MEMBER_HEADER_BYTES;
-          const reuse = spare.findIndex((b) => b.length >= want);
-          const input = reuse >= 0 ? spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, MEMBER_BYTES + 64 * 1024));
-          const { bytesRead } = await fd.read(input, 0, want, at);
-          if (bytesRead < size) {
-            inflating.push({ out: rejected(badMember(at, `${size} bytes announced, ${bytesRead} present (truncated)`)) });
-            break;
-          }
-          const out = inflateMember(input.subarray(0, size), at);
-          out.catch(() => {}); // awaited in order below
-          inflating.push({ out, input });
-          const after = input.subarray(size, bytesRead);
-          at += size;
-          length = after.length ? memberLength(after) : undefined;
-          if (after.length && length === undefined)
-            inflating.push({ out: rejected(badMember(at, 'no length in its header (then every member must have one)')) });
+        const next = this.inflating.shift();
+        if (!next) {
+          if (this.length === undefined && !this.reading && !this.ready) return true;
+          await new Promise<void>((go) => (this.changed = go));
+          continue;
         }
-        const next = inflating.shift();
-        if (!next) return true;
         const chunk = await next.out.catch((err) => {
           throw err instanceof ArtifactError ? err : new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`);
         });
-        if (next.input) spare.push(next.input);
+        if (next.input) this.spare.push(next.input);
         if (this.stopped) break;
-        if (!this.sink.push(chunk)) await new Promise<void>((go) => (this.waiting = go));
+        // The freed slot first: the next member inflates while this one is parsed.
+        this.pump();
+        if (!this.sink.push(chunk)) await new Promise<void>((go) => (this.drained = go));
       }
       return false;
     } finally {
-      await fd.close();
+      await this.reading; // a read under way ends before the file is closed
+      await this.fd.close();
     }
+  }
+
+  /** Starts inflating the member read ahead if a slot is free, and reading the next member if none is read ahead. */
+  private pump(): void {
+    if (this.stopped) return;
+    if (this.ready && this.inflating.length < MEMBERS_IN_FLIGHT) {
+      const { input, size, at } = this.ready;
+      this.ready = undefined;
+      const out = inflateMember(input.subarray(0, size), at);
+      out.catch(() => {}); // awaited in order
+      this.inflating.push({ out, input });
+      if (this.after) this.inflating.push({ out: rejected(this.after) });
+      this.wake();
+    }
+    if (this.ready || this.reading || this.length === undefined) return;
+    const at = this.at;
+    const size = this.length;
+    // A bad member fails in its turn: the tar data before it may end the archive, and then it is not read.
+    const fail = (err: Error) => {
+      this.length = undefined;
+      this.inflating.push({ out: rejected(err) });
+      this.wake();
+    };
+    if (size < MEMBER_HEADER_BYTES + 8 || size > MAX_MEMBER_LENGTH) return fail(badMember(at, `a length of ${size} bytes`));
+    // Each read takes a member and the header of the next one, whose length it gives.
+    const want = size + MEMBER_HEADER_BYTES;
+    const reuse = this.spare.findIndex((b) => b.length >= want);
+    const input = reuse >= 0 ? this.spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, MEMBER_BYTES + 64 * 1024));
+    this.reading = this.fd!.read(input, 0, want, at).then(
+      ({ bytesRead }) => {
+        this.reading = undefined;
+        if (this.stopped) return;
+        if (bytesRead < size) return fail(badMember(at, `${size} bytes announced, ${bytesRead} present (truncated)`));
+        const after = input.subarray(size, bytesRead);
+        this.at = at + size;
+        this.length = after.length ? memberLength(after) : undefined;
+        if (after.length && this.length === undefined) this.after = badMember(this.at, 'no length in its header (then every member must have one)');
+        this.ready = { input, size, at };
+        this.pump();
+      },
+      (err: Error) => {
+        this.reading = undefined;
+        fail(err);
+      },
+    );
   }
 }
 

@@ -11,6 +11,7 @@ import zlib from 'node:zlib';
 import { after, describe, test } from 'node:test';
 import { tempDir } from './helpers/cli.js';
 import { invokeRaw, startLocal, type LocalProcess } from './helpers/local.js';
+import { skipWithoutMoto, startMoto } from './helpers/moto.js';
 import { DENSE_CSV, fixture, gzipBomb, tar, tarHeader } from './helpers/models.js';
 
 const work = tempDir('mme-budgets-');
@@ -86,7 +87,7 @@ describe('mme local budgets against bombs', () => {
     }
   });
 
-  test('the downloaded tarball counts: a 20 MB artifact is refused before it is copied under --disk 16MiB', async () => {
+  test('a 20 MB artifact under --disk 16MiB: from s3:// refused before it is downloaded; from file:// read in place, refused from its header', async () => {
     const noise = crypto.randomBytes(20 * MiB);
     const big = zlib.gzipSync(
       tar([
@@ -95,16 +96,37 @@ describe('mme local budgets against bombs', () => {
       ]),
       { level: 1 },
     );
+    // A folder prefix is unpacked in place: no copy to count; the entry's declared size is refused before it is read.
     const { local, cache } = await serve({ 'big.tar.gz': big }, ['--disk', '16MiB']);
     try {
       const r = await invokeRaw(local.url, 'big.tar.gz', ROW);
       assert.equal(r.status, 424, r.text);
-      const { status, message } = originalMessage(r.text);
-      assert.equal(status, 507);
-      assert.match(message, /the download of big\.tar\.gz needs \d+ bytes, more than the whole disk budget/);
-      assert.ok(diskUsage(cache) < MiB, 'nothing was copied');
+      assert.match(originalMessage(r.text).message, /entry "noise\.bin" declares \d+ bytes; the artifact would exceed the \d+-byte extraction limit/);
+      assert.ok(diskUsage(cache) < MiB, 'nothing was written');
     } finally {
       await local.stop();
+    }
+    if (skipWithoutMoto) return;
+    // An S3 prefix is downloaded first: the download is reserved from the object's size, before a byte is written.
+    const moto = await startMoto();
+    try {
+      const env = { AWS_ENDPOINT_URL: moto.url };
+      assert.equal((await fetch(`${moto.url}/budget-bucket`, { method: 'PUT' })).status, 200);
+      assert.equal((await fetch(`${moto.url}/budget-bucket/models/big.tar.gz`, { method: 'PUT', body: big })).status, 200);
+      const s3cache = path.join(work, 'cache-s3');
+      const s3 = await startLocal(['--prefix', 's3://budget-bucket/models/', '--cache-dir', s3cache, '--disk', '16MiB'], work, env);
+      try {
+        const r = await invokeRaw(s3.url, 'big.tar.gz', ROW);
+        assert.equal(r.status, 424, r.text);
+        const { status, message } = originalMessage(r.text);
+        assert.equal(status, 507);
+        assert.match(message, /the download of big\.tar\.gz needs \d+ bytes, more than the whole disk budget/);
+        assert.ok(diskUsage(s3cache) < MiB, 'nothing was downloaded');
+      } finally {
+        await s3.stop();
+      }
+    } finally {
+      await moto.stop();
     }
   });
 

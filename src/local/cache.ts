@@ -82,9 +82,9 @@ export interface UnpackedModel {
 /** Unpacks and loads models: the cold path, which the endpoint runs on loading threads (LoadingPool). */
 export interface ModelLoader {
   /**
-   * Unpacks a downloaded artifact into `dir` (which must not exist yet) and loads its model from the unpacked bytes.
-   * Rejects when it could not be unpacked (ArtifactError for a bad artifact, or when `signal` aborts); `dir` is then
-   * gone.
+   * Unpacks an artifact (downloaded, or a folder prefix's own file: only read) into `dir` (which must not exist yet)
+   * and loads its model from the unpacked bytes. Rejects when it could not be unpacked (ArtifactError for a bad
+   * artifact, or when `signal` aborts); `dir` is then gone.
    */
   unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal: AbortSignal): Promise<UnpackedModel>;
   /** Loads the model of an unpacked folder (one that was unloaded from memory and kept on disk). */
@@ -338,10 +338,44 @@ export class ModelCache {
   private async fetch(e: CachedModel, signal: AbortSignal): Promise<{ ms: number; model: Promise<LoadedModel>; loadStarted: number }> {
     const { store } = this.options;
     const key = `${String(++this.dirSeq).padStart(6, '0')}-${e.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80)}`;
-    const tarball = path.join(this.downloadsDir, `${key}.tar.gz`);
+    // A local folder's artifact is unpacked where it lies: no copy, so no download to reserve disk for or delete.
+    const inPlace = store.localFile?.(e.name);
+    const tarball = inPlace ?? path.join(this.downloadsDir, `${key}.tar.gz`);
     const dir = path.join(this.modelsDir, key);
     const started = performance.now();
-    // The download is reserved on the disk budget before a byte is written: its size from the store.
+    let tarballBytes = 0;
+    if (inPlace === undefined) tarballBytes = await this.download(e, tarball, signal);
+    else if (!(await isFile(inPlace))) throw new ModelAbsentError(e.name, store.url);
+    const downloaded = performance.now();
+    let unpacked: UnpackedModel;
+    try {
+      unpacked = await this.withRoom(e, () =>
+        this.options.loader.unpackAndLoad(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, signal),
+      );
+      e.dir = dir;
+      e.diskBytes = unpacked.diskBytes;
+      this.diskUsed += unpacked.diskBytes;
+    } catch (err) {
+      // Normally already gone; not if the loading thread itself failed.
+      await fsp.rm(dir, { recursive: true, force: true });
+      if (signal.aborted) throw err;
+      if (err instanceof ArtifactError) throw new ModelLoadFailure(500, `Failed to extract model ${e.name}: ${err.message}`);
+      if (err instanceof BudgetExceeded) throw this.overBudget(e, err);
+      throw err;
+    } finally {
+      if (inPlace === undefined) {
+        await fsp.rm(tarball, { force: true });
+        this.disk.release(tarballBytes);
+      }
+    }
+    const ms = downloaded - started + unpacked.unpackMs;
+    this.options.record?.('ModelDownloadingTime', micros(ms));
+    return { ms, model: unpacked.model, loadStarted: downloaded + unpacked.unpackMs };
+  }
+
+  /** Downloads an artifact to `tarball`, reserved on the disk budget before a byte is written: the bytes reserved. */
+  private async download(e: CachedModel, tarball: string, signal: AbortSignal): Promise<number> {
+    const { store } = this.options;
     let tarballBytes = 0;
     try {
       const head = await store.head(e.name).catch((err) => {
@@ -366,29 +400,7 @@ export class ModelCache {
       await fsp.rm(tarball, { force: true });
       throw err;
     }
-    const downloaded = performance.now();
-    let unpacked: UnpackedModel;
-    try {
-      unpacked = await this.withRoom(e, () =>
-        this.options.loader.unpackAndLoad(tarball, dir, { maxBytes: this.diskBudget, maxEntries: this.options.maxEntries ?? DEFAULT_MAX_ENTRIES }, signal),
-      );
-      e.dir = dir;
-      e.diskBytes = unpacked.diskBytes;
-      this.diskUsed += unpacked.diskBytes;
-    } catch (err) {
-      // Normally already gone; not if the loading thread itself failed.
-      await fsp.rm(dir, { recursive: true, force: true });
-      if (signal.aborted) throw err;
-      if (err instanceof ArtifactError) throw new ModelLoadFailure(500, `Failed to extract model ${e.name}: ${err.message}`);
-      if (err instanceof BudgetExceeded) throw this.overBudget(e, err);
-      throw err;
-    } finally {
-      await fsp.rm(tarball, { force: true });
-      this.disk.release(tarballBytes);
-    }
-    const ms = downloaded - started + unpacked.unpackMs;
-    this.options.record?.('ModelDownloadingTime', micros(ms));
-    return { ms, model: unpacked.model, loadStarted: downloaded + unpacked.unpackMs };
+    return tarballBytes;
   }
 
   /** Reserves disk for `e`, deleting least recently used models from disk while that makes room; 507 if it cannot. */
@@ -480,6 +492,13 @@ export class ModelCache {
     await fsp.rm(dir, { recursive: true, force: true });
     this.options.onEvent?.({ type: 'deleted', name: e.name, diskBytes: bytes });
   }
+}
+
+function isFile(file: string): Promise<boolean> {
+  return fsp.stat(file).then(
+    (st) => st.isFile(),
+    () => false,
+  );
 }
 
 function round3(n: number): number {

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { isGzip } from '../artifacts/bytes.js';
+import { MEMBER_BYTES, MEMBER_HEADER_BYTES, memberLength } from '../artifacts/gzip.js';
 import { MAX_ARTIFACT_ENTRIES } from '../artifacts/limits.js';
 import { BLOCK, BudgetExceeded, type SharedBudget } from './budget.js';
 
@@ -38,7 +39,10 @@ export interface ExtractOptions {
   onUnpacked?(contents: Unpacked): void;
   /** Called once `dest` exists and the archive starts being read: from then on a cancel stops the unpacking midway. */
   onStart?(): void;
-  /** Bytes asked for in each read of the compressed file and in each inflated chunk. */
+  /**
+   * Bytes asked for in each read of the compressed file and in each inflated chunk, when it is read as a stream (the
+   * gzip members of an `mme package` artifact are read and inflated whole, several at a time).
+   */
   chunkBytes?: number;
   /**
    * The disk budget, shared with every other extraction: each entry reserves what it will take on disk (its size
@@ -86,6 +90,8 @@ const WRITE_BATCH = 4 * 1024 * 1024;
  * container must never write: absolute or escaping paths, links, devices and other special files, more entries or
  * bytes than the limits (checked from each header before its data is read, and on the inflated stream too), and
  * anything that is not gzip and tar. Files are written 0644 whatever the archive says. On failure `dest` is removed.
+ * An artifact of `mme package` in several gzip members is inflated on several threads (MemberInflater); any other gzip
+ * file as one stream (StreamInflater). Either way the inflated bytes go through the same checks in the same order.
  */
 export async function extractArtifact(
   file: string,
@@ -94,18 +100,28 @@ export async function extractArtifact(
   signal?: AbortSignal,
   options: ExtractOptions = {},
 ): Promise<Extracted> {
-  await checkGzip(file);
+  const firstMember = await checkGzip(file);
   await fsp.mkdir(dest, { recursive: false });
   try {
-    return await unpack(file, dest, limits, signal, options);
+    return await unpack(file, firstMember, dest, limits, signal, options);
   } catch (err) {
     await fsp.rm(dest, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function checkGzip(file: string): Promise<void> {
-  if (!(await isGzip(file))) throw new ArtifactError('the artifact is not a gzip file (an MME artifact is a .tar.gz; build it with `mme package`)');
+/** Refuses a file that is not gzip; the first member's length when it is a multi-member artifact of `mme package`. */
+async function checkGzip(file: string): Promise<number | undefined> {
+  const fd = await fsp.open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fd.read(Buffer.alloc(MEMBER_HEADER_BYTES), 0, MEMBER_HEADER_BYTES, 0);
+    if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
+      throw new ArtifactError('the artifact is not a gzip file (an MME artifact is a .tar.gz; build it with `mme package`)');
+    }
+    return memberLength(buffer.subarray(0, bytesRead));
+  } finally {
+    await fd.close();
+  }
 }
 
 /** The entry's path inside `dest`, or a reason to refuse it. */
@@ -119,7 +135,14 @@ function safeRelativePath(raw: string): string {
   return parts.join('/');
 }
 
-function unpack(file: string, dest: string, limits: ExtractLimits, signal: AbortSignal | undefined, options: ExtractOptions): Promise<Extracted> {
+function unpack(
+  file: string,
+  firstMember: number | undefined,
+  dest: string,
+  limits: ExtractLimits,
+  signal: AbortSignal | undefined,
+  options: ExtractOptions,
+): Promise<Extracted> {
   return new Promise<Extracted>((resolve, reject) => {
     // Cancelled while the folder was being made: the listener below would never hear of it.
     if (signal?.aborted) return reject(new ArtifactError('extraction was cancelled'));
@@ -144,16 +167,15 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     const topFolders = new Set<string>();
     const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
 
-    const input = fs.createReadStream(file, { highWaterMark: chunkBytes });
-    const gunzip = zlib.createGunzip({ chunkSize: chunkBytes });
+    // Set below, once the handlers it calls are defined.
+    let inflater: Inflater | undefined;
     // The inflated stream must be plain tar: tar's own sniffing for a further compression layer stays off.
     const parser = new Parser({ strict: true, brotli: false, zstd: false, filter: (_p, entry) => admit(entry as ReadEntry) });
 
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
-      input.destroy();
-      gunzip.destroy();
+      inflater?.stop();
       // A file whose data will never come must not be waited for.
       for (const out of open) out.destroy();
       for (const writer of writers) writer.stop();
@@ -308,9 +330,7 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     parser.on('eof', () => {
       if (failed || ended) return;
       ended = true;
-      input.unpipe(gunzip);
-      input.destroy();
-      gunzip.destroy();
+      inflater?.stop();
       // Not from inside the parser's own write.
       setImmediate(() => parser.end());
     });
@@ -327,31 +347,248 @@ function unpack(file: string, dest: string, limits: ExtractLimits, signal: Abort
     });
 
     const inflatedLimit = limits.maxBytes + limits.maxEntries * SLACK_PER_ENTRY + SLACK;
-    gunzip.on('data', (chunk: Buffer) => {
-      if (failed || ended) return;
+    /** Each inflated chunk, in order; false: wait for `resume()` before the next one. */
+    const push = (chunk: Buffer): boolean => {
+      if (failed || ended) return true;
       if (inflated === 0 && chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
-        return fail(new ArtifactError('the artifact is gzip-compressed twice (a .tar.gz of a .tar.gz?); an MME artifact is one gzip layer over a tar'));
+        fail(new ArtifactError('the artifact is gzip-compressed twice (a .tar.gz of a .tar.gz?); an MME artifact is one gzip layer over a tar'));
+        return true;
       }
       // What came before this chunk must be accounted for by the headers seen so far (pax records and the like get
       // some slack per entry): a stream that goes on inflating past its entries is a bomb or garbage, stopped here.
       if (inflated > accounted + entries * SLACK_PER_ENTRY + SLACK) {
-        return fail(new ArtifactError(`the archive holds more than ${SLACK} bytes that belong to no entry (garbage or a decompression bomb)`));
+        fail(new ArtifactError(`the archive holds more than ${SLACK} bytes that belong to no entry (garbage or a decompression bomb)`));
+        return true;
       }
       inflated += chunk.length;
-      if (inflated > inflatedLimit) return fail(new ArtifactError(`the archive inflates to more than ${inflatedLimit} bytes`));
-      if (!parser.write(chunk)) {
-        gunzip.pause();
-        parser.once('drain', () => gunzip.resume());
+      if (inflated > inflatedLimit) {
+        fail(new ArtifactError(`the archive inflates to more than ${inflatedLimit} bytes`));
+        return true;
       }
-    });
-    gunzip.on('end', () => {
-      if (!failed && !ended) parser.end();
-    });
-    gunzip.on('error', (err) => fail(new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`)));
-    input.on('error', fail);
-    input.pipe(gunzip);
+      if (parser.write(chunk)) return true;
+      parser.once('drain', () => inflater?.resume());
+      return false;
+    };
+    const sink: InflateSink = {
+      push,
+      end: () => {
+        if (!failed && !ended) parser.end();
+      },
+      error: fail,
+    };
+    inflater = firstMember === undefined ? new StreamInflater(file, chunkBytes, sink) : new MemberInflater(file, firstMember, sink);
+    inflater.start();
     options.onStart?.();
   });
+}
+
+/** Where an Inflater delivers: each inflated chunk in order (false: wait for `resume()`), then the end or an error. */
+interface InflateSink {
+  push(chunk: Buffer): boolean;
+  end(): void;
+  error(err: unknown): void;
+}
+
+/** The inflated bytes of the artifact, in order, into a sink; `stop()` ends it midway (nothing more is pushed). */
+interface Inflater {
+  start(): void;
+  resume(): void;
+  stop(): void;
+}
+
+/** Any gzip file (one member or several, as other tools make them): read and inflated as a stream, on one thread. */
+class StreamInflater implements Inflater {
+  private readonly input: fs.ReadStream;
+  private readonly gunzip: zlib.Gunzip;
+
+  constructor(file: string, chunkBytes: number, sink: InflateSink) {
+    this.input = fs.createReadStream(file, { highWaterMark: chunkBytes });
+    this.gunzip = zlib.createGunzip({ chunkSize: chunkBytes });
+    this.gunzip.on('data', (chunk: Buffer) => {
+      if (!sink.push(chunk)) this.gunzip.pause();
+    });
+    this.gunzip.on('end', () => sink.end());
+    this.gunzip.on('error', (err) => sink.error(new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`)));
+    this.input.on('error', (err) => sink.error(err));
+  }
+
+  start(): void {
+    this.input.pipe(this.gunzip);
+  }
+
+  resume(): void {
+    this.gunzip.resume();
+  }
+
+  stop(): void {
+    this.input.unpipe(this.gunzip);
+    this.input.destroy();
+    this.gunzip.destroy();
+  }
+}
+
+/** Members inflated at once by the thread pool: enough to keep every core busy, few enough to hold little memory. */
+const MEMBERS_IN_FLIGHT = Math.min(8, Math.max(2, os.availableParallelism()));
+/**
+ * A member may inflate to at most this many bytes (`mme package` writes MEMBER_BYTES), and be at most a little longer
+ * compressed: so a bomb made of such members costs at most this much memory per member in flight before it is caught.
+ */
+const MAX_MEMBER_BYTES = 4 * MEMBER_BYTES;
+const MAX_MEMBER_LENGTH = MAX_MEMBER_BYTES + 64 * 1024;
+
+/**
+ * A multi-member artifact of `mme package` (see ../artifacts/gzip.ts): each member's header says its length, so the
+ * members are read one after the other and inflated several at a time in the thread pool (each checked against its
+ * own CRC and length by zlib), then handed on in order. Used only when the first member has the length field; every
+ * further member must have it too.
+ */
+class MemberInflater implements Inflater {
+  private stopped = false;
+  /** Set while the pushing waits for the sink to drain. */
+  private drained: (() => void) | undefined;
+  /** Set while the pushing waits for the next member to be under way (or for the end). */
+  private changed: (() => void) | undefined;
+  private fd: FileHandle | undefined;
+  /** Where the next member to read starts, and its length from its header (undefined: nothing more to read). */
+  private at = 0;
+  private length: number | undefined;
+  private reading: Promise<void> | undefined;
+  /** A member read and not yet inflating (one is read ahead, so that a freed slot is filled at once). */
+  private ready: { input: Buffer; size: number; at: number } | undefined;
+  /** What is wrong with the bytes after the member read ahead: it fails once that member is in line. */
+  private after: ArtifactError | undefined;
+  /** Members inflating or inflated, in order, not yet pushed (at most MEMBERS_IN_FLIGHT). */
+  private readonly inflating: { out: Promise<Buffer>; input?: Buffer }[] = [];
+  /** Read buffers back from inflated members: fresh memory costs a page fault per 4 KiB. */
+  private readonly spare: Buffer[] = [];
+
+  constructor(
+    private readonly file: string,
+    firstLength: number,
+    private readonly sink: InflateSink,
+  ) {
+    this.length = firstLength;
+  }
+
+  start(): void {
+    this.run().then(
+      (done) => done && this.sink.end(),
+      (err) => !this.stopped && this.sink.error(err),
+    );
+  }
+
+  resume(): void {
+    const go = this.drained;
+    this.drained = undefined;
+    go?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.resume();
+    this.wake();
+  }
+
+  private wake(): void {
+    const go = this.changed;
+    this.changed = undefined;
+    go?.();
+  }
+
+  /** True when every member was inflated and pushed; false when stopped first. */
+  private async run(): Promise<boolean> {
+    this.fd = await fsp.open(this.file, 'r');
+    try {
+      this.pump();
+      while (!this.stopped) {
+        const next = this.inflating.shift();
+        if (!next) {
+          if (this.length === undefined && !this.reading && !this.ready) return true;
+          await new Promise<void>((go) => (this.changed = go));
+          continue;
+        }
+        const chunk = await next.out.catch((err) => {
+          throw err instanceof ArtifactError ? err : new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`);
+        });
+        if (next.input) this.spare.push(next.input);
+        if (this.stopped) break;
+        // The freed slot first: the next member inflates while this one is parsed.
+        this.pump();
+        if (!this.sink.push(chunk)) await new Promise<void>((go) => (this.drained = go));
+      }
+      return false;
+    } finally {
+      await this.reading; // a read under way ends before the file is closed
+      await this.fd.close();
+    }
+  }
+
+  /** Starts inflating the member read ahead if a slot is free, and reading the next member if none is read ahead. */
+  private pump(): void {
+    if (this.stopped) return;
+    if (this.ready && this.inflating.length < MEMBERS_IN_FLIGHT) {
+      const { input, size, at } = this.ready;
+      this.ready = undefined;
+      const out = inflateMember(input.subarray(0, size), at);
+      out.catch(() => {}); // awaited in order
+      this.inflating.push({ out, input });
+      if (this.after) this.inflating.push({ out: rejected(this.after) });
+      this.wake();
+    }
+    if (this.ready || this.reading || this.length === undefined) return;
+    const at = this.at;
+    const size = this.length;
+    // A bad member fails in its turn: the tar data before it may end the archive, and then it is not read.
+    const fail = (err: Error) => {
+      this.length = undefined;
+      this.inflating.push({ out: rejected(err) });
+      this.wake();
+    };
+    if (size < MEMBER_HEADER_BYTES + 8 || size > MAX_MEMBER_LENGTH) return fail(badMember(at, `a length of ${size} bytes`));
+    // Each read takes a member and the header of the next one, whose length it gives.
+    const want = size + MEMBER_HEADER_BYTES;
+    const reuse = this.spare.findIndex((b) => b.length >= want);
+    const input = reuse >= 0 ? this.spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, MEMBER_BYTES + 64 * 1024));
+    this.reading = this.fd!.read(input, 0, want, at).then(
+      ({ bytesRead }) => {
+        this.reading = undefined;
+        if (this.stopped) return;
+        if (bytesRead < size) return fail(badMember(at, `${size} bytes announced, ${bytesRead} present (truncated)`));
+        const after = input.subarray(size, bytesRead);
+        this.at = at + size;
+        this.length = after.length ? memberLength(after) : undefined;
+        if (after.length && this.length === undefined) this.after = badMember(this.at, 'no length in its header (then every member must have one)');
+        this.ready = { input, size, at };
+        this.pump();
+      },
+      (err: Error) => {
+        this.reading = undefined;
+        fail(err);
+      },
+    );
+  }
+}
+
+function rejected(err: Error): Promise<never> {
+  const p = Promise.reject(err);
+  p.catch(() => {}); // awaited in order
+  return p;
+}
+
+function badMember(at: number, what: string): ArtifactError {
+  return new ArtifactError(`the artifact is not a valid gzip stream (the member at byte ${at} has ${what})`);
+}
+
+/** One member, inflated and checked (CRC, length) in the thread pool, into one buffer when its trailer is right. */
+function inflateMember(member: Buffer, at: number): Promise<Buffer> {
+  const size = member.readUInt32LE(member.length - 4);
+  return new Promise((resolve, reject) =>
+    zlib.gunzip(member, { chunkSize: Math.min(Math.max(size + 1, 64 * 1024), MAX_MEMBER_BYTES), maxOutputLength: MAX_MEMBER_BYTES }, (err, out) => {
+      if (!err) return resolve(out);
+      const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+      reject(tooLarge ? badMember(at, `more than ${MAX_MEMBER_BYTES} bytes of data (a decompression bomb?)`) : err);
+    }),
+  );
 }
 
 /**

@@ -117,6 +117,10 @@ export class FileStore implements Store {
     return found;
   }
 
+  localFile(name: string): string {
+    return this.pathOf(name);
+  }
+
   readDocument(name: string): Promise<StoredDocument | undefined> {
     return readFileDocument(this.pathOf(name)).catch((err) => {
       throw ioError('read', this.pathOf(name), err);

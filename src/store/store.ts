@@ -35,6 +35,8 @@ export interface Store {
   remove(names: string[]): Promise<void>;
   /** Copies a model to a local file (atomically), for the local endpoint's disk cache. */
   download(name: string, localPath: string, signal?: AbortSignal): Promise<ModelObject>;
+  /** A local folder's own file for a model, which the local endpoint unpacks in place rather than copy it first. */
+  localFile?(name: string): string;
   /** A small document (the alias manifest) with the tag a conditional write compares against; undefined if absent. */
   readDocument(name: string): Promise<StoredDocument | undefined>;
   /**

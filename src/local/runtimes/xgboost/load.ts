@@ -6,7 +6,7 @@
 import { compileModel, type CompileOptions, type CompiledModel } from './compile.js';
 import { sourceFromDocument } from './document.js';
 import { parseTolerantJson } from './json-reader.js';
-import { parseLegacyBinary } from './binary-reader.js';
+import { compileLegacyBinary } from './binary-reader.js';
 import { parseUbjson } from './ubjson-reader.js';
 import { ModelFormatError, type ModelFormat, type ModelSource } from './source.js';
 import { ModelLoadError } from '../types.js';
@@ -44,6 +44,7 @@ const PICKLE_REASON =
 export function loadModelBytes(bytes: Uint8Array, fileName: string, options?: CompileOptions): CompiledModel {
   const format = detectFormat(bytes);
   try {
+    if (format === 'binary') return compileLegacyBinary(bytes, fileName, options);
     return compileModel(parseSource(bytes, format), fileName, options);
   } catch (error) {
     if (error instanceof ModelFormatError) throw new ModelLoadError(fileName, describeFailure(bytes, format, error.message));
@@ -52,7 +53,7 @@ export function loadModelBytes(bytes: Uint8Array, fileName: string, options?: Co
   }
 }
 
-function parseSource(bytes: Uint8Array, format: DetectedFormat): ModelSource {
+function parseSource(bytes: Uint8Array, format: Exclude<DetectedFormat, 'binary'>): ModelSource {
   switch (format) {
     case 'empty':
       throw new ModelFormatError('the file is empty');
@@ -68,8 +69,6 @@ function parseSource(bytes: Uint8Array, format: DetectedFormat): ModelSource {
     }
     case 'ubj':
       return sourceFromDocument(parseUbjson(bytes), 'ubj');
-    case 'binary':
-      return parseLegacyBinary(bytes);
   }
 }
 

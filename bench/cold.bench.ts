@@ -10,17 +10,17 @@
  *                extract, load, score one row)   vs  python: copy + tarfile + Booster load + predict one row, its runs
  *                alternating with ours                                                          goal <= 0.6
  *                (informative rows: the endpoint's own split into download+extract and load, from GET /models)
- *   load         read + parse + compile in process, per format  vs  xgboost Booster(model_file=) of the same file
+ *   load         read + parse + compile in process (loadModelPath), per format  vs  xgboost Booster(model_file=)
  *                                                                   goal JSON <= 1.0, UBJSON and binary <= 1.5
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { loadModelBytes } from '../src/local/runtimes/xgboost/index.js';
+import { loadModelPath } from '../src/local/runtimes/xgboost/index.js';
 import { baseEnv, MME } from '../test/helpers/cli.js';
 import { printTable, type Row } from './lib/measure.js';
 
@@ -151,7 +151,7 @@ async function main() {
         const refLoad: number[] = [];
         for (let i = 0; i <= RUNS; i++) {
           const t = performance.now();
-          loadModelBytes(readFileSync(full), file);
+          loadModelPath(full, file);
           const ms = performance.now() - t;
           const ref = await py.run('load', full);
           if (i === 0) continue;

@@ -11,6 +11,7 @@
  *
  * Every count is checked against the bytes left, so garbage or a truncated file fails fast with a reason.
  */
+import { readSync } from 'node:fs';
 import { checkDeclared, checkShape, MODEL_CAPS } from './caps.js';
 import {
   allocator,
@@ -40,6 +41,37 @@ export function compileLegacyBinary(bytes: Uint8Array, fileName: string, options
   return new LegacyBinaryCompile(bytes, fileName, options).finish();
 }
 
+/** Bytes of a file read at a time by compileLegacyBinaryFile (a larger tree widens the window). */
+export const FILE_WINDOW_BYTES = 1 << 20;
+
+/**
+ * Reads a legacy binary model file of `size` bytes in pieces and compiles them as they come in: the file is never
+ * in memory whole (a fresh buffer of its size costs more in page faults than reading it). `window` holds the
+ * file's first `filled` bytes.
+ */
+export function compileLegacyBinaryFile(fd: number, size: number, window: Uint8Array, filled: number, fileName: string, options: CompileOptions = {}) {
+  const compile = new LegacyBinaryCompile(window, fileName, options, size);
+  let base = 0;
+  for (;;) {
+    compile.advance(filled);
+    if (base + filled >= size) return compile.finish();
+    const used = compile.consumed;
+    if (used > 0) {
+      window.copyWithin(0, used, filled);
+      filled -= used;
+      base += used;
+    } else if (filled === window.length) {
+      const wider = new Uint8Array(Math.min(size - base, 2 * window.length));
+      wider.set(window);
+      window = wider;
+    }
+    const n = readSync(fd, window, filled, window.length - filled, base + filled);
+    if (n === 0) fail(`truncated legacy binary: the file ended at offset ${base + filled} of ${size} (did it change while being read?)`);
+    filled += n;
+    compile.moveTo(window, base);
+  }
+}
+
 /**
  * Reads a legacy binary model and compiles it in the same pass: each tree's node records go straight into the
  * scoring layout (no per-node objects, no intermediate arrays). The bytes may still be arriving (being unpacked):
@@ -54,17 +86,29 @@ export class LegacyBinaryCompile {
   private numTrees = 0;
   private treesRead = 0;
 
+  /** @param size the file's size, when `bytes` is a window onto it (see moveTo) */
   constructor(
     bytes: Uint8Array,
     private readonly fileName: string,
     private readonly options: CompileOptions,
+    size = bytes.length,
   ) {
-    this.r = new BinaryReader(bytes);
+    this.r = new BinaryReader(bytes, size);
   }
 
   /** The booster, once the header is in. */
   get booster(): BoosterName | undefined {
     return this.head?.booster;
+  }
+
+  /** Bytes at the start of `bytes` read completely (the window may move past them). */
+  get consumed(): number {
+    return this.r.pos;
+  }
+
+  /** The window onto the file now holds it from offset `base`. */
+  moveTo(bytes: Uint8Array, base: number): void {
+    this.r.moveTo(bytes, base);
   }
 
   /** The first `available` bytes are in: read and compile what they complete. */
@@ -242,22 +286,36 @@ function startsWith(bytes: Uint8Array, magic: string): boolean {
 const NOT_YET = Symbol('not yet');
 
 class BinaryReader {
-  readonly view: DataView;
+  view: DataView;
+  /** Position in `bytes`. */
   pos = 0;
-  /** Bytes that have arrived; all of them unless the file is being streamed. */
+  /** Bytes of `bytes` that have arrived; all of them unless the file is being streamed. */
   available = Infinity;
+  /** File offset of bytes[0]: `bytes` is the whole file, or a window onto it (compileLegacyBinaryFile). */
+  private base = 0;
 
-  constructor(readonly bytes: Uint8Array) {
+  constructor(
+    public bytes: Uint8Array,
+    private readonly size = bytes.length,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The window now holds the file from offset `base`. */
+  moveTo(bytes: Uint8Array, base: number): void {
+    this.pos -= base - this.base;
+    this.base = base;
+    this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Bytes left in the file (whether or not they have arrived). */
   remaining(): number {
-    return this.bytes.length - this.pos;
+    return this.size - this.base - this.pos;
   }
 
   need(n: number, what: string): void {
-    if (n > this.remaining()) fail(`truncated legacy binary: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining()} left`);
+    if (n > this.remaining()) fail(`truncated legacy binary: ${what} needs ${n} bytes at offset ${this.base + this.pos}, ${this.remaining()} left`);
     if (this.pos + n > this.available) throw NOT_YET;
   }
 

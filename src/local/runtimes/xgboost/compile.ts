@@ -271,6 +271,8 @@ export class TreeCompiler {
       catNext: 0,
       hasSpecial: false,
       queue: new Int32Array(0),
+      records: new Int32Array(0),
+      recordValues: new Float32Array(0),
     };
     this.roots = new Int32Array(alloc(trees * 4));
     this.depths = new Int32Array(alloc(trees * 4));
@@ -377,6 +379,9 @@ interface TreeContext {
   hasSpecial: boolean;
   /** BFS scratch: source node id of each placed slot of the current tree. */
   queue: Int32Array;
+  /** Scratch for compileRecords: the current tree's node records, aligned (5 words each). */
+  records: Int32Array;
+  recordValues: Float32Array;
 }
 
 /** Bitset words a tree's categorical splits need: per split, 1 length word + ceil((max category + 1) / 32). */
@@ -469,13 +474,19 @@ function compileTree(tree: TreeSource, t: number, ctx: TreeContext): number {
   return depth;
 }
 
-/** compileTree over legacy binary node records (see TreeCompiler.addRecords): the same placement, no copies. */
+/**
+ * compileTree over legacy binary node records (see TreeCompiler.addRecords). The records are first copied to an
+ * aligned scratch buffer (one memcpy per tree), read through typed arrays: faster than a DataView per field.
+ */
 function compileRecords(v: DataView, at: number, n: number, t: number, ctx: TreeContext): number {
-  const { words, queue } = ctx;
-  if (recordWords.length < n * 5) recordWords = new Int32Array(n * 5);
-  new Uint8Array(recordWords.buffer, 0, n * 20).set(new Uint8Array(v.buffer, v.byteOffset + at, n * 20));
-  const rec = recordWords;
-  const recf = new Float32Array(rec.buffer);
+  if (ctx.records.length < n * 5) {
+    ctx.records = new Int32Array(n * 5);
+    ctx.recordValues = new Float32Array(ctx.records.buffer);
+  }
+  const { words, queue, records: rec, recordValues: recf } = ctx;
+  const bytes = new Uint8Array(rec.buffer, 0, n * 20);
+  bytes.set(new Uint8Array(v.buffer, v.byteOffset + at, n * 20));
+  if (BIG_ENDIAN_HOST) for (let i = 0; i < bytes.length; i += 4) bytes.subarray(i, i + 4).reverse();
   const base = ctx.next;
   queue[0] = 0;
   let placed = 1;
@@ -508,7 +519,9 @@ function compileRecords(v: DataView, at: number, n: number, t: number, ctx: Tree
   ctx.next = base + placed;
   return depth;
 }
-let recordWords = new Int32Array(0);
+
+/** The file format is little-endian; typed arrays use the host's order. */
+const BIG_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 0;
 
 /** A leaf at word `w`: it points to itself, and -Infinity < +Infinity keeps a row there. */
 function placeLeaf(ctx: TreeContext, w: number, leaf: number, t: number, id: number): void {

@@ -1,5 +1,6 @@
-// Loading a model from its file: a legacy binary file is read in pieces through a window and compiled as they come
-// in (loadModelPath), which must give exactly what loadModelBytes gives for the whole file, including its errors.
+// Loading a model from its file (loadModelPath): a legacy binary file is read in parts (parameters through a small
+// window, node records straight to where they are compiled from, statistics skipped), which must give exactly what
+// loadModelBytes gives for the whole file, including its errors.
 // Run: npm run build && node --import tsx --test test/xgboost-file-load.test.ts
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -46,7 +47,7 @@ describe('loadModelPath: a model from its file', () => {
     assert.ok(files >= 30, `${files} fixture files`);
   });
 
-  test('legacy binaries larger than the window: many trees (the window moves) and trees larger than it (it widens)', () => {
+  test('legacy binaries of many trees, and of trees larger than a read of the window', () => {
     for (const [name, bytes] of [
       ['many-trees', bigLegacyModel(200, 8, 20)], // 18 KB trees, 3.7 MB
       ['wide-trees', bigLegacyModel(3, 15, 50)], // 2.4 MB trees

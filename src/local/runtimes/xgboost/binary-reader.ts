@@ -41,35 +41,17 @@ export function compileLegacyBinary(bytes: Uint8Array, fileName: string, options
   return new LegacyBinaryCompile(bytes, fileName, options).finish();
 }
 
-/** Bytes of a file read at a time by compileLegacyBinaryFile (a larger tree widens the window). */
-export const FILE_WINDOW_BYTES = 1 << 20;
+/** Bytes read at least per read of a file (node records are read apart, straight to where they are compiled from). */
+export const FILE_READ_BYTES = 4096;
 
 /**
- * Reads a legacy binary model file of `size` bytes in pieces and compiles them as they come in: the file is never
- * in memory whole (a fresh buffer of its size costs more in page faults than reading it). `window` holds the
- * file's first `filled` bytes.
+ * Reads a legacy binary model file of `size` bytes and compiles it: the parameters through a small window, each
+ * tree's node records straight into the scratch they are compiled from, its training statistics not at all. The
+ * file is never in memory whole (a fresh buffer of its size costs more in page faults than reading it).
+ * `head` holds the file's first `filled` bytes.
  */
-export function compileLegacyBinaryFile(fd: number, size: number, window: Uint8Array, filled: number, fileName: string, options: CompileOptions = {}) {
-  const compile = new LegacyBinaryCompile(window, fileName, options, size);
-  let base = 0;
-  for (;;) {
-    compile.advance(filled);
-    if (base + filled >= size) return compile.finish();
-    const used = compile.consumed;
-    if (used > 0) {
-      window.copyWithin(0, used, filled);
-      filled -= used;
-      base += used;
-    } else if (filled === window.length) {
-      const wider = new Uint8Array(Math.min(size - base, 2 * window.length));
-      wider.set(window);
-      window = wider;
-    }
-    const n = readSync(fd, window, filled, window.length - filled, base + filled);
-    if (n === 0) fail(`truncated legacy binary: the file ended at offset ${base + filled} of ${size} (did it change while being read?)`);
-    filled += n;
-    compile.moveTo(window, base);
-  }
+export function compileLegacyBinaryFile(fd: number, size: number, head: Uint8Array, filled: number, fileName: string, options: CompileOptions = {}) {
+  return new LegacyBinaryCompile(head, fileName, options, { fd, size, filled }).finish();
 }
 
 /**
@@ -86,14 +68,14 @@ export class LegacyBinaryCompile {
   private numTrees = 0;
   private treesRead = 0;
 
-  /** @param size the file's size, when `bytes` is a window onto it (see moveTo) */
+  /** @param file when `bytes` holds only the first `filled` bytes of the file `fd` (compileLegacyBinaryFile) */
   constructor(
     bytes: Uint8Array,
     private readonly fileName: string,
     private readonly options: CompileOptions,
-    size = bytes.length,
+    file?: FileSource,
   ) {
-    this.r = new BinaryReader(bytes, size);
+    this.r = new BinaryReader(bytes, file);
   }
 
   /** The booster, once the header is in. */
@@ -101,20 +83,10 @@ export class LegacyBinaryCompile {
     return this.head?.booster;
   }
 
-  /** Bytes at the start of `bytes` read completely (the window may move past them). */
-  get consumed(): number {
-    return this.r.pos;
-  }
-
-  /** The window onto the file now holds it from offset `base`. */
-  moveTo(bytes: Uint8Array, base: number): void {
-    this.r.moveTo(bytes, base);
-  }
-
   /** The first `available` bytes are in: read and compile what they complete. */
   advance(available: number): void {
     const r = this.r;
-    r.available = available;
+    r.arrived(available);
     let mark = r.pos;
     try {
       if (!this.head) {
@@ -249,22 +221,21 @@ function readTree(r: BinaryReader, t: number, compiler: TreeCompiler): void {
   const numNodes = r.view.getInt32(r.pos + 4, true);
   const sizeLeafVector = r.view.getInt32(r.pos + 20, true);
   checkDeclared(`tree ${t}'s num_nodes`, numNodes, MODEL_CAPS.nodesPerTree);
-  const nodesAt = r.pos + TREE_PARAM_BYTES;
   const nodeBytes = numNodes * (NODE_BYTES + STAT_BYTES);
   if (numNodes <= 0 || nodeBytes > r.remaining() - TREE_PARAM_BYTES) {
     fail(`truncated or invalid legacy binary: tree ${t} claims ${numNodes} nodes, ${r.remaining() - TREE_PARAM_BYTES} bytes left`);
   }
   if (sizeLeafVector > 1) fail(`tree ${t} is a multi-target tree (size_leaf_vector ${sizeLeafVector}), which is not supported`);
   r.skip(TREE_PARAM_BYTES);
-  r.need(nodeBytes, `tree ${t} nodes`);
-  r.skip(nodeBytes); // the node records, then loss_chg, sum_hess, base_weight, leaf_child_cnt: training statistics
+  // the node records, then loss_chg, sum_hess, base_weight, leaf_child_cnt: training statistics
+  const records = r.records(numNodes, `tree ${t} nodes`);
   if (sizeLeafVector !== 0) {
     // before 2.0 a (normally empty) leaf vector follows when size_leaf_vector != 0
     const count = r.u64('leaf vector length');
     r.need(count * 4, 'leaf vector');
     r.skip(count * 4);
   }
-  compiler.addRecords(r.view, nodesAt, numNodes);
+  compiler.addRecords(records.words, records.values, numNodes);
 }
 
 function readAttributes(r: BinaryReader): void {
@@ -282,31 +253,45 @@ function startsWith(bytes: Uint8Array, magic: string): boolean {
   return true;
 }
 
+/** The file format is little-endian; typed arrays use the host's order. */
+const BIG_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 0;
+
 /** Thrown by `need` when the bytes exist in the file but have not arrived yet (LegacyBinaryCompile.advance). */
 const NOT_YET = Symbol('not yet');
+
+/** A file read on demand (compileLegacyBinaryFile), instead of bytes that are all there or arriving. */
+interface FileSource {
+  fd: number;
+  size: number;
+  /** Bytes of the file in the initial `bytes`. */
+  filled: number;
+}
 
 class BinaryReader {
   view: DataView;
   /** Position in `bytes`. */
   pos = 0;
-  /** Bytes of `bytes` that have arrived; all of them unless the file is being streamed. */
-  available = Infinity;
-  /** File offset of bytes[0]: `bytes` is the whole file, or a window onto it (compileLegacyBinaryFile). */
+  /** Bytes of `bytes` that are in: all of them, unless the file is being streamed or read on demand. */
+  available: number;
+  /** File offset of bytes[0] (a file read on demand: `bytes` is a window that moves along). */
   private base = 0;
+  private readonly size: number;
+  /** Aligned scratch for a tree's node records (5 words each), read through typed arrays: faster than a DataView. */
+  private recordWords = new Int32Array(0);
+  private recordValues = new Float32Array(0);
 
   constructor(
     public bytes: Uint8Array,
-    private readonly size = bytes.length,
+    private readonly file?: FileSource,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.size = file ? file.size : bytes.length;
+    this.available = file ? file.filled : Infinity;
   }
 
-  /** The window now holds the file from offset `base`. */
-  moveTo(bytes: Uint8Array, base: number): void {
-    this.pos -= base - this.base;
-    this.base = base;
-    this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  /** The first `available` bytes of a streamed file are in (a file read on demand reads what it needs). */
+  arrived(available: number): void {
+    if (!this.file) this.available = available;
   }
 
   /** Bytes left in the file (whether or not they have arrived). */
@@ -316,7 +301,46 @@ class BinaryReader {
 
   need(n: number, what: string): void {
     if (n > this.remaining()) fail(`truncated legacy binary: ${what} needs ${n} bytes at offset ${this.base + this.pos}, ${this.remaining()} left`);
-    if (this.pos + n > this.available) throw NOT_YET;
+    if (this.pos + n <= this.available) return;
+    if (!this.file) throw NOT_YET;
+    // the window moves to the position
+    this.base += this.pos;
+    this.pos = 0;
+    const length = Math.min(Math.max(n, FILE_READ_BYTES), this.remaining());
+    if (this.bytes.length < length) this.bytes = new Uint8Array(length);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.available = this.read(this.bytes.subarray(0, length), this.base, what);
+  }
+
+  /** Reads `into` from the file at `offset`, whole, or fails (the file shrank while being read). */
+  private read(into: Uint8Array, offset: number, what: string): number {
+    let at = 0;
+    while (at < into.length) {
+      const n = readSync(this.file!.fd, into, at, into.length - at, offset + at);
+      if (n === 0) fail(`truncated legacy binary: ${what} at offset ${offset + at}: the file ended (it changed while being read)`);
+      at += n;
+    }
+    return at;
+  }
+
+  /**
+   * The next `n` node records (20 bytes each, then 16 bytes of statistics each, skipped) as aligned words and
+   * floats, valid until the next call.
+   */
+  records(n: number, what: string): { words: Int32Array; values: Float32Array } {
+    const bytes = n * NODE_BYTES;
+    // bytes being streamed: wait for all of them (a file read on demand: the caller checked they are in the file)
+    if (!this.file) this.need(n * (NODE_BYTES + STAT_BYTES), what);
+    if (this.recordWords.length < n * 5) {
+      this.recordWords = new Int32Array(n * 5);
+      this.recordValues = new Float32Array(this.recordWords.buffer);
+    }
+    const out = new Uint8Array(this.recordWords.buffer, 0, bytes);
+    if (this.pos + bytes <= this.available) out.set(this.bytes.subarray(this.pos, this.pos + bytes));
+    else this.read(out, this.base + this.pos, what);
+    if (BIG_ENDIAN_HOST) for (let i = 0; i < bytes; i += 4) out.subarray(i, i + 4).reverse();
+    this.pos += n * (NODE_BYTES + STAT_BYTES);
+    return { words: this.recordWords, values: this.recordValues };
   }
 
   skip(n: number): void {

@@ -271,8 +271,6 @@ export class TreeCompiler {
       catNext: 0,
       hasSpecial: false,
       queue: new Int32Array(0),
-      records: new Int32Array(0),
-      recordValues: new Float32Array(0),
     };
     this.roots = new Int32Array(alloc(trees * 4));
     this.depths = new Int32Array(alloc(trees * 4));
@@ -284,11 +282,11 @@ export class TreeCompiler {
   }
 
   /**
-   * Places the next tree straight from its `n` legacy binary node records at byte `at` of `view` (20 bytes each:
-   * parent, left, right, sindex with default_left in its top bit, split condition / leaf value).
+   * Places the next tree straight from its `n` legacy binary node records, 5 words each (parent, left, right, sindex
+   * with default_left in its top bit, split condition / leaf value): `words` and `values` over the same memory.
    */
-  addRecords(view: DataView, at: number, n: number): void {
-    this.placed(compileRecords(view, at, n, this.start(n), this.ctx));
+  addRecords(words: Int32Array, values: Float32Array, n: number): void {
+    this.placed(compileRecords(words, values, n, this.start(n), this.ctx));
   }
 
   /** The number of the tree about to be placed, once its `n` nodes are known to fit. */
@@ -379,9 +377,6 @@ interface TreeContext {
   hasSpecial: boolean;
   /** BFS scratch: source node id of each placed slot of the current tree. */
   queue: Int32Array;
-  /** Scratch for compileRecords: the current tree's node records, aligned (5 words each). */
-  records: Int32Array;
-  recordValues: Float32Array;
 }
 
 /** Bitset words a tree's categorical splits need: per split, 1 length word + ceil((max category + 1) / 32). */
@@ -474,19 +469,9 @@ function compileTree(tree: TreeSource, t: number, ctx: TreeContext): number {
   return depth;
 }
 
-/**
- * compileTree over legacy binary node records (see TreeCompiler.addRecords). The records are first copied to an
- * aligned scratch buffer (one memcpy per tree), read through typed arrays: faster than a DataView per field.
- */
-function compileRecords(v: DataView, at: number, n: number, t: number, ctx: TreeContext): number {
-  if (ctx.records.length < n * 5) {
-    ctx.records = new Int32Array(n * 5);
-    ctx.recordValues = new Float32Array(ctx.records.buffer);
-  }
-  const { words, queue, records: rec, recordValues: recf } = ctx;
-  const bytes = new Uint8Array(rec.buffer, 0, n * 20);
-  bytes.set(new Uint8Array(v.buffer, v.byteOffset + at, n * 20));
-  if (BIG_ENDIAN_HOST) for (let i = 0; i < bytes.length; i += 4) bytes.subarray(i, i + 4).reverse();
+/** compileTree over legacy binary node records (see TreeCompiler.addRecords). */
+function compileRecords(rec: Int32Array, recf: Float32Array, n: number, t: number, ctx: TreeContext): number {
+  const { words, queue } = ctx;
   const base = ctx.next;
   queue[0] = 0;
   let placed = 1;
@@ -519,9 +504,6 @@ function compileRecords(v: DataView, at: number, n: number, t: number, ctx: Tree
   ctx.next = base + placed;
   return depth;
 }
-
-/** The file format is little-endian; typed arrays use the host's order. */
-const BIG_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 0;
 
 /** A leaf at word `w`: it points to itself, and -Infinity < +Infinity keeps a row there. */
 function placeLeaf(ctx: TreeContext, w: number, leaf: number, t: number, id: number): void {

@@ -8,7 +8,7 @@ import { sourceFromDocument } from './document.js';
 import { parseTolerantJson } from './json-reader.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { compileLegacyBinary, compileLegacyBinaryFile, FILE_WINDOW_BYTES } from './binary-reader.js';
+import { compileLegacyBinary, compileLegacyBinaryFile, LEGACY_HEAD_BYTES } from './binary-reader.js';
 import { parseUbjson } from './ubjson-reader.js';
 import { ModelFormatError, type ModelFormat, type ModelSource } from './source.js';
 import { ModelLoadError } from '../types.js';
@@ -52,7 +52,7 @@ export function loadModelBytes(bytes: Uint8Array, fileName: string, options?: Co
 
 /**
  * Read, parse and compile one model file: loadModelBytes of its bytes, except that a legacy binary file is read in
- * pieces and compiled as they come in (compileLegacyBinaryFile).
+ * parts, compiled as they come in (compileLegacyBinaryFile).
  */
 export function loadModelPath(file: string, fileName = path.basename(file), options?: CompileOptions): CompiledModel {
   let fd: number;
@@ -63,7 +63,7 @@ export function loadModelPath(file: string, fileName = path.basename(file), opti
   }
   try {
     const size = fstatSync(fd).size;
-    const first = new Uint8Array(Math.min(size, FILE_WINDOW_BYTES));
+    const first = new Uint8Array(Math.min(size, LEGACY_HEAD_BYTES));
     const filled = readFully(fd, first, 0);
     // a first blank may begin a JSON document longer than the window: left to the whole-file path
     if (detectFormat(first) === 'binary' && !isSpace(first[0])) {

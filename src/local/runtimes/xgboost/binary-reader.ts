@@ -50,7 +50,14 @@ export const FILE_READ_BYTES = 4096;
  * file is never in memory whole (a fresh buffer of its size costs more in page faults than reading it).
  * `head` holds the file's first `filled` bytes.
  */
-export function compileLegacyBinaryFile(fd: number, size: number, head: Uint8Array, filled: number, fileName: string, options: CompileOptions = {}) {
+export function compileLegacyBinaryFile(
+  fd: number,
+  size: number,
+  head: Uint8Array,
+  filled: number,
+  fileName: string,
+  options: CompileOptions = {},
+): CompiledModel {
   return new LegacyBinaryCompile(head, fileName, options, { fd, size, filled }).finish();
 }
 

@@ -335,6 +335,8 @@ export class TreeCompiler {
       catBits: ctx.catNext === ctx.catBits.length ? ctx.catBits : new Uint32Array(copyBuffer(ctx.catBits.buffer, ctx.catNext * 4, this.alloc)),
     };
   }
+
+  /** Leaves are the nodes that point to themselves; each tree's nodes run from its root to the next tree's. */
   private scaleLeaves(weightDrop: ArrayLike<number>): void {
     const { words, values } = this.ctx;
     for (let t = 0; t < this.count; t++) {

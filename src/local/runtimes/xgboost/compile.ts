@@ -259,19 +259,7 @@ export class TreeCompiler {
     checkDeclared('the tree count', trees, MODEL_CAPS.trees);
     checkShapeFeatures(numFeature);
     this.buffer = alloc(nodeCapacity * NODE_STRIDE * 4);
-    this.ctx = {
-      words: new Int32Array(this.buffer),
-      values: new Float32Array(this.buffer),
-      catBits: new Uint32Array(alloc(catWords * 4)),
-      negatedColumn: new Int32Array(numFeature).fill(-1),
-      negated: [],
-      leafColumn: numFeature,
-      numFeature,
-      next: 0,
-      catNext: 0,
-      hasSpecial: false,
-      queue: new Int32Array(0),
-    };
+    this.ctx = new TreeContext(new Int32Array(this.buffer), new Float32Array(this.buffer), new Uint32Array(alloc(catWords * 4)), numFeature);
     this.roots = new Int32Array(alloc(trees * 4));
     this.depths = new Int32Array(alloc(trees * 4));
   }
@@ -363,22 +351,32 @@ function copyBuffer(buffer: ArrayBufferLike, bytes: number, alloc: Alloc): Array
   return out;
 }
 
-interface TreeContext {
-  words: Int32Array;
-  values: Float32Array;
-  catBits: Uint32Array;
+/**
+ * The state of a TreeCompiler. A class, not an object literal: with a literal, V8 threw away the optimized placing
+ * functions when the second model's context was made, so the second load ran half of its trees unoptimized.
+ */
+class TreeContext {
   /** Extended-row column of each feature's negated value, -1 until a default-left split needs it. */
-  negatedColumn: Int32Array;
+  readonly negatedColumn: Int32Array;
   /** Features in order of their negated columns. */
-  negated: number[];
-  leafColumn: number;
-  numFeature: number;
+  readonly negated: number[] = [];
+  readonly leafColumn: number;
   /** Next free node slot. */
-  next: number;
-  catNext: number;
-  hasSpecial: boolean;
+  next = 0;
+  catNext = 0;
+  hasSpecial = false;
   /** BFS scratch: source node id of each placed slot of the current tree. */
-  queue: Int32Array;
+  queue = new Int32Array(0);
+
+  constructor(
+    readonly words: Int32Array,
+    readonly values: Float32Array,
+    readonly catBits: Uint32Array,
+    readonly numFeature: number,
+  ) {
+    this.negatedColumn = new Int32Array(numFeature).fill(-1);
+    this.leafColumn = numFeature;
+  }
 }
 
 /** Bitset words a tree's categorical splits need: per split, 1 length word + ceil((max category + 1) / 32). */

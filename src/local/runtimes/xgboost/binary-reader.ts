@@ -58,7 +58,7 @@ export function compileLegacyBinaryFile(
   fileName: string,
   options: CompileOptions = {},
 ): CompiledModel {
-  return new LegacyBinaryCompile(head, fileName, options, { fd, size, filled }).finish();
+  return new LegacyBinaryCompile(head, fileName, options, { file: { fd, size, filled } }).finish();
 }
 
 /**
@@ -75,19 +75,17 @@ export class LegacyBinaryCompile {
   private numTrees = 0;
   private treesRead = 0;
 
-  /** @param file when `bytes` holds only the first `filled` bytes of the file `fd` (compileLegacyBinaryFile) */
+  /**
+   * @param how.file when `bytes` holds only the first `filled` bytes of the file `fd` (compileLegacyBinaryFile)
+   * @param how.only the one booster to compile: another one fails as soon as the header is read
+   */
   constructor(
     bytes: Uint8Array,
     private readonly fileName: string,
     private readonly options: CompileOptions,
-    file?: FileSource,
+    private readonly how: { file?: FileSource; only?: BoosterName } = {},
   ) {
-    this.r = new BinaryReader(bytes, file);
-  }
-
-  /** The booster, once the header is in. */
-  get booster(): BoosterName | undefined {
-    return this.head?.booster;
+    this.r = new BinaryReader(bytes, how.file);
   }
 
   /** The first `available` bytes are in: read and compile what they complete. */
@@ -98,6 +96,7 @@ export class LegacyBinaryCompile {
     try {
       if (!this.head) {
         const head = readHead(r);
+        if (this.how.only && head.booster !== this.how.only) fail(`a ${head.booster} model, not ${this.how.only}`);
         if (head.booster === 'gbtree' || head.booster === 'dart') {
           this.numTrees = readGbtreeParam(r);
           const alloc = allocator(this.options);

@@ -29,13 +29,11 @@ export class EarlyCompile {
       if (available < Math.min(SNIFF_BYTES, this.bytes.length)) return;
       this.decided = true;
       if (detectFormat(this.bytes.subarray(0, available)) !== 'binary') return;
-      this.compile = new LegacyBinaryCompile(this.bytes, this.fileName, this.options);
+      this.compile = new LegacyBinaryCompile(this.bytes, this.fileName, this.options, { only: 'gbtree' });
     }
     if (!this.compile) return;
     try {
       this.compile.advance(available);
-      const booster = this.compile.booster;
-      if (booster !== undefined && booster !== 'gbtree') this.compile = undefined;
     } catch {
       this.compile = undefined; // the whole-file compile names the problem
     }

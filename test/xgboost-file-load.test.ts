@@ -3,6 +3,7 @@
 // loadModelBytes gives for the whole file, including its errors.
 // Run: npm run build && node --import tsx --test test/xgboost-file-load.test.ts
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -72,6 +73,16 @@ describe('loadModelPath: a model from its file', () => {
         name,
       );
     }
+  });
+
+  test('a model through a named pipe (no size to read by) loads as from a file', () => {
+    const file = path.join(MODELS, 'binary_logistic', 'xgboost-model');
+    const fifo = path.join(work, 'model.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', file, fifo], { stdio: 'ignore' });
+    const piped = loadModelPath(fifo, 'xgboost-model');
+    writer.kill();
+    assert.equal(plain(piped), plain(loadModelPath(file)));
   });
 
   test('a missing file or a folder: cannot read the file', () => {

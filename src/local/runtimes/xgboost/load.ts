@@ -6,7 +6,7 @@
 import { compileModel, type CompileOptions, type CompiledModel } from './compile.js';
 import { sourceFromDocument } from './document.js';
 import { parseTolerantJson } from './json-reader.js';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { compileLegacyBinary, compileLegacyBinaryFile, LEGACY_HEAD_BYTES } from './binary-reader.js';
 import { parseUbjson } from './ubjson-reader.js';
@@ -62,10 +62,13 @@ export function loadModelPath(file: string, fileName = path.basename(file), opti
     throw new ModelLoadError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    // a pipe or a device has no size to read by: read whole
+    if (!stat.isFile()) return loadModelBytes(readFileSync(fd), fileName, options);
+    const size = stat.size;
     const first = new Uint8Array(Math.min(size, LEGACY_HEAD_BYTES));
     const filled = readFully(fd, first, 0);
-    // a first blank may begin a JSON document longer than the window: left to the whole-file path
+    // a first blank may begin a JSON document with more blanks than read here: left to the whole-file path
     if (detectFormat(first) === 'binary' && !isSpace(first[0])) {
       return explained(fileName, first, 'binary', () => compileLegacyBinaryFile(fd, size, first, filled, fileName, options));
     }

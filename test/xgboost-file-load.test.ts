@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadModelBytes, loadModelPath, type CompiledModel } from '../src/local/runtimes/xgboost/index.js';
 import { tempDir } from './helpers/cli.js';
-import { bigLegacyModel, MODELS } from './helpers/models.js';
+import { bigLegacyModel, FIXTURES, MODELS } from './helpers/models.js';
 
 const work = tempDir('mme-file-load-');
 after(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -70,6 +70,20 @@ describe('loadModelPath: a model from its file', () => {
       assert.equal(
         fromFile,
         outcome(() => loadModelBytes(bytes, 'xgboost-model')),
+        name,
+      );
+    }
+  });
+
+  test('every broken fixture fails with the same message as from its bytes', () => {
+    const dir = path.join(FIXTURES, 'errors');
+    const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => fs.statSync(path.join(dir, name)).isFile());
+    assert.ok(files.length >= 4, `${files.length} broken fixtures`);
+    for (const name of files) {
+      const file = path.join(dir, name);
+      assert.equal(
+        outcome(() => loadModelPath(file)),
+        outcome(() => loadModelBytes(fs.readFileSync(file), path.basename(name))),
         name,
       );
     }

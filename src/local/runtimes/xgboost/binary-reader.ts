@@ -42,7 +42,7 @@ export function compileLegacyBinary(bytes: Uint8Array, fileName: string, options
 }
 
 /** Bytes read at least per read of a file (node records are read apart, straight to where they are compiled from). */
-export const FILE_READ_BYTES = 4096;
+const FILE_READ_BYTES = 4096;
 
 /**
  * Reads a legacy binary model file of `size` bytes and compiles it: the parameters through a small window, each
@@ -65,7 +65,8 @@ export function compileLegacyBinaryFile(
  * Reads a legacy binary model and compiles it in the same pass: each tree's node records go straight into the
  * scoring layout (no per-node objects, no intermediate arrays). The bytes may still be arriving (being unpacked):
  * `bytes` has the file's full size and fills from the start, and `advance(available)` compiles every tree that the
- * first `available` bytes complete. Format errors are thrown (ModelFormatError).
+ * first `available` bytes complete. Or they are read from a file as needed (compileLegacyBinaryFile). Format errors
+ * are thrown (ModelFormatError).
  */
 export class LegacyBinaryCompile {
   private readonly r: BinaryReader;

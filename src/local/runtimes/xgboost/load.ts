@@ -70,7 +70,9 @@ export function loadModelPath(file: string, fileName = path.basename(file), opti
     const filled = readFully(fd, first, 0);
     // a first blank may begin a JSON document with more blanks than read here: left to the whole-file path
     if (detectFormat(first) === 'binary' && !isSpace(first[0])) {
-      return explained(fileName, first, 'binary', () => compileLegacyBinaryFile(fd, size, first, filled, fileName, options));
+      // the reader reuses `first` as its window: the message about a text file needs the file's start
+      const start = first.slice(0, 256);
+      return explained(fileName, start, 'binary', () => compileLegacyBinaryFile(fd, size, first, filled, fileName, options));
     }
     const bytes = new Uint8Array(size);
     bytes.set(first);

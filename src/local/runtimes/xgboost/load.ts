@@ -59,7 +59,7 @@ export function loadModelPath(file: string, fileName = path.basename(file), opti
   try {
     fd = openSync(file, 'r');
   } catch (error) {
-    throw new ModelLoadError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw unreadable(file, error);
   }
   try {
     const stat = fstatSync(fd);
@@ -78,11 +78,14 @@ export function loadModelPath(file: string, fileName = path.basename(file), opti
     bytes.set(first);
     return loadModelBytes(bytes.subarray(0, filled + readFully(fd, bytes, filled)), fileName, options);
   } catch (error) {
-    if (error instanceof ModelLoadError || !(error as NodeJS.ErrnoException).code) throw error;
-    throw new ModelLoadError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw error instanceof ModelLoadError || !(error as NodeJS.ErrnoException).code ? error : unreadable(file, error);
   } finally {
     closeSync(fd);
   }
+}
+
+function unreadable(file: string, error: unknown): ModelLoadError {
+  return new ModelLoadError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
 }
 
 /** Reads into bytes[from..] until it is full or the file ends; the bytes read. */

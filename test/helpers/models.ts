@@ -156,3 +156,46 @@ export function rng(seed: number): () => number {
     return s / 2 ** 32;
   };
 }
+
+/**
+ * A legacy binary XGBoost model (binary:logistic, gbtree, the format SageMaker's container writes) of `trees` full
+ * trees of depth `depth` with random splits: a large model in well under a second, without python.
+ */
+export function bigLegacyModel(trees: number, depth: number, features: number): Buffer {
+  let seed = 1;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const nodes = 2 ** (depth + 1) - 1;
+  const inner = 2 ** depth - 1;
+  const name = (text: string) => {
+    const b = Buffer.alloc(8 + text.length);
+    b.writeUInt32LE(text.length, 0);
+    b.write(text, 8, 'latin1');
+    return b;
+  };
+  const learner = Buffer.alloc(4 + 136); // "binf", then LearnerModelParam
+  learner.write('binf', 0, 'latin1');
+  learner.writeFloatLE(0.5, 4); // base_score
+  learner.writeUInt32LE(features, 8);
+  learner.writeInt32LE(1, 24); // major version
+  learner.writeUInt32LE(1, 32); // num_target
+  const gbtree = Buffer.alloc(160);
+  gbtree.writeInt32LE(trees, 0);
+  const parts = [learner, name('binary:logistic'), name('gbtree'), gbtree];
+  for (let t = 0; t < trees; t++) {
+    const tree = Buffer.alloc(148 + nodes * 36); // TreeParam, Node (20 bytes) per node, then zeroed stats (16)
+    tree.writeInt32LE(nodes, 4);
+    tree.writeInt32LE(features, 12);
+    for (let i = 0; i < nodes; i++) {
+      const p = 148 + i * 20;
+      tree.writeInt32LE(i === 0 ? -1 : (i - 1) >> 1, p);
+      const split = i < inner;
+      tree.writeInt32LE(split ? 2 * i + 1 : -1, p + 4);
+      tree.writeInt32LE(split ? 2 * i + 2 : -1, p + 8);
+      if (split) tree.writeUInt32LE((Math.floor(rand() * features) + (rand() < 0.5 ? 0x80000000 : 0)) >>> 0, p + 12);
+      tree.writeFloatLE(split ? rand() * 2 - 1 : (rand() - 0.5) * 0.1, p + 16);
+    }
+    parts.push(tree);
+  }
+  parts.push(Buffer.alloc(4 * trees)); // tree_info: group 0
+  return Buffer.concat(parts);
+}

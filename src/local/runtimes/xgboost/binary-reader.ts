@@ -10,11 +10,21 @@
  *   [extra attributes if contain_extra_attrs: u64 count of (u64 len + key, u64 len + value)]
  *
  * Every count is checked against the bytes left, so garbage or a truncated file fails fast with a reason.
- *
- * LegacyBinaryStream reads the same format while the file is still arriving (being unpacked), tree by tree.
  */
+import { readSync } from 'node:fs';
 import { checkDeclared, checkShape, MODEL_CAPS } from './caps.js';
-import { fail, type BoosterName, type ModelSource, type TreeSource } from './source.js';
+import {
+  allocator,
+  assembleModel,
+  compileHead,
+  compileModel,
+  TreeCompiler,
+  treeGroupsOf,
+  type CompiledHead,
+  type CompiledModel,
+  type CompileOptions,
+} from './compile.js';
+import { fail, type BoosterName, type ModelSource } from './source.js';
 
 const LEARNER_PARAM_BYTES = 136;
 const GBTREE_PARAM_BYTES = 160;
@@ -26,30 +36,118 @@ const MAX_NAME_BYTES = 1024;
 
 type Head = Pick<ModelSource, 'format' | 'objective' | 'baseScore' | 'baseScoreIsMargin' | 'numFeature' | 'numClass' | 'numTarget'>;
 
-export function parseLegacyBinary(bytes: Uint8Array): ModelSource {
-  const r = new BinaryReader(bytes);
-  const { common, booster, containExtraAttrs } = readHead(r);
-  let source: ModelSource;
-  if (booster === 'gbtree' || booster === 'dart') {
-    const numTrees = readGbtreeParam(r);
-    const trees: TreeSource[] = [];
-    for (let t = 0; t < numTrees; t++) trees.push(readTree(r, t));
-    const treeInfo = readTreeInfo(r, numTrees);
-    let weightDrop: Float32Array | undefined;
-    if (booster === 'dart') {
-      weightDrop = trees.length === 0 ? new Float32Array(0) : r.floatVector('dart weight_drop');
-      if (weightDrop.length !== trees.length) fail(`dart weight_drop has ${weightDrop.length} entries for ${trees.length} trees`);
-    }
-    source = { ...common, booster, trees, treeInfo, weightDrop };
-  } else if (booster === 'gblinear') {
-    r.need(GBLINEAR_PARAM_BYTES, 'gblinear parameters');
-    r.skip(GBLINEAR_PARAM_BYTES);
-    source = { ...common, booster, trees: [], treeInfo: [], linearWeights: r.floatVector('gblinear weights') };
-  } else {
-    return fail(`unsupported booster '${booster}' (supported: gbtree, dart, gblinear)`);
+/** Reads and compiles a whole legacy binary model file. */
+export function compileLegacyBinary(bytes: Uint8Array, fileName: string, options: CompileOptions = {}): CompiledModel {
+  return new LegacyBinaryCompile(bytes, fileName, options).finish();
+}
+
+/** Bytes read at least per read of a file (node records are read apart, straight to where they are compiled from). */
+const FILE_READ_BYTES = 4096;
+
+/**
+ * Reads a legacy binary model file of `size` bytes and compiles it: the parameters through a small window, each
+ * tree's node records straight into the scratch they are compiled from, its training statistics not at all. The
+ * file is never in memory whole (a fresh buffer of its size costs more in page faults than reading it).
+ * `head` holds the file's first `filled` bytes.
+ */
+export function compileLegacyBinaryFile(
+  fd: number,
+  size: number,
+  head: Uint8Array,
+  filled: number,
+  fileName: string,
+  options: CompileOptions = {},
+): CompiledModel {
+  return new LegacyBinaryCompile(head, fileName, options, { file: { fd, size, filled } }).finish();
+}
+
+/**
+ * Reads a legacy binary model and compiles it in the same pass: each tree's node records go straight into the
+ * scoring layout (no per-node objects, no intermediate arrays). The bytes may still be arriving (being unpacked):
+ * `bytes` has the file's full size and fills from the start, and `advance(available)` compiles every tree that the
+ * first `available` bytes complete. Or they are read from a file as needed (compileLegacyBinaryFile). Format errors
+ * are thrown (ModelFormatError).
+ */
+export class LegacyBinaryCompile {
+  private readonly r: BinaryReader;
+  private head: ReturnType<typeof readHead> | undefined;
+  private compiledHead: CompiledHead | undefined;
+  private compiler: TreeCompiler | undefined;
+  private numTrees = 0;
+  private treesRead = 0;
+
+  /**
+   * @param how.file when `bytes` holds only the first `filled` bytes of the file `fd` (compileLegacyBinaryFile)
+   * @param how.only the one booster to compile: another one fails as soon as the header is read
+   */
+  constructor(
+    bytes: Uint8Array,
+    private readonly fileName: string,
+    private readonly options: CompileOptions,
+    private readonly how: { file?: FileSource; only?: BoosterName } = {},
+  ) {
+    this.r = new BinaryReader(bytes, how.file);
   }
-  if (containExtraAttrs !== 0) readAttributes(r);
-  return source;
+
+  /** The first `available` bytes are in: read and compile what they complete. */
+  advance(available: number): void {
+    const r = this.r;
+    r.arrived(available);
+    let mark = r.pos;
+    try {
+      if (!this.head) {
+        const head = readHead(r);
+        if (this.how.only && head.booster !== this.how.only) fail(`a ${head.booster} model, not ${this.how.only}`);
+        if (head.booster === 'gbtree' || head.booster === 'dart') {
+          this.numTrees = readGbtreeParam(r);
+          const alloc = allocator(this.options);
+          this.compiledHead = compileHead({ ...head.common, booster: head.booster }, alloc);
+          // the node count is bounded by the bytes left (each node takes 36 of them)
+          const maxNodes = Math.floor(r.remaining() / (NODE_BYTES + STAT_BYTES));
+          this.compiler = new TreeCompiler(this.numTrees, head.common.numFeature, maxNodes, 0, alloc);
+        } else if (head.booster !== 'gblinear') {
+          fail(`unsupported booster '${head.booster}' (supported: gbtree, dart, gblinear)`);
+        }
+        this.head = head;
+        mark = r.pos;
+      }
+      const compiler = this.compiler;
+      while (compiler && this.treesRead < this.numTrees) {
+        readTree(r, this.treesRead, compiler);
+        mark = r.pos;
+        this.treesRead++;
+      }
+    } catch (err) {
+      if (err !== NOT_YET) throw err;
+      r.pos = mark;
+    }
+  }
+
+  /** Every byte is in: the compiled model. */
+  finish(): CompiledModel {
+    this.advance(Infinity);
+    const r = this.r;
+    const { common, booster, containExtraAttrs } = this.head!;
+    let model: CompiledModel;
+    if (booster === 'gblinear') {
+      r.need(GBLINEAR_PARAM_BYTES, 'gblinear parameters');
+      r.skip(GBLINEAR_PARAM_BYTES);
+      const linearWeights = r.floatVector('gblinear weights');
+      model = compileModel({ ...common, booster, trees: [], treeInfo: [], linearWeights }, this.fileName, this.options);
+    } else {
+      const treeInfo = readTreeInfo(r, this.numTrees);
+      let weightDrop: Float32Array | null = null;
+      if (booster === 'dart') {
+        weightDrop = this.numTrees === 0 ? new Float32Array(0) : r.floatVector('dart weight_drop');
+        if (weightDrop.length !== this.numTrees) fail(`dart weight_drop has ${weightDrop.length} entries for ${this.numTrees} trees`);
+      }
+      const head = this.compiledHead!;
+      const trees = this.compiler!.finish(treeGroupsOf(treeInfo, head.groups, allocator(this.options)), weightDrop);
+      model = assembleModel({ ...common, booster }, this.fileName, head, trees, null);
+    }
+    if (containExtraAttrs !== 0) readAttributes(r);
+    return model;
+  }
 }
 
 /** Bytes of a file enough to check a legacy binary header (magic, parameters, both names). */
@@ -66,71 +164,6 @@ export function legacyBinaryHeadProblem(head: Uint8Array): string | undefined {
     return undefined;
   } catch (err) {
     return (err as Error).message;
-  }
-}
-
-/**
- * Reads a legacy binary gbtree model while its bytes arrive: `bytes` has the file's full size and fills from the
- * start; `advance(available)` reads what it can and hands over each tree once all of its bytes are in, so that it can
- * be compiled meanwhile. Anything else (another booster, a format error, an error from a callback) stops the stream:
- * the caller then parses the whole file, which gives the result or the error message.
- */
-export class LegacyBinaryStream {
-  private readonly r: BinaryReader;
-  private head: ReturnType<typeof readHead> | undefined;
-  private numTrees = 0;
-  private treesRead = 0;
-  private stopped = false;
-
-  /**
-   * @param onStart the model's parameters, its tree count and a bound on its node count (from the bytes left)
-   * @param onTree each tree, in order
-   */
-  constructor(
-    bytes: Uint8Array,
-    private readonly onStart: (head: Head & { booster: 'gbtree' }, numTrees: number, maxNodes: number) => void,
-    private readonly onTree: (tree: TreeSource) => void,
-  ) {
-    this.r = new BinaryReader(bytes);
-  }
-
-  advance(available: number): void {
-    if (this.stopped) return;
-    const r = this.r;
-    r.available = available;
-    let mark = r.pos;
-    try {
-      if (!this.head) {
-        const head = readHead(r);
-        if (head.booster !== 'gbtree') return void (this.stopped = true);
-        this.numTrees = readGbtreeParam(r);
-        this.head = head;
-        mark = r.pos;
-        this.onStart({ ...head.common, booster: 'gbtree' }, this.numTrees, Math.floor(r.remaining() / (NODE_BYTES + STAT_BYTES)));
-      }
-      while (this.treesRead < this.numTrees) {
-        const tree = readTree(r, this.treesRead);
-        mark = r.pos;
-        this.treesRead++;
-        this.onTree(tree);
-      }
-    } catch (err) {
-      if (err === NOT_YET) r.pos = mark;
-      else this.stopped = true;
-    }
-  }
-
-  /** Once every byte is in: the output group of each tree, or undefined when the stream stopped. */
-  finish(): Int32Array | undefined {
-    this.advance(Infinity);
-    if (this.stopped || !this.head || this.treesRead < this.numTrees) return undefined;
-    try {
-      const treeInfo = readTreeInfo(this.r, this.numTrees);
-      if (this.head.containExtraAttrs !== 0) readAttributes(this.r);
-      return treeInfo;
-    } catch {
-      return undefined;
-    }
   }
 }
 
@@ -189,41 +222,27 @@ function readTreeInfo(r: BinaryReader, numTrees: number): Int32Array {
   return treeInfo;
 }
 
-function readTree(r: BinaryReader, t: number): TreeSource {
+/** One tree: its parameters, then its node records compiled in place (only once all of its bytes are in). */
+function readTree(r: BinaryReader, t: number, compiler: TreeCompiler): void {
   r.need(TREE_PARAM_BYTES, `tree ${t} parameters`);
   const numNodes = r.view.getInt32(r.pos + 4, true);
   const sizeLeafVector = r.view.getInt32(r.pos + 20, true);
-  r.skip(TREE_PARAM_BYTES);
   checkDeclared(`tree ${t}'s num_nodes`, numNodes, MODEL_CAPS.nodesPerTree);
-  if (numNodes <= 0 || numNodes * (NODE_BYTES + STAT_BYTES) > r.remaining()) {
-    fail(`truncated or invalid legacy binary: tree ${t} claims ${numNodes} nodes, ${r.remaining()} bytes left`);
+  const nodeBytes = numNodes * (NODE_BYTES + STAT_BYTES);
+  if (numNodes <= 0 || nodeBytes > r.remaining() - TREE_PARAM_BYTES) {
+    fail(`truncated or invalid legacy binary: tree ${t} claims ${numNodes} nodes, ${r.remaining() - TREE_PARAM_BYTES} bytes left`);
   }
   if (sizeLeafVector > 1) fail(`tree ${t} is a multi-target tree (size_leaf_vector ${sizeLeafVector}), which is not supported`);
-  r.need(numNodes * (NODE_BYTES + STAT_BYTES), `tree ${t} nodes`);
-  const left = new Int32Array(numNodes);
-  const right = new Int32Array(numNodes);
-  const splitIndex = new Int32Array(numNodes);
-  const splitCondition = new Float32Array(numNodes);
-  const defaultLeft = new Uint8Array(numNodes);
-  const v = r.view;
-  let p = r.pos;
-  for (let i = 0; i < numNodes; i++, p += NODE_BYTES) {
-    left[i] = v.getInt32(p + 4, true);
-    right[i] = v.getInt32(p + 8, true);
-    const sindex = v.getUint32(p + 12, true);
-    splitIndex[i] = sindex & 0x7fffffff;
-    defaultLeft[i] = sindex >>> 31;
-    splitCondition[i] = v.getFloat32(p + 16, true);
-  }
-  r.skip(numNodes * NODE_BYTES);
-  r.skip(numNodes * STAT_BYTES); // loss_chg, sum_hess, base_weight, leaf_child_cnt: training statistics
+  r.skip(TREE_PARAM_BYTES);
+  // the node records, then loss_chg, sum_hess, base_weight, leaf_child_cnt: training statistics
+  const records = r.records(numNodes, `tree ${t} nodes`);
   if (sizeLeafVector !== 0) {
     // before 2.0 a (normally empty) leaf vector follows when size_leaf_vector != 0
     const count = r.u64('leaf vector length');
     r.need(count * 4, 'leaf vector');
     r.skip(count * 4);
   }
-  return { left, right, splitIndex, splitCondition, defaultLeft };
+  compiler.addRecords(records.words, records.values, numNodes);
 }
 
 function readAttributes(r: BinaryReader): void {
@@ -241,27 +260,94 @@ function startsWith(bytes: Uint8Array, magic: string): boolean {
   return true;
 }
 
-/** Thrown by `need` when the bytes exist in the file but have not arrived yet (LegacyBinaryStream). */
+/** The file format is little-endian; typed arrays use the host's order. */
+const BIG_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 0;
+
+/** Thrown by `need` when the bytes exist in the file but have not arrived yet (LegacyBinaryCompile.advance). */
 const NOT_YET = Symbol('not yet');
 
-class BinaryReader {
-  readonly view: DataView;
-  pos = 0;
-  /** Bytes that have arrived; all of them unless the file is being streamed. */
-  available = Infinity;
+/** A file read on demand (compileLegacyBinaryFile), instead of bytes that are all there or arriving. */
+interface FileSource {
+  fd: number;
+  size: number;
+  /** Bytes of the file in the initial `bytes`. */
+  filled: number;
+}
 
-  constructor(readonly bytes: Uint8Array) {
+class BinaryReader {
+  view: DataView;
+  /** Position in `bytes`. */
+  pos = 0;
+  /** Bytes of `bytes` that are in: all of them, unless the file is being streamed or read on demand. */
+  available: number;
+  /** File offset of bytes[0] (a file read on demand: `bytes` is a window that moves along). */
+  private base = 0;
+  private readonly size: number;
+  /** Aligned scratch for a tree's node records (5 words each), read through typed arrays: faster than a DataView. */
+  private recordWords = new Int32Array(0);
+  private recordValues = new Float32Array(0);
+
+  constructor(
+    public bytes: Uint8Array,
+    private readonly file?: FileSource,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.size = file ? file.size : bytes.length;
+    this.available = file ? file.filled : Infinity;
+  }
+
+  /** The first `available` bytes of a streamed file are in (a file read on demand reads what it needs). */
+  arrived(available: number): void {
+    if (!this.file) this.available = available;
   }
 
   /** Bytes left in the file (whether or not they have arrived). */
   remaining(): number {
-    return this.bytes.length - this.pos;
+    return this.size - this.base - this.pos;
   }
 
   need(n: number, what: string): void {
-    if (n > this.remaining()) fail(`truncated legacy binary: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining()} left`);
-    if (this.pos + n > this.available) throw NOT_YET;
+    if (n > this.remaining()) fail(`truncated legacy binary: ${what} needs ${n} bytes at offset ${this.base + this.pos}, ${this.remaining()} left`);
+    if (this.pos + n <= this.available) return;
+    if (!this.file) throw NOT_YET;
+    // the window moves to the position
+    this.base += this.pos;
+    this.pos = 0;
+    const length = Math.min(Math.max(n, FILE_READ_BYTES), this.remaining());
+    if (this.bytes.length < length) this.bytes = new Uint8Array(length);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    this.available = this.read(this.bytes.subarray(0, length), this.base, what);
+  }
+
+  /** Reads `into` from the file at `offset`, whole, or fails (the file shrank while being read). */
+  private read(into: Uint8Array, offset: number, what: string): number {
+    let at = 0;
+    while (at < into.length) {
+      const n = readSync(this.file!.fd, into, at, into.length - at, offset + at);
+      if (n === 0) fail(`truncated legacy binary: ${what} at offset ${offset + at}: the file ended (it changed while being read)`);
+      at += n;
+    }
+    return at;
+  }
+
+  /**
+   * The next `n` node records (20 bytes each, then 16 bytes of statistics each, skipped) as aligned words and
+   * floats, valid until the next call.
+   */
+  records(n: number, what: string): { words: Int32Array; values: Float32Array } {
+    const bytes = n * NODE_BYTES;
+    // bytes being streamed: wait for all of them (a file read on demand: the caller checked they are in the file)
+    if (!this.file) this.need(n * (NODE_BYTES + STAT_BYTES), what);
+    if (this.recordWords.length < n * 5) {
+      this.recordWords = new Int32Array(n * 5);
+      this.recordValues = new Float32Array(this.recordWords.buffer);
+    }
+    const out = new Uint8Array(this.recordWords.buffer, 0, bytes);
+    if (this.pos + bytes <= this.available) out.set(this.bytes.subarray(this.pos, this.pos + bytes));
+    else this.read(out, this.base + this.pos, what);
+    if (BIG_ENDIAN_HOST) for (let i = 0; i < bytes; i += 4) out.subarray(i, i + 4).reverse();
+    this.pos += n * (NODE_BYTES + STAT_BYTES);
+    return { words: this.recordWords, values: this.recordValues };
   }
 
   skip(n: number): void {

@@ -218,8 +218,8 @@ function compileTrees(source: ModelSource, groups: number, alloc: Alloc): Compil
   checkDeclared("the category bitsets' size in words", catWords, MODEL_CAPS.categoryWords);
   const treeGroups = treeGroupsOf(source.treeInfo, groups, alloc);
   const compiler = new TreeCompiler(count, source.numFeature, totalNodes, catWords, alloc);
-  for (let t = 0; t < count; t++) compiler.add(source.trees[t], weightDrop ? Math.fround(weightDrop[t]) : null);
-  return compiler.finish(treeGroups);
+  for (let t = 0; t < count; t++) compiler.add(source.trees[t]);
+  return compiler.finish(treeGroups, weightDrop);
 }
 
 /** The output group of each tree (tree_info), checked, in an array of the model's kind. */
@@ -259,46 +259,48 @@ export class TreeCompiler {
     checkDeclared('the tree count', trees, MODEL_CAPS.trees);
     checkShapeFeatures(numFeature);
     this.buffer = alloc(nodeCapacity * NODE_STRIDE * 4);
-    this.ctx = {
-      words: new Int32Array(this.buffer),
-      values: new Float32Array(this.buffer),
-      catBits: new Uint32Array(alloc(catWords * 4)),
-      negatedColumn: new Int32Array(numFeature).fill(-1),
-      negated: [],
-      leafColumn: numFeature,
-      numFeature,
-      next: 0,
-      catNext: 0,
-      hasSpecial: false,
-      queue: new Int32Array(0),
-      depth: new Int32Array(0),
-    };
+    this.ctx = new TreeContext(new Int32Array(this.buffer), new Float32Array(this.buffer), new Uint32Array(alloc(catWords * 4)), numFeature);
     this.roots = new Int32Array(alloc(trees * 4));
     this.depths = new Int32Array(alloc(trees * 4));
   }
 
-  /** Places the next tree. `dartScale`: its weight_drop (dart), else null. */
-  add(tree: TreeSource, dartScale: number | null): void {
+  /** Places the next tree. */
+  add(tree: TreeSource): void {
+    this.placed(compileTree(tree, this.start(tree.left.length), this.ctx));
+  }
+
+  /**
+   * Places the next tree straight from its `n` legacy binary node records, 5 words each (parent, left, right, sindex
+   * with default_left in its top bit, split condition / leaf value): `words` and `values` over the same memory.
+   */
+  addRecords(words: Int32Array, values: Float32Array, n: number): void {
+    this.placed(compileRecords(words, values, n, this.start(n), this.ctx));
+  }
+
+  /** The number of the tree about to be placed, once its `n` nodes are known to fit. */
+  private start(n: number): number {
     const t = this.count;
     if (t >= this.trees) fail(`more than ${this.trees} trees`);
     const ctx = this.ctx;
-    const n = tree.left.length;
     if (ctx.next + n > ctx.words.length / NODE_STRIDE) fail(`tree ${t} does not fit in ${ctx.words.length / NODE_STRIDE} nodes`);
-    if (ctx.queue.length < n) {
-      ctx.queue = new Int32Array(n);
-      ctx.depth = new Int32Array(n);
-    }
+    if (ctx.queue.length < n) ctx.queue = new Int32Array(n);
     this.roots[t] = ctx.next * NODE_STRIDE;
-    const depth = compileTree(tree, t, dartScale, ctx);
-    this.depths[t] = depth;
-    if (depth > this.maxDepth) this.maxDepth = depth;
-    this.count++;
+    return t;
   }
 
-  /** Every tree placed: the compiled trees, with the output group of each. */
-  finish(groups: Int32Array): CompiledTrees {
+  private placed(depth: number): void {
+    this.depths[this.count++] = depth;
+    if (depth > this.maxDepth) this.maxDepth = depth;
+  }
+
+  /**
+   * Every tree placed: the compiled trees, with the output group of each. Dart: every leaf multiplied by its tree's
+   * weight_drop (exactly xgboost's float product, once here instead of per row).
+   */
+  finish(groups: Int32Array, weightDrop: ArrayLike<number> | null = null): CompiledTrees {
     const { ctx, count } = this;
     if (count !== this.trees) fail(`${count} trees placed of ${this.trees}`);
+    if (weightDrop) this.scaleLeaves(weightDrop);
     // Unreachable (deleted) nodes were not copied, and a capacity bounded by a file's size is a little larger than
     // needed: trim the buffer unless the rest is small (copying costs more than it saves).
     const used = ctx.next * NODE_STRIDE;
@@ -321,6 +323,21 @@ export class TreeCompiler {
       catBits: ctx.catNext === ctx.catBits.length ? ctx.catBits : new Uint32Array(copyBuffer(ctx.catBits.buffer, ctx.catNext * 4, this.alloc)),
     };
   }
+
+  /** Leaves are the nodes that point to themselves; each tree's nodes run from its root to the next tree's. */
+  private scaleLeaves(weightDrop: ArrayLike<number>): void {
+    const { words, values } = this.ctx;
+    for (let t = 0; t < this.count; t++) {
+      const scale = Math.fround(weightDrop[t]);
+      const end = t + 1 < this.count ? this.roots[t + 1] : this.ctx.next * NODE_STRIDE;
+      for (let w = this.roots[t]; w < end; w += NODE_STRIDE) {
+        if (words[w + 1] !== w) continue; // not a leaf
+        const value = Math.fround(values[w + 3] * scale);
+        if (!Number.isFinite(value)) fail(`tree ${t} has a leaf of value ${value} (leaf ${values[w + 3]} × weight_drop ${scale})`);
+        values[w + 3] = value;
+      }
+    }
+  }
 }
 
 function checkShapeFeatures(numFeature: number): void {
@@ -334,23 +351,32 @@ function copyBuffer(buffer: ArrayBufferLike, bytes: number, alloc: Alloc): Array
   return out;
 }
 
-interface TreeContext {
-  words: Int32Array;
-  values: Float32Array;
-  catBits: Uint32Array;
+/**
+ * The state of a TreeCompiler. A class, not an object literal: with a literal, V8 threw away the optimized placing
+ * functions when the second model's context was made, so the second load ran half of its trees unoptimized.
+ */
+class TreeContext {
   /** Extended-row column of each feature's negated value, -1 until a default-left split needs it. */
-  negatedColumn: Int32Array;
+  readonly negatedColumn: Int32Array;
   /** Features in order of their negated columns. */
-  negated: number[];
-  leafColumn: number;
-  numFeature: number;
+  readonly negated: number[] = [];
+  readonly leafColumn: number;
   /** Next free node slot. */
-  next: number;
-  catNext: number;
-  hasSpecial: boolean;
-  /** BFS scratch: source node id and depth of each placed slot of the current tree. */
-  queue: Int32Array;
-  depth: Int32Array;
+  next = 0;
+  catNext = 0;
+  hasSpecial = false;
+  /** BFS scratch: source node id of each placed slot of the current tree. */
+  queue = new Int32Array(0);
+
+  constructor(
+    readonly words: Int32Array,
+    readonly values: Float32Array,
+    readonly catBits: Uint32Array,
+    readonly numFeature: number,
+  ) {
+    this.negatedColumn = new Int32Array(numFeature).fill(-1);
+    this.leafColumn = numFeature;
+  }
 }
 
 /** Bitset words a tree's categorical splits need: per split, 1 length word + ceil((max category + 1) / 32). */
@@ -385,11 +411,14 @@ function bitsetWords(cats: ArrayLike<number>, begin: number, size: number): numb
   return (max + 1 + 31) >>> 5;
 }
 
-/** Places one tree breadth-first; returns its depth. */
-function compileTree(tree: TreeSource, t: number, dartScale: number | null, ctx: TreeContext): number {
+/**
+ * Places one tree breadth-first; returns its depth. A level ends where the slots placed before it began end, so
+ * the depth needs no per-node bookkeeping.
+ */
+function compileTree(tree: TreeSource, t: number, ctx: TreeContext): number {
   const n = tree.left.length;
   const { left, right, splitIndex, splitCondition, defaultLeft, splitType } = tree;
-  const { words, values, queue, depth } = ctx;
+  const { words, values, queue } = ctx;
 
   let catIndexOf: Map<number, number> | null = null;
   if (tree.categoriesNodes && tree.categoriesNodes.length > 0) {
@@ -399,72 +428,119 @@ function compileTree(tree: TreeSource, t: number, dartScale: number | null, ctx:
 
   const base = ctx.next;
   queue[0] = 0;
-  depth[0] = 0;
   let placed = 1;
-  let maxDepth = 0;
+  let depth = 0;
+  let levelEnd = 1;
   for (let i = 0; i < placed; i++) {
+    if (i === levelEnd) {
+      depth++;
+      levelEnd = placed;
+    }
     const id = queue[i];
     const w = (base + i) * NODE_STRIDE;
     const l = left[id];
-    if (depth[i] > maxDepth) maxDepth = depth[i];
     if (l === -1) {
-      words[w] = ctx.leafColumn; // -Infinity < +Infinity: stay on the leaf
-      words[w + 1] = w;
-      values[w + 2] = Infinity;
-      const leaf = Math.fround(splitCondition[id]);
-      const value = dartScale === null ? leaf : Math.fround(leaf * dartScale);
-      // xgboost would add it and answer nan or inf for every row that reaches it: refused, not served.
-      if (!Number.isFinite(value))
-        fail(
-          `tree ${t} leaf ${id} has the value ${value} (${dartScale === null ? 'a leaf must be a finite float32' : `leaf ${leaf} × weight_drop ${dartScale}`})`,
-        );
-      values[w + 3] = value;
+      placeLeaf(ctx, w, splitCondition[id], t, id);
       continue;
     }
     const r = right[id];
     if (!(l > 0 && l < n && r > 0 && r < n)) fail(`tree ${t} node ${id} has invalid children (${l}, ${r})`);
     if (placed + 2 > n) fail(`tree ${t} is not a tree (a node is reachable twice)`);
     const feature = splitIndex[id];
-    if (!(feature >= 0 && feature < ctx.numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${ctx.numFeature}`);
     const missingLeft = Boolean(defaultLeft[id]);
     // `second` is the child missing values go to
     queue[placed] = missingLeft ? r : l;
     queue[placed + 1] = missingLeft ? l : r;
-    depth[placed] = depth[placed + 1] = depth[i] + 1;
     words[w + 1] = (base + placed) * NODE_STRIDE;
     placed += 2;
-
-    const threshold = Math.fround(splitCondition[id]);
-    const categorical = splitType !== undefined && splitType[id] === 1;
-    if (categorical || !Number.isFinite(threshold)) {
-      // a split the single-comparison form cannot express
+    if (splitType !== undefined && splitType[id] === 1) {
+      if (!(feature >= 0 && feature < ctx.numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${ctx.numFeature}`);
+      const k = catIndexOf?.get(id);
+      if (k === undefined) fail(`tree ${t} node ${id} is a categorical split without categories`);
       ctx.hasSpecial = true;
       words[w] = -(feature + 1);
-      values[w + 2] = threshold;
-      let info = missingLeft ? SPECIAL_MISSING_LEFT : 0;
-      if (categorical) {
-        const k = catIndexOf?.get(id);
-        if (k === undefined) fail(`tree ${t} node ${id} is a categorical split without categories`);
-        info |= SPECIAL_CATEGORICAL | (writeBitset(tree, k, ctx) << 2);
-      }
-      words[w + 3] = info;
-    } else if (missingLeft) {
-      let column = ctx.negatedColumn[feature];
-      if (column < 0) {
-        column = ctx.negatedColumn[feature] = ctx.leafColumn + 1 + ctx.negated.length;
-        ctx.negated.push(feature);
-      }
-      words[w] = column;
-      values[w + 2] = nextUpFloat32(-threshold);
-      words[w + 3] = 0;
+      values[w + 2] = Math.fround(splitCondition[id]);
+      words[w + 3] = SPECIAL_CATEGORICAL | (writeBitset(tree, k, ctx) << 2) | (missingLeft ? SPECIAL_MISSING_LEFT : 0);
     } else {
-      words[w] = feature;
-      values[w + 2] = threshold;
-      words[w + 3] = 0;
+      placeSplit(ctx, w, feature, splitCondition[id], missingLeft, t, id);
     }
   }
   ctx.next = base + placed;
-  return maxDepth;
+  return depth;
+}
+
+/** compileTree over legacy binary node records (see TreeCompiler.addRecords). */
+function compileRecords(rec: Int32Array, recf: Float32Array, n: number, t: number, ctx: TreeContext): number {
+  const { words, queue } = ctx;
+  const base = ctx.next;
+  queue[0] = 0;
+  let placed = 1;
+  let depth = 0;
+  let levelEnd = 1;
+  for (let i = 0; i < placed; i++) {
+    if (i === levelEnd) {
+      depth++;
+      levelEnd = placed;
+    }
+    const id = queue[i];
+    const p = id * 5;
+    const w = (base + i) * NODE_STRIDE;
+    const l = rec[p + 1];
+    if (l === -1) {
+      placeLeaf(ctx, w, recf[p + 4], t, id);
+      continue;
+    }
+    const r = rec[p + 2];
+    if (!(l > 0 && l < n && r > 0 && r < n)) fail(`tree ${t} node ${id} has invalid children (${l}, ${r})`);
+    if (placed + 2 > n) fail(`tree ${t} is not a tree (a node is reachable twice)`);
+    const sindex = rec[p + 3];
+    const missingLeft = sindex < 0;
+    queue[placed] = missingLeft ? r : l;
+    queue[placed + 1] = missingLeft ? l : r;
+    words[w + 1] = (base + placed) * NODE_STRIDE;
+    placed += 2;
+    placeSplit(ctx, w, sindex & 0x7fffffff, recf[p + 4], missingLeft, t, id);
+  }
+  ctx.next = base + placed;
+  return depth;
+}
+
+/** A leaf at word `w`: it points to itself, and -Infinity < +Infinity keeps a row there. */
+function placeLeaf(ctx: TreeContext, w: number, leaf: number, t: number, id: number): void {
+  const value = Math.fround(leaf);
+  // xgboost would add it and answer nan or inf for every row that reaches it: refused, not served.
+  if (!Number.isFinite(value)) fail(`tree ${t} leaf ${id} has the value ${value} (a leaf must be a finite float32)`);
+  ctx.words[w] = ctx.leafColumn;
+  ctx.words[w + 1] = w;
+  ctx.values[w + 2] = Infinity;
+  ctx.values[w + 3] = value;
+}
+
+/** A numeric split at word `w` (its children's offset already written). */
+function placeSplit(ctx: TreeContext, w: number, feature: number, condition: number, missingLeft: boolean, t: number, id: number): void {
+  if (!(feature >= 0 && feature < ctx.numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${ctx.numFeature}`);
+  const { words, values } = ctx;
+  const threshold = Math.fround(condition);
+  if (!Number.isFinite(threshold)) {
+    // a split the single-comparison form cannot express
+    ctx.hasSpecial = true;
+    words[w] = -(feature + 1);
+    values[w + 2] = threshold;
+    words[w + 3] = missingLeft ? SPECIAL_MISSING_LEFT : 0;
+  } else if (missingLeft) {
+    let column = ctx.negatedColumn[feature];
+    if (column < 0) {
+      column = ctx.negatedColumn[feature] = ctx.leafColumn + 1 + ctx.negated.length;
+      ctx.negated.push(feature);
+    }
+    words[w] = column;
+    values[w + 2] = nextUpFloat32(-threshold);
+    words[w + 3] = 0;
+  } else {
+    words[w] = feature;
+    values[w + 2] = threshold;
+    words[w + 3] = 0;
+  }
 }
 
 function writeBitset(tree: TreeSource, k: number, ctx: TreeContext): number {

@@ -18,6 +18,7 @@
  * Lower level:
  *   loadModelBytes(bytes, fileName)  → CompiledModel    JSON, UBJSON or legacy binary, detected from the bytes;
  *                                                        throws ModelLoadError("<file>: <reason>")
+ *   loadModelPath(file)              → CompiledModel    the same from a file (a legacy binary one read in pieces)
  *   predict(model, rows, nRows, nCols) → Float32Array   rows: row-major float32, NaN = missing;
  *                                                        returns model.outputsPerRow values per row
  *   decodeRequest(body, contentType, numFeatures) → { rows, nRows, nCols }   text/csv, text/libsvm, text/x-libsvm
@@ -33,7 +34,7 @@ import { EarlyCompile } from './stream.js';
 import { ModelLoadError, ModelRequestError, type Runtime } from '../types.js';
 
 export type { CompiledModel } from './compile.js';
-export { loadModelBytes, detectFormat } from './load.js';
+export { loadModelBytes, loadModelPath, detectFormat } from './load.js';
 export { decodeRequest, sniffDelimiter } from './request.js';
 export { encodeResponse, pythonFloatRepr } from './response.js';
 export { XGBoostModel, loadModelDir, loadModelFile };

@@ -6,7 +6,9 @@
 import { compileModel, type CompileOptions, type CompiledModel } from './compile.js';
 import { sourceFromDocument } from './document.js';
 import { parseTolerantJson } from './json-reader.js';
-import { parseLegacyBinary } from './binary-reader.js';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import path from 'node:path';
+import { compileLegacyBinary, compileLegacyBinaryFile, LEGACY_HEAD_BYTES } from './binary-reader.js';
 import { parseUbjson } from './ubjson-reader.js';
 import { ModelFormatError, type ModelFormat, type ModelSource } from './source.js';
 import { ModelLoadError } from '../types.js';
@@ -43,8 +45,60 @@ const PICKLE_REASON =
 /** Parse and compile one model file. Throws ModelLoadError naming `fileName` and the reason. */
 export function loadModelBytes(bytes: Uint8Array, fileName: string, options?: CompileOptions): CompiledModel {
   const format = detectFormat(bytes);
+  return explained(fileName, bytes, format, () =>
+    format === 'binary' ? compileLegacyBinary(bytes, fileName, options) : compileModel(parseSource(bytes, format), fileName, options),
+  );
+}
+
+/**
+ * Read, parse and compile one model file: loadModelBytes of its bytes, except that a legacy binary file is read in
+ * parts, compiled as they come in (compileLegacyBinaryFile).
+ */
+export function loadModelPath(file: string, fileName = path.basename(file), options?: CompileOptions): CompiledModel {
+  let fd: number;
   try {
-    return compileModel(parseSource(bytes, format), fileName, options);
+    fd = openSync(file, 'r');
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  try {
+    const stat = fstatSync(fd);
+    // a pipe or a device has no size to read by: read whole
+    if (!stat.isFile()) return loadModelBytes(readFileSync(fd), fileName, options);
+    const size = stat.size;
+    const first = new Uint8Array(Math.min(size, LEGACY_HEAD_BYTES));
+    const filled = readFully(fd, first, 0);
+    // a first blank may begin a JSON document with more blanks than read here: left to the whole-file path
+    if (detectFormat(first) === 'binary' && !isSpace(first[0])) {
+      // the reader reuses `first` as its window: the message about a text file needs the file's start
+      const start = first.slice(0, 256);
+      return explained(fileName, start, 'binary', () => compileLegacyBinaryFile(fd, size, first, filled, fileName, options));
+    }
+    const bytes = new Uint8Array(size);
+    bytes.set(first);
+    return loadModelBytes(bytes.subarray(0, filled + readFully(fd, bytes, filled)), fileName, options);
+  } catch (error) {
+    throw error instanceof ModelLoadError || !(error as NodeJS.ErrnoException).code ? error : unreadable(file, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unreadable(file: string, error: unknown): ModelLoadError {
+  return new ModelLoadError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+}
+
+/** Reads into bytes[from..] until it is full or the file ends; the bytes read. */
+function readFully(fd: number, bytes: Uint8Array, from: number): number {
+  let at = from;
+  for (let n = 1; at < bytes.length && n > 0; at += n) n = readSync(fd, bytes, at, bytes.length - at, at);
+  return at - from;
+}
+
+/** Runs a compile, turning format errors into a ModelLoadError naming the file and the reason. */
+function explained(fileName: string, bytes: Uint8Array, format: DetectedFormat, compile: () => CompiledModel): CompiledModel {
+  try {
+    return compile();
   } catch (error) {
     if (error instanceof ModelFormatError) throw new ModelLoadError(fileName, describeFailure(bytes, format, error.message));
     if (error instanceof RangeError) throw new ModelLoadError(fileName, `not a valid XGBoost model (${error.message})`);
@@ -52,7 +106,7 @@ export function loadModelBytes(bytes: Uint8Array, fileName: string, options?: Co
   }
 }
 
-function parseSource(bytes: Uint8Array, format: DetectedFormat): ModelSource {
+function parseSource(bytes: Uint8Array, format: Exclude<DetectedFormat, 'binary'>): ModelSource {
   switch (format) {
     case 'empty':
       throw new ModelFormatError('the file is empty');
@@ -68,8 +122,6 @@ function parseSource(bytes: Uint8Array, format: DetectedFormat): ModelSource {
     }
     case 'ubj':
       return sourceFromDocument(parseUbjson(bytes), 'ubj');
-    case 'binary':
-      return parseLegacyBinary(bytes);
   }
 }
 

@@ -3,10 +3,8 @@
  * are averaged like the container's `np.mean(ensemble, axis=0)`: float32 sum in file order, then divided by the
  * count in float32.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { CompiledModel } from './compile.js';
-import { loadModelBytes } from './load.js';
+import { loadModelBytes, loadModelPath } from './load.js';
 import { predictCompiled } from './predict.js';
 import { decodeRequest, requestKind } from './request.js';
 import { encodeResponse, responseKind } from './response.js';
@@ -127,11 +125,5 @@ export async function loadModelDir(dir: string): Promise<XGBoostModel> {
 
 /** Load a single model file. */
 export async function loadModelFile(file: string): Promise<XGBoostModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new ModelLoadError(file, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  return new XGBoostModel([loadModelBytes(bytes, path.basename(file))]);
+  return new XGBoostModel([loadModelPath(file)]);
 }

@@ -5,28 +5,16 @@
  * anything unusual are left for the whole-file compile, which then also gives the error message: the early result,
  * when there is one, is exactly what loadModelBytes would return.
  */
-import {
-  allocator,
-  assembleModel,
-  compileHead,
-  TreeCompiler,
-  treeGroupsOf,
-  type CompiledHead,
-  type CompiledModel,
-  type CompileOptions,
-  type ModelHead,
-} from './compile.js';
-import { LegacyBinaryStream } from './binary-reader.js';
+import type { CompiledModel, CompileOptions } from './compile.js';
+import { LegacyBinaryCompile } from './binary-reader.js';
 import { detectFormat } from './load.js';
 
 /** Bytes to see before deciding on the format (a JSON document may start with blanks). */
 const SNIFF_BYTES = 64;
 
 export class EarlyCompile {
-  private stream: LegacyBinaryStream | undefined;
+  private compile: LegacyBinaryCompile | undefined;
   private decided = false;
-  private head: (ModelHead & CompiledHead) | undefined;
-  private compiler: TreeCompiler | undefined;
 
   /** @param bytes the file's buffer, of its full size, filling from the start */
   constructor(
@@ -41,28 +29,21 @@ export class EarlyCompile {
       if (available < Math.min(SNIFF_BYTES, this.bytes.length)) return;
       this.decided = true;
       if (detectFormat(this.bytes.subarray(0, available)) !== 'binary') return;
-      const alloc = allocator(this.options);
-      this.stream = new LegacyBinaryStream(
-        this.bytes,
-        (head, numTrees, maxNodes) => {
-          this.head = { ...head, ...compileHead(head, alloc) };
-          this.compiler = new TreeCompiler(numTrees, head.numFeature, maxNodes, 0, alloc);
-        },
-        (tree) => this.compiler!.add(tree, null),
-      );
+      this.compile = new LegacyBinaryCompile(this.bytes, this.fileName, this.options, { only: 'gbtree' });
     }
-    this.stream?.advance(available);
+    if (!this.compile) return;
+    try {
+      this.compile.advance(available);
+    } catch {
+      this.compile = undefined; // the whole-file compile names the problem
+    }
   }
 
   /** Every byte is in: the compiled file, or undefined when it is to be compiled as a whole. */
   result(): CompiledModel | undefined {
     this.advance(this.bytes.length);
-    const treeInfo = this.stream?.finish();
-    const { head, compiler } = this;
-    if (!treeInfo || !head || !compiler) return undefined;
     try {
-      const alloc = allocator(this.options);
-      return assembleModel(head, this.fileName, head, compiler.finish(treeGroupsOf(treeInfo, head.groups, alloc)), null);
+      return this.compile?.finish();
     } catch {
       return undefined;
     }

@@ -4,7 +4,7 @@ import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { MEMBER_BYTES, MEMBER_HEADER_BYTES, memberLength } from '../artifacts/gzip.js';
+import { readBlockIndex, type BlockIndex } from '../artifacts/gzip.js';
 import { MAX_ARTIFACT_ENTRIES } from '../artifacts/limits.js';
 import { BLOCK, BudgetExceeded, type SharedBudget } from './budget.js';
 
@@ -90,8 +90,8 @@ const WRITE_BATCH = 4 * 1024 * 1024;
  * container must never write: absolute or escaping paths, links, devices and other special files, more entries or
  * bytes than the limits (checked from each header before its data is read, and on the inflated stream too), and
  * anything that is not gzip and tar. Files are written 0644 whatever the archive says. On failure `dest` is removed.
- * An artifact of `mme package` in several gzip members is inflated on several threads (MemberInflater); any other gzip
- * file as one stream (StreamInflater). Either way the inflated bytes go through the same checks in the same order.
+ * An artifact of `mme package` with a block index is inflated on several threads (BlockInflater); any other gzip file
+ * as one stream (StreamInflater). Either way the inflated bytes go through the same checks in the same order.
  */
 export async function extractArtifact(
   file: string,
@@ -100,25 +100,27 @@ export async function extractArtifact(
   signal?: AbortSignal,
   options: ExtractOptions = {},
 ): Promise<Extracted> {
-  const firstMember = await checkGzip(file);
+  const index = await checkGzip(file);
   await fsp.mkdir(dest, { recursive: false });
   try {
-    return await unpack(file, firstMember, dest, limits, signal, options);
+    return await unpack(file, index, dest, limits, signal, options);
   } catch (err) {
     await fsp.rm(dest, { recursive: true, force: true });
     throw err;
   }
 }
 
-/** Refuses a file that is not gzip; the first member's length when it is a multi-member artifact of `mme package`. */
-async function checkGzip(file: string): Promise<number | undefined> {
+/** Refuses a file that is not gzip; its block index when it is an artifact of `mme package` that has one. */
+async function checkGzip(file: string): Promise<BlockIndex | undefined> {
   const fd = await fsp.open(file, 'r');
   try {
-    const { buffer, bytesRead } = await fd.read(Buffer.alloc(MEMBER_HEADER_BYTES), 0, MEMBER_HEADER_BYTES, 0);
+    const { buffer, bytesRead } = await fd.read(Buffer.alloc(10), 0, 10, 0);
     if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
       throw new ArtifactError('the artifact is not a gzip file (an MME artifact is a .tar.gz; build it with `mme package`)');
     }
-    return memberLength(buffer.subarray(0, bytesRead));
+    const { size } = await fd.stat();
+    const tail = async (n: number) => (await fd.read(Buffer.alloc(n), 0, n, size - n)).buffer;
+    return await readBlockIndex(buffer.subarray(0, bytesRead), size, tail);
   } finally {
     await fd.close();
   }
@@ -137,7 +139,7 @@ function safeRelativePath(raw: string): string {
 
 function unpack(
   file: string,
-  firstMember: number | undefined,
+  index: BlockIndex | undefined,
   dest: string,
   limits: ExtractLimits,
   signal: AbortSignal | undefined,
@@ -376,7 +378,7 @@ function unpack(
       },
       error: fail,
     };
-    inflater = firstMember === undefined ? new StreamInflater(file, chunkBytes, sink) : new MemberInflater(file, firstMember, sink);
+    inflater = index ? new BlockInflater(file, index, sink) : new StreamInflater(file, chunkBytes, sink);
     inflater.start();
     options.onStart?.();
   });
@@ -427,48 +429,43 @@ class StreamInflater implements Inflater {
   }
 }
 
-/** Members inflated at once by the thread pool: enough to keep every core busy, few enough to hold little memory. */
-const MEMBERS_IN_FLIGHT = Math.min(8, Math.max(2, os.availableParallelism()));
-/**
- * A member may inflate to at most this many bytes (`mme package` writes MEMBER_BYTES), and be at most a little longer
- * compressed: so a bomb made of such members costs at most this much memory per member in flight before it is caught.
- */
-const MAX_MEMBER_BYTES = 4 * MEMBER_BYTES;
-const MAX_MEMBER_LENGTH = MAX_MEMBER_BYTES + 64 * 1024;
+/** Blocks inflated at once by the thread pool: enough to keep every core busy, few enough to hold little memory. */
+const BLOCKS_IN_FLIGHT = Math.min(8, Math.max(2, os.availableParallelism()));
+/** A block is read with room for the gzip header before it and the end and trailer after it that zlib checks. */
+const WRAP_HEAD = 10;
+const WRAP_TAIL = 10;
+
+type Block = BlockIndex['blocks'][number];
 
 /**
- * A multi-member artifact of `mme package` (see ../artifacts/gzip.ts): each member's header says its length, so the
- * members are read one after the other and inflated several at a time in the thread pool (each checked against its
- * own CRC and length by zlib), then handed on in order. Used only when the first member has the length field; every
- * further member must have it too.
+ * An artifact of `mme package` with a block index (see ../artifacts/gzip.ts): its blocks, compressed independently,
+ * are read one after the other (the next one read ahead) and inflated several at a time in the thread pool, then
+ * handed on in order. Each block is wrapped into a gzip member of its own, with its CRC and size from the index, so
+ * that zlib checks every byte as it inflates, and a block may inflate to no more than the index says (a bomb costs
+ * at most one block's memory per block in flight).
  */
-class MemberInflater implements Inflater {
+class BlockInflater implements Inflater {
   private stopped = false;
   /** Set while the pushing waits for the sink to drain. */
   private drained: (() => void) | undefined;
-  /** Set while the pushing waits for the next member to be under way (or for the end). */
+  /** Set while the pushing waits for the next block to be under way (or for the end). */
   private changed: (() => void) | undefined;
   private fd: FileHandle | undefined;
-  /** Where the next member to read starts, and its length from its header (undefined: nothing more to read). */
-  private at = 0;
-  private length: number | undefined;
+  /** The next block to read. */
+  private next = 0;
   private reading: Promise<void> | undefined;
-  /** A member read and not yet inflating (one is read ahead, so that a freed slot is filled at once). */
-  private ready: { input: Buffer; size: number; at: number } | undefined;
-  /** What is wrong with the bytes after the member read ahead: it fails once that member is in line. */
-  private after: ArtifactError | undefined;
-  /** Members inflating or inflated, in order, not yet pushed (at most MEMBERS_IN_FLIGHT). */
+  /** A block read and not yet inflating (one is read ahead, so that a freed slot is filled at once). */
+  private ready: { input: Buffer; i: number } | undefined;
+  /** Blocks inflating or inflated, in order, not yet pushed (at most BLOCKS_IN_FLIGHT). */
   private readonly inflating: { out: Promise<Buffer>; input?: Buffer }[] = [];
-  /** Read buffers back from inflated members: fresh memory costs a page fault per 4 KiB. */
+  /** Read buffers back from inflated blocks: fresh memory costs a page fault per 4 KiB. */
   private readonly spare: Buffer[] = [];
 
   constructor(
     private readonly file: string,
-    firstLength: number,
+    private readonly index: BlockIndex,
     private readonly sink: InflateSink,
-  ) {
-    this.length = firstLength;
-  }
+  ) {}
 
   start(): void {
     this.run().then(
@@ -495,7 +492,7 @@ class MemberInflater implements Inflater {
     go?.();
   }
 
-  /** True when every member was inflated and pushed; false when stopped first. */
+  /** True when every block was inflated and pushed; false when stopped first. */
   private async run(): Promise<boolean> {
     this.fd = await fsp.open(this.file, 'r');
     try {
@@ -503,16 +500,14 @@ class MemberInflater implements Inflater {
       while (!this.stopped) {
         const next = this.inflating.shift();
         if (!next) {
-          if (this.length === undefined && !this.reading && !this.ready) return true;
+          if (this.next >= this.index.blocks.length && !this.reading && !this.ready) return true;
           await new Promise<void>((go) => (this.changed = go));
           continue;
         }
-        const chunk = await next.out.catch((err) => {
-          throw err instanceof ArtifactError ? err : new ArtifactError(`the artifact is not a valid gzip stream (${(err as Error).message})`);
-        });
+        const chunk = await next.out;
         if (next.input) this.spare.push(next.input);
         if (this.stopped) break;
-        // The freed slot first: the next member inflates while this one is parsed.
+        // The freed slot first: the next block inflates while this one is parsed.
         this.pump();
         if (!this.sink.push(chunk)) await new Promise<void>((go) => (this.drained = go));
       }
@@ -523,42 +518,36 @@ class MemberInflater implements Inflater {
     }
   }
 
-  /** Starts inflating the member read ahead if a slot is free, and reading the next member if none is read ahead. */
+  /** Starts inflating the block read ahead if a slot is free, and reading the next block if none is read ahead. */
   private pump(): void {
     if (this.stopped) return;
-    if (this.ready && this.inflating.length < MEMBERS_IN_FLIGHT) {
-      const { input, size, at } = this.ready;
+    const { blocks, blockBytes } = this.index;
+    if (this.ready && this.inflating.length < BLOCKS_IN_FLIGHT) {
+      const { input, i } = this.ready;
       this.ready = undefined;
-      const out = inflateMember(input.subarray(0, size), at);
+      const out = inflateBlock(input, blocks[i], i === blocks.length - 1);
       out.catch(() => {}); // awaited in order
       this.inflating.push({ out, input });
-      if (this.after) this.inflating.push({ out: rejected(this.after) });
       this.wake();
     }
-    if (this.ready || this.reading || this.length === undefined) return;
-    const at = this.at;
-    const size = this.length;
-    // A bad member fails in its turn: the tar data before it may end the archive, and then it is not read.
+    if (this.ready || this.reading || this.next >= blocks.length) return;
+    const i = this.next++;
+    const block = blocks[i];
+    // A bad block fails in its turn: the tar data before it may end the archive, and then it is not read.
     const fail = (err: Error) => {
-      this.length = undefined;
+      this.next = blocks.length;
       this.inflating.push({ out: rejected(err) });
       this.wake();
     };
-    if (size < MEMBER_HEADER_BYTES + 8 || size > MAX_MEMBER_LENGTH) return fail(badMember(at, `a length of ${size} bytes`));
-    // Each read takes a member and the header of the next one, whose length it gives.
-    const want = size + MEMBER_HEADER_BYTES;
+    const want = WRAP_HEAD + block.length + WRAP_TAIL;
     const reuse = this.spare.findIndex((b) => b.length >= want);
-    const input = reuse >= 0 ? this.spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, MEMBER_BYTES + 64 * 1024));
-    this.reading = this.fd!.read(input, 0, want, at).then(
+    const input = reuse >= 0 ? this.spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, blockBytes + (blockBytes >>> 10) + 64 + WRAP_HEAD + WRAP_TAIL));
+    this.reading = this.fd!.read(input, WRAP_HEAD, block.length, block.at).then(
       ({ bytesRead }) => {
         this.reading = undefined;
         if (this.stopped) return;
-        if (bytesRead < size) return fail(badMember(at, `${size} bytes announced, ${bytesRead} present (truncated)`));
-        const after = input.subarray(size, bytesRead);
-        this.at = at + size;
-        this.length = after.length ? memberLength(after) : undefined;
-        if (after.length && this.length === undefined) this.after = badMember(this.at, 'no length in its header (then every member must have one)');
-        this.ready = { input, size, at };
+        if (bytesRead < block.length) return fail(badBlock(block, `${block.length} bytes in the index, ${bytesRead} present (truncated)`));
+        this.ready = { input, i };
         this.pump();
       },
       (err: Error) => {
@@ -575,18 +564,30 @@ function rejected(err: Error): Promise<never> {
   return p;
 }
 
-function badMember(at: number, what: string): ArtifactError {
-  return new ArtifactError(`the artifact is not a valid gzip stream (the member at byte ${at} has ${what})`);
+function badBlock(block: Block, what: string): ArtifactError {
+  return new ArtifactError(`the artifact is not a valid gzip stream (the block at byte ${block.at}: ${what})`);
 }
 
-/** One member, inflated and checked (CRC, length) in the thread pool, into one buffer when its trailer is right. */
-function inflateMember(member: Buffer, at: number): Promise<Buffer> {
-  const size = member.readUInt32LE(member.length - 4);
+/**
+ * One block, inflated and checked in the thread pool: wrapped as a gzip member (a header before it; after it an empty
+ * final deflate block unless it is the last, which ends the stream itself; its CRC and size from the index), so that
+ * zlib verifies its CRC and size and refuses more than `block.bytes` of output.
+ */
+function inflateBlock(input: Buffer, block: Block, last: boolean): Promise<Buffer> {
+  input.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+  let end = WRAP_HEAD + block.length;
+  if (!last) {
+    input[end++] = 3;
+    input[end++] = 0;
+  }
+  input.writeUInt32LE(block.crc, end);
+  input.writeUInt32LE(block.bytes, end + 4);
+  const member = input.subarray(0, end + 8);
   return new Promise((resolve, reject) =>
-    zlib.gunzip(member, { chunkSize: Math.min(Math.max(size + 1, 64 * 1024), MAX_MEMBER_BYTES), maxOutputLength: MAX_MEMBER_BYTES }, (err, out) => {
-      if (!err) return resolve(out);
-      const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-      reject(tooLarge ? badMember(at, `more than ${MAX_MEMBER_BYTES} bytes of data (a decompression bomb?)`) : err);
+    zlib.gunzip(member, { chunkSize: Math.max(block.bytes + 1, 64 * 1024), maxOutputLength: block.bytes }, (err, out) => {
+      if (!err && out.length === block.bytes) return resolve(out);
+      const tooLarge = (err as NodeJS.ErrnoException | null)?.code === 'ERR_BUFFER_TOO_LARGE';
+      reject(badBlock(block, tooLarge ? `more data than its ${block.bytes} bytes (a decompression bomb?)` : (err?.message ?? `${out.length} bytes, not ${block.bytes}`)));
     }),
   );
 }

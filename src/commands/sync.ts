@@ -2,6 +2,7 @@ import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import { defineCommand } from './command.js';
 import { mapLimit } from '../util/map-limit.js';
+import type { Artifact } from '../releases/artifact.js';
 
 const PACKAGES_IN_FLIGHT = 4;
 const UPLOADS_IN_FLIGHT = 10; // as `aws s3 sync`
@@ -19,10 +20,11 @@ export default defineCommand({
   async run(ctx, [dir], opts) {
     const [
       sync,
-      { prepareArtifact, ensureVersion, makeWorkDir },
+      { checkSource, prepareArtifact, ensureVersion, makeWorkDir },
       { listVersions },
       { readManifest, updateManifest, releaser },
       { moveAlias },
+      { versionName },
       { fleetStore },
       fsp,
     ] = await Promise.all([
@@ -31,6 +33,7 @@ export default defineCommand({
       import('../releases/versions.js'),
       import('../releases/update.js'),
       import('../releases/manifest.js'),
+      import('../releases/names.js'),
       import('./fleet-store.js'),
       import('node:fs/promises'),
     ]);
@@ -46,21 +49,63 @@ export default defineCommand({
       // What the prefix holds and what the folder holds, read at once: one GET, one listing, a stat per file.
       const [{ manifest }, objects, prints] = await Promise.all([readManifest(store), listVersions(store), Promise.all(sources.map(sync.fingerprint))]);
       const existing = new Set(objects.map((o) => o.name));
-      // Sources whose sizes and times are unchanged since the last run keep their hash; the others are packaged.
-      const progress = await ctx.out.progress(`hashing ${sources.length} model(s)`);
-      const artifacts = new Map<string, Awaited<ReturnType<typeof prepareArtifact>>>();
-      let done = 0;
-      const hashes = await mapLimit(sources, PACKAGES_IN_FLIGHT, async (source, i) => {
-        let sha256 = cache.get(prints[i]);
-        if (sha256 === undefined) {
-          const artifact = await prepareArtifact(source.path, work, source.alias);
-          artifacts.set(source.alias, artifact);
-          sha256 = artifact.sha256;
-          cache.set(prints[i], sha256);
+      // Uploads, from here on: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
+      const failures: { alias: string; error: unknown }[] = [];
+      const uploaded = new Set<string>();
+      let uploadedBytes = 0;
+      const upload = async (alias: string, source: string, sha256: string, artifact?: Artifact) => {
+        if (ctx.signal.aborted) return;
+        uploaded.add(alias);
+        try {
+          if (!artifact) artifact = await prepareArtifact(source, work, alias); // hash from the cache, bytes gone from the prefix
+          if (artifact.sha256 !== sha256) throw new MmeError(`${source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
+          await ensureVersion(store, alias, artifact, false, ctx.signal);
+          artifact.release?.();
+          uploadedBytes += artifact.size;
+        } catch (error) {
+          failures.push({ alias, error });
         }
+      };
+      // Sources whose sizes and times are unchanged since the last run keep their hash. The others are checked and
+      // model folders packaged first (bad input stops the sync before anything is sent); then each new artifact is
+      // read once, hashed, and if its content is new, uploaded from those bytes.
+      const progress = await ctx.out.progress(`hashing ${sources.length} model(s)`);
+      const artifacts = new Map<string, Artifact>();
+      const known = new Map<number, string>();
+      let done = 0;
+      const hashed = (i: number, sha256: string) => {
+        known.set(i, sha256);
         progress.update(`hashing ${sources.length} model(s): ${++done} done`);
-        return { source, sha256 };
-      }).finally(() => progress.stop());
+      };
+      const misses: number[] = [];
+      sources.forEach((_, i) => {
+        const sha256 = cache.get(prints[i]);
+        if (sha256 === undefined) misses.push(i);
+        else hashed(i, sha256);
+      });
+      try {
+        const reads = await mapLimit(misses, PACKAGES_IN_FLIGHT, async (i) => {
+          if ((await checkSource(sources[i].path)) === 'artifact') return [i];
+          const artifact = await prepareArtifact(sources[i].path, work, sources[i].alias);
+          artifacts.set(sources[i].alias, artifact);
+          hashed(i, artifact.sha256);
+          return [];
+        });
+        await mapLimit(reads.flat(), UPLOADS_IN_FLIGHT, async (i) => {
+          ctx.signal.throwIfAborted();
+          const { alias, path: source } = sources[i];
+          const artifact = await prepareArtifact(source, work, alias, { checked: true, keepBytes: !opts.dryRun });
+          hashed(i, artifact.sha256);
+          const version = versionName(alias, artifact.sha256);
+          // New content (as planSync will say: not stored, not live): sent now, from the bytes just hashed.
+          if (artifact.bytes && !existing.has(version) && manifest.aliases[alias]?.target !== version) await upload(alias, source, artifact.sha256, artifact);
+          artifacts.set(alias, { ...artifact, bytes: undefined, release: undefined });
+        });
+      } finally {
+        progress.stop();
+      }
+      const hashes = sources.map((source, i) => ({ source, sha256: known.get(i)! }));
+      sources.forEach((_, i) => cache.set(prints[i], known.get(i)!));
       await cache.save(new Set(prints));
       const plan = sync.planSync(manifest, hashes, existing);
       const count = (a: string) => plan.items.filter((i) => i.action === a).length;
@@ -93,23 +138,12 @@ export default defineCommand({
         return;
       }
 
-      // Uploads: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
-      const failures: { alias: string; error: unknown }[] = [];
+      const rest = toUpload.filter((i) => !uploaded.has(i.alias));
+      const upProgress = await ctx.out.progress(`uploading ${rest.length} version(s)`);
       let sent = 0;
-      let uploadedBytes = 0;
-      const upProgress = await ctx.out.progress(`uploading ${toUpload.length} version(s)`);
-      await mapLimit(toUpload, UPLOADS_IN_FLIGHT, async (item) => {
-        if (ctx.signal.aborted) return;
-        try {
-          let artifact = artifacts.get(item.alias);
-          if (!artifact) artifact = await prepareArtifact(item.source, work, item.alias); // hash from the cache, bytes gone from the prefix
-          if (artifact.sha256 !== item.sha256) throw new MmeError(`${item.source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
-          await ensureVersion(store, item.alias, artifact, false, ctx.signal);
-          uploadedBytes += artifact.size;
-          upProgress.update(`uploading ${toUpload.length} version(s): ${++sent} done`);
-        } catch (error) {
-          failures.push({ alias: item.alias, error });
-        }
+      await mapLimit(rest, UPLOADS_IN_FLIGHT, async (item) => {
+        await upload(item.alias, item.source, item.sha256, artifacts.get(item.alias));
+        upProgress.update(`uploading ${rest.length} version(s): ${++sent} done`);
       }).finally(() => upProgress.stop());
       ctx.signal.throwIfAborted();
       if (failures.length) {

@@ -159,26 +159,30 @@ export default defineCommand({
       const note = opts.note ?? null;
       const by = releaser();
       const at = new Date();
-      // One compare-and-swap write moves every alias: the fleet switches all at once, or not at all.
-      const { written } = await updateManifest(
-        store,
-        (m) => {
-          let changed = false;
-          for (const item of moves) {
-            if (m.aliases[item.alias]?.target === item.version) continue;
-            moveAlias(m, item.alias, item.version, { by, note, at });
-            changed = true;
-          }
-          for (const alias of pruned) {
-            if (m.aliases[alias]) {
-              delete m.aliases[alias];
-              changed = true;
-            }
-          }
-          return { write: changed, result: undefined };
-        },
-        ctx.signal,
-      );
+      // One compare-and-swap write moves every alias: the fleet switches all at once, or not at all. Nothing to move
+      // or prune: the manifest read at the start is not read again.
+      const { written } =
+        !moves.length && !pruned.length
+          ? { written: false }
+          : await updateManifest(
+              store,
+              (m) => {
+                let changed = false;
+                for (const item of moves) {
+                  if (m.aliases[item.alias]?.target === item.version) continue;
+                  moveAlias(m, item.alias, item.version, { by, note, at });
+                  changed = true;
+                }
+                for (const alias of pruned) {
+                  if (m.aliases[alias]) {
+                    delete m.aliases[alias];
+                    changed = true;
+                  }
+                }
+                return { write: changed, result: undefined };
+              },
+              ctx.signal,
+            );
       ctx.out.result({ dryRun: false, ...planJson, uploadedBytes, written }, () =>
         written
           ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(uploadedBytes)}`

@@ -82,12 +82,17 @@ export class HashCache {
     return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? v : undefined;
   }
 
+  private dirty = false;
+
   set(key: string, sha256: string): void {
+    if (this.entries[key] === sha256) return;
     this.entries[key] = sha256;
+    this.dirty = true;
   }
 
-  /** Keeps the `keep` keys of this run (so the cache does not grow without end); best effort. */
+  /** Keeps the `keep` keys of this run (so the cache does not grow without end); best effort. Unchanged: not rewritten. */
   async save(keep: Set<string>): Promise<void> {
+    if (!this.dirty) return;
     const kept = Object.fromEntries(Object.entries(this.entries).filter(([k]) => keep.has(k)));
     const others = Object.entries(this.entries)
       .filter(([k]) => !keep.has(k))

@@ -46,9 +46,12 @@ export default defineCommand({
     const cache = await sync.HashCache.open();
     const work = await makeWorkDir();
     try {
-      // What the prefix holds and what the folder holds, read at once: one GET, one listing, a stat per file.
-      const [{ manifest }, objects, prints] = await Promise.all([readManifest(store), listVersions(store), Promise.all(sources.map(sync.fingerprint))]);
-      const existing = new Set(objects.map((o) => o.name));
+      // What the prefix holds and what the folder holds, read at once: one GET, one listing, a stat per file. The
+      // listing only matters when some alias changes: a sync with nothing to do does not wait for it.
+      const listing = listVersions(store);
+      listing.catch(() => undefined); // awaited below when needed (and its failure reported then)
+      const [{ manifest }, prints] = await Promise.all([readManifest(store), Promise.all(sources.map(sync.fingerprint))]);
+      let existing = new Set<string>();
       // Uploads, from here on: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
       const failures: { alias: string; error: unknown }[] = [];
       const uploaded = new Set<string>();
@@ -83,6 +86,8 @@ export default defineCommand({
         if (sha256 === undefined) misses.push(i);
         else hashed(i, sha256);
       });
+      const unchanged = (i: number) => manifest.aliases[sources[i].alias]?.target === versionName(sources[i].alias, known.get(i)!);
+      if (misses.length || !sources.every((_, i) => unchanged(i))) existing = new Set((await listing).map((o) => o.name));
       try {
         const reads = await mapLimit(misses, PACKAGES_IN_FLIGHT, async (i) => {
           if ((await checkSource(sources[i].path)) === 'artifact') return [i];

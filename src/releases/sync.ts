@@ -110,7 +110,7 @@ export interface SyncPlanItem {
   version: string;
   /** The live target before the sync (changed aliases). */
   previous: string | null;
-  /** Whether the version's bytes must be uploaded (false: already under the prefix). */
+  /** Whether the version's bytes must be uploaded (false: already under the prefix, or the alias is unchanged). */
   upload: boolean;
   sha256: string;
 }
@@ -126,7 +126,15 @@ export function planSync(manifest: Manifest, hashes: { source: SyncSource; sha25
     const version = versionName(source.alias, sha256);
     const current = manifest.aliases[source.alias]?.target;
     const action: SyncAction = current === undefined ? 'added' : current === version ? 'unchanged' : 'changed';
-    return { alias: source.alias, source: source.path, action, version, previous: current ?? null, upload: !existing.has(version), sha256 };
+    return {
+      alias: source.alias,
+      source: source.path,
+      action,
+      version,
+      previous: current ?? null,
+      upload: action !== 'unchanged' && !existing.has(version),
+      sha256,
+    };
   });
   const inDir = new Set(hashes.map((h) => h.source.alias));
   const prune = Object.keys(manifest.aliases)

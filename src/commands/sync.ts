@@ -5,6 +5,7 @@ import { mapLimit } from '../util/map-limit.js';
 import type { Artifact } from '../releases/artifact.js';
 
 const PACKAGES_IN_FLIGHT = 4;
+const CHECKS_IN_FLIGHT = 16; // reads of an artifact's first kilobytes
 const UPLOADS_IN_FLIGHT = 10; // as `aws s3 sync`
 
 export default defineCommand({
@@ -50,7 +51,14 @@ export default defineCommand({
       // listing only matters when some alias changes: a sync with nothing to do does not wait for it.
       const listing = listVersions(store);
       listing.catch(() => undefined); // awaited below when needed (and its failure reported then)
-      const [{ manifest }, prints] = await Promise.all([readManifest(store), Promise.all(sources.map(sync.fingerprint))]);
+      // Meanwhile, the sources not in the hash cache are checked (a bad one stops the sync before anything is sent).
+      const local = (async () => {
+        const prints = await Promise.all(sources.map(sync.fingerprint));
+        const misses = sources.flatMap((_, i) => (cache.get(prints[i]) === undefined ? [i] : []));
+        const kinds = await mapLimit(misses, CHECKS_IN_FLIGHT, (i) => checkSource(sources[i].path));
+        return { prints, misses, kinds };
+      })();
+      const [{ manifest }, { prints, misses, kinds }] = await Promise.all([readManifest(store), local]);
       let existing = new Set<string>();
       // Uploads, from here on: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
       const failures: { alias: string; error: unknown }[] = [];
@@ -69,9 +77,9 @@ export default defineCommand({
           failures.push({ alias, error });
         }
       };
-      // Sources whose sizes and times are unchanged since the last run keep their hash. The others are checked and
-      // model folders packaged first (bad input stops the sync before anything is sent); then each new artifact is
-      // read once, hashed, and if its content is new, uploaded from those bytes.
+      // Sources whose sizes and times are unchanged since the last run keep their hash. Of the others (checked
+      // above), model folders are packaged; then each new artifact is read once, hashed, and if its content is new,
+      // uploaded from those bytes.
       const progress = await ctx.out.progress(`hashing ${sources.length} model(s)`);
       const artifacts = new Map<string, Artifact>();
       const known = new Map<number, string>();
@@ -80,23 +88,25 @@ export default defineCommand({
         known.set(i, sha256);
         progress.update(`hashing ${sources.length} model(s): ${++done} done`);
       };
-      const misses: number[] = [];
       sources.forEach((_, i) => {
         const sha256 = cache.get(prints[i]);
-        if (sha256 === undefined) misses.push(i);
-        else hashed(i, sha256);
+        if (sha256 !== undefined) hashed(i, sha256);
       });
       const unchanged = (i: number) => manifest.aliases[sources[i].alias]?.target === versionName(sources[i].alias, known.get(i)!);
       if (misses.length || !sources.every((_, i) => unchanged(i))) existing = new Set((await listing).map((o) => o.name));
       try {
-        const reads = await mapLimit(misses, PACKAGES_IN_FLIGHT, async (i) => {
-          if ((await checkSource(sources[i].path)) === 'artifact') return [i];
-          const artifact = await prepareArtifact(sources[i].path, work, sources[i].alias);
-          artifacts.set(sources[i].alias, artifact);
-          hashed(i, artifact.sha256);
-          return [];
-        });
-        await mapLimit(reads.flat(), UPLOADS_IN_FLIGHT, async (i) => {
+        // Model folders are packaged first, so that a packaging failure, too, comes before any upload.
+        await mapLimit(
+          misses.filter((_, k) => kinds[k] === 'package'),
+          PACKAGES_IN_FLIGHT,
+          async (i) => {
+            const artifact = await prepareArtifact(sources[i].path, work, sources[i].alias);
+            artifacts.set(sources[i].alias, artifact);
+            hashed(i, artifact.sha256);
+          },
+        );
+        const reads = misses.filter((_, k) => kinds[k] === 'artifact');
+        await mapLimit(reads, UPLOADS_IN_FLIGHT, async (i) => {
           ctx.signal.throwIfAborted();
           const { alias, path: source } = sources[i];
           const artifact = await prepareArtifact(source, work, alias, { checked: true, keepBytes: !opts.dryRun });

@@ -7,6 +7,8 @@ import type { Artifact } from '../releases/artifact.js';
 const PACKAGES_IN_FLIGHT = 4;
 const CHECKS_IN_FLIGHT = 16; // reads of an artifact's first kilobytes
 const UPLOADS_IN_FLIGHT = 10; // as `aws s3 sync`
+/** Artifacts read and hashed ahead of a free upload slot (at most 8 MiB each in memory). */
+const READ_AHEAD = 4;
 
 export default defineCommand({
   name: 'sync',
@@ -22,6 +24,7 @@ export default defineCommand({
     const [
       sync,
       { checkSource, prepareArtifact, ensureVersion, makeWorkDir },
+      { limiter },
       { listVersions },
       { readManifest, updateManifest, releaser },
       { moveAlias },
@@ -31,6 +34,7 @@ export default defineCommand({
     ] = await Promise.all([
       import('../releases/sync.js'),
       import('../releases/artifact.js'),
+      import('../releases/limiter.js'),
       import('../releases/versions.js'),
       import('../releases/update.js'),
       import('../releases/manifest.js'),
@@ -106,14 +110,16 @@ export default defineCommand({
           },
         );
         const reads = misses.filter((_, k) => kinds[k] === 'artifact');
-        await mapLimit(reads, UPLOADS_IN_FLIGHT, async (i) => {
+        const uploadSlot = limiter(UPLOADS_IN_FLIGHT);
+        await mapLimit(reads, UPLOADS_IN_FLIGHT + READ_AHEAD, async (i) => {
           ctx.signal.throwIfAborted();
           const { alias, path: source } = sources[i];
           const artifact = await prepareArtifact(source, work, alias, { checked: true, keepBytes: !opts.dryRun });
           hashed(i, artifact.sha256);
           const version = versionName(alias, artifact.sha256);
           // New content (as planSync will say: not stored, not live): sent now, from the bytes just hashed.
-          if (artifact.bytes && !existing.has(version) && manifest.aliases[alias]?.target !== version) await upload(alias, source, artifact.sha256, artifact);
+          if (artifact.bytes && !existing.has(version) && manifest.aliases[alias]?.target !== version)
+            await uploadSlot(() => upload(alias, source, artifact.sha256, artifact));
           artifacts.set(alias, { ...artifact, bytes: undefined, release: undefined });
         });
       } finally {

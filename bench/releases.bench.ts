@@ -16,7 +16,7 @@ import { printTable, type Row } from './lib/measure.js';
 
 const MODELS = 150;
 const SIZE = 5 * 1024 * 1024;
-const ROUNDS = 3;
+const ROUNDS = 4; // even: each tool goes first in half of them
 const UNCHANGED_RUNS = 5;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mme-bench-releases-'));
@@ -85,6 +85,8 @@ try {
     await moto.reset();
     await s3.send(new CreateBucketCommand({ Bucket: 'fleet' }));
     writeArtifacts();
+    // Written back to disk before timing, so that the kernel's writeback of 750 MB does not land in one tool's run.
+    spawnSync('sync');
     // Alternate which tool goes first, so that the page cache and moto's warm-up favour neither.
     phase = 'changed';
     if (round % 2 === 0) {
@@ -176,7 +178,7 @@ printTable(rows);
 for (const [label, rs] of Object.entries(runs)) {
   const m = (f: (r: Run) => number) => median(rs.map(f));
   console.log(
-    `${label.padEnd(15)} wall ${m((r) => r.ms).toFixed(0)} ms, client CPU ${(m((r) => r.cpu) * 1000).toFixed(0)} ms, moto CPU ${(m((r) => r.moto) * 1000).toFixed(0)} ms (${rs.length} runs)`,
+    `${label.padEnd(15)} wall ${m((r) => r.ms).toFixed(0)} ms, client CPU ${(m((r) => r.cpu) * 1000).toFixed(0)} ms, moto CPU ${(m((r) => r.moto) * 1000).toFixed(0)} ms (median of ${rs.length}; walls ${rs.map((r) => r.ms.toFixed(0)).join(' ')})`,
   );
 }
 console.log(

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Header } from 'tar';
@@ -77,6 +78,12 @@ try {
   const s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   let phase = '';
   const mmeSync = () => time(process.execPath, [MME, 'sync', dir, '--prefix', 's3://fleet/rel/', '--endpoint-url', moto.url, '-q'], `mme ${phase}`);
+  const rawPut = () =>
+    time(
+      process.execPath,
+      [path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'raw-put.mjs'), dir, moto.url, 'fleet/raw/', '10'],
+      `floor ${phase}`,
+    );
   const awsSync = () => time('aws', ['--endpoint-url', moto.url, 's3', 'sync', '--quiet', dir, 's3://fleet/ref/'], `aws ${phase}`);
   const changed = { ours: [] as number[], ref: [] as number[] };
   const unchanged = { ours: [] as number[], ref: [] as number[] };
@@ -96,10 +103,13 @@ try {
       changed.ref.push(awsSync());
       changed.ours.push(mmeSync());
     }
+    // The server's share: the same PUTs from a client that does next to nothing (see lib/raw-put.mjs).
+    rawPut();
     phase = 'unchanged';
     for (let i = 0; i < UNCHANGED_RUNS; i++) {
       unchanged.ours.push(mmeSync());
       unchanged.ref.push(awsSync());
+      time(process.execPath, [MME, '--version'], 'floor unchanged'); // mme's start-up alone
     }
   }
   rows.push({

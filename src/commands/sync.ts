@@ -49,7 +49,9 @@ export default defineCommand({
       throw usageError(`${dir} holds no models, and --prune would remove every alias.`, 'Check the folder. Nothing was changed.');
     const store = await fleetStore(ctx);
     const cache = await sync.HashCache.open();
-    const work = await makeWorkDir();
+    // The temp folder for packaged model folders is made only if one is packaged.
+    let work: Promise<string> | undefined;
+    const workDir = () => (work ??= makeWorkDir());
     try {
       // What the prefix holds and what the folder holds, read at once: one GET, one listing, a stat per file. The
       // listing only matters when some alias changes: a sync with nothing to do does not wait for it.
@@ -72,7 +74,7 @@ export default defineCommand({
         if (ctx.signal.aborted) return;
         uploaded.add(alias);
         try {
-          if (!artifact) artifact = await prepareArtifact(source, work, alias); // hash from the cache, bytes gone from the prefix
+          if (!artifact) artifact = await prepareArtifact(source, await workDir(), alias); // hash from the cache, bytes gone from the prefix
           if (artifact.sha256 !== sha256) throw new MmeError(`${source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
           await ensureVersion(store, alias, artifact, false, ctx.signal);
           artifact.release?.();
@@ -104,7 +106,7 @@ export default defineCommand({
           misses.filter((_, k) => kinds[k] === 'package'),
           PACKAGES_IN_FLIGHT,
           async (i) => {
-            const artifact = await prepareArtifact(sources[i].path, work, sources[i].alias);
+            const artifact = await prepareArtifact(sources[i].path, await workDir(), sources[i].alias);
             artifacts.set(sources[i].alias, artifact);
             hashed(i, artifact.sha256);
           },
@@ -114,7 +116,7 @@ export default defineCommand({
         await mapLimit(reads, UPLOADS_IN_FLIGHT + READ_AHEAD, async (i) => {
           ctx.signal.throwIfAborted();
           const { alias, path: source } = sources[i];
-          const artifact = await prepareArtifact(source, work, alias, { checked: true, keepBytes: !opts.dryRun });
+          const artifact = await prepareArtifact(source, '', alias, { checked: true, keepBytes: !opts.dryRun }); // an artifact: not packaged
           hashed(i, artifact.sha256);
           const version = versionName(alias, artifact.sha256);
           // New content (as planSync will say: not stored, not live): sent now, from the bytes just hashed.
@@ -210,7 +212,8 @@ export default defineCommand({
           : 'nothing changed',
       );
     } finally {
-      await fsp.rm(work, { recursive: true, force: true });
+      const made = await work?.catch(() => undefined);
+      if (made) await fsp.rm(made, { recursive: true, force: true });
     }
   },
 });

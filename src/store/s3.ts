@@ -163,11 +163,7 @@ export class S3Store implements Store {
    * does not echo it gets the HEAD a multipart upload gets).
    */
   private async putOnce(raw: S3Client, name: string, key: string, localPath: string, options: PutOptions): Promise<ModelObject> {
-    const signal = options.signal;
-    const stop = new AbortController();
-    const onAbort = () => stop.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
+    const signal = options.signal ?? new AbortController().signal;
     let put: Awaited<ReturnType<typeof putSingle>>;
     try {
       put = await putSingle(raw, {
@@ -177,7 +173,7 @@ export class S3Store implements Store {
         bytes: options.bytes,
         sha256: options.sha256,
         overwrite: options.overwrite,
-        signal: stop.signal,
+        signal,
       });
     } catch (err) {
       throw putFailure({
@@ -186,14 +182,12 @@ export class S3Store implements Store {
         key,
         bucket: this.bucket,
         cause: err,
-        interrupted: signal?.aborted === true,
+        interrupted: signal.aborted,
         cleanup: { uploadIds: [], aborted: true },
         endpointUrl: this.settings.endpointUrl,
         profile: this.settings.profile,
         url: this.url,
       });
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
     }
     options.onProgress?.(put.size);
     if (put.out.ChecksumSHA256 === put.checksum) return { name, size: put.size, lastModified: new Date(), sha256: options.sha256 };

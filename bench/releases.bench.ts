@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Header } from 'tar';
@@ -16,7 +17,7 @@ import { printTable, type Row } from './lib/measure.js';
 
 const MODELS = 150;
 const SIZE = 5 * 1024 * 1024;
-const ROUNDS = 2;
+const ROUNDS = 3; // the three uploaders take each place in the order once
 const UNCHANGED_RUNS = 5;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mme-bench-releases-'));
@@ -36,20 +37,54 @@ function writeArtifacts(): void {
   }
 }
 
-function time(cmd: string, args: string[]): number {
+// CPU seconds from /proc: this process's reaped children (the tool just run) and moto's own, so that each run says
+// how much of its time was the client's work and how much the server's (the same 2 cores serve both).
+const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const ticks = (pid: number | 'self', fields: number[]) => {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields.reduce((n, i) => n + Number(f[i - 3]), 0) / TICK;
+};
+let motoPid: number | undefined;
+const cpu = { self: () => ticks('self', [16, 17]), moto: () => (motoPid ? ticks(motoPid, [14, 15]) : NaN) };
+interface Run {
+  ms: number;
+  cpu: number;
+  moto: number;
+}
+const runs: Record<string, Run[]> = {};
+
+function time(cmd: string, args: string[], label?: string): number {
+  const [c0, m0] = [cpu.self(), cpu.moto()];
   const t = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.slice(-2000)}`);
-  return Number(process.hrtime.bigint() - t) / 1e6;
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (label) (runs[label] ??= []).push({ ms, cpu: cpu.self() - c0, moto: cpu.moto() - m0 });
+  return ms;
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const moto = await startMoto();
+const port = new URL(moto.url).port;
+motoPid =
+  Number(
+    spawnSync('pgrep', ['-f', `moto_server -H 127.0.0.1 -p ${port}$`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')[0],
+  ) || undefined;
 const rows: Row[] = [];
 try {
   const s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const mmeSync = () => time(process.execPath, [MME, 'sync', dir, '--prefix', 's3://fleet/rel/', '--endpoint-url', moto.url, '-q']);
-  const awsSync = () => time('aws', ['--endpoint-url', moto.url, 's3', 'sync', '--quiet', dir, 's3://fleet/ref/']);
+  let phase = '';
+  const mmeSync = () => time(process.execPath, [MME, 'sync', dir, '--prefix', 's3://fleet/rel/', '--endpoint-url', moto.url, '-q'], `mme ${phase}`);
+  const rawPut = () =>
+    time(
+      process.execPath,
+      [path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'raw-put.mjs'), dir, moto.url, 'fleet/raw/', '10'],
+      `floor ${phase}`,
+    );
+  const awsSync = () => time('aws', ['--endpoint-url', moto.url, 's3', 'sync', '--quiet', dir, 's3://fleet/ref/'], `aws ${phase}`);
   const changed = { ours: [] as number[], ref: [] as number[] };
   const unchanged = { ours: [] as number[], ref: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
@@ -57,17 +92,18 @@ try {
     await moto.reset();
     await s3.send(new CreateBucketCommand({ Bucket: 'fleet' }));
     writeArtifacts();
-    // Alternate which tool goes first, so that the page cache and moto's warm-up favour neither.
-    if (round % 2 === 0) {
-      changed.ours.push(mmeSync());
-      changed.ref.push(awsSync());
-    } else {
-      changed.ref.push(awsSync());
-      changed.ours.push(mmeSync());
-    }
+    // Written back to disk before timing, so that the kernel's writeback of 750 MB does not land in one tool's run.
+    spawnSync('sync');
+    // The order rotates, so that each of mme, aws and the do-nothing client (the server's share: the same PUTs with
+    // no client work, see lib/raw-put.mjs) runs once first, second and third: what moto already holds favours none.
+    phase = 'changed';
+    const order = [() => changed.ours.push(mmeSync()), () => changed.ref.push(awsSync()), () => rawPut()];
+    for (let k = 0; k < order.length; k++) order[(k + round) % order.length]();
+    phase = 'unchanged';
     for (let i = 0; i < UNCHANGED_RUNS; i++) {
       unchanged.ours.push(mmeSync());
       unchanged.ref.push(awsSync());
+      time(process.execPath, [MME, '--version'], 'floor unchanged'); // mme's start-up alone
     }
   }
   rows.push({
@@ -142,6 +178,13 @@ try {
   fs.rmSync(work, { recursive: true, force: true });
 }
 printTable(rows);
+// Medians of wall, client CPU and moto CPU per tool and case: where each run's time went.
+for (const [label, rs] of Object.entries(runs)) {
+  const m = (f: (r: Run) => number) => median(rs.map(f));
+  console.log(
+    `${label.padEnd(15)} wall ${m((r) => r.ms).toFixed(0)} ms, client CPU ${(m((r) => r.cpu) * 1000).toFixed(0)} ms, moto CPU ${(m((r) => r.moto) * 1000).toFixed(0)} ms (median of ${rs.length}; walls ${rs.map((r) => r.ms.toFixed(0)).join(' ')})`,
+  );
+}
 console.log(
   `load average: ${os
     .loadavg()

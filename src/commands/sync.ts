@@ -2,9 +2,13 @@ import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import { defineCommand } from './command.js';
 import { mapLimit } from '../util/map-limit.js';
+import type { Artifact } from '../releases/artifact.js';
 
 const PACKAGES_IN_FLIGHT = 4;
+const CHECKS_IN_FLIGHT = 16; // reads of an artifact's first kilobytes
 const UPLOADS_IN_FLIGHT = 10; // as `aws s3 sync`
+/** Artifacts read and hashed ahead of a free upload slot (at most 8 MiB each in memory). */
+const READ_AHEAD = 4;
 
 export default defineCommand({
   name: 'sync',
@@ -19,18 +23,22 @@ export default defineCommand({
   async run(ctx, [dir], opts) {
     const [
       sync,
-      { prepareArtifact, ensureVersion, makeWorkDir },
+      { checkSource, prepareArtifact, ensureVersion, makeWorkDir },
+      { limiter },
       { listVersions },
       { readManifest, updateManifest, releaser },
       { moveAlias },
+      { versionName },
       { fleetStore },
       fsp,
     ] = await Promise.all([
       import('../releases/sync.js'),
       import('../releases/artifact.js'),
+      import('../releases/limiter.js'),
       import('../releases/versions.js'),
       import('../releases/update.js'),
       import('../releases/manifest.js'),
+      import('../releases/names.js'),
       import('./fleet-store.js'),
       import('node:fs/promises'),
     ]);
@@ -41,26 +49,86 @@ export default defineCommand({
       throw usageError(`${dir} holds no models, and --prune would remove every alias.`, 'Check the folder. Nothing was changed.');
     const store = await fleetStore(ctx);
     const cache = await sync.HashCache.open();
-    const work = await makeWorkDir();
+    // The temp folder for packaged model folders is made only if one is packaged.
+    let work: Promise<string> | undefined;
+    const workDir = () => (work ??= makeWorkDir());
     try {
-      // What the prefix holds and what the folder holds, read at once: one GET, one listing, a stat per file.
-      const [{ manifest }, objects, prints] = await Promise.all([readManifest(store), listVersions(store), Promise.all(sources.map(sync.fingerprint))]);
-      const existing = new Set(objects.map((o) => o.name));
-      // Sources whose sizes and times are unchanged since the last run keep their hash; the others are packaged.
-      const progress = await ctx.out.progress(`hashing ${sources.length} model(s)`);
-      const artifacts = new Map<string, Awaited<ReturnType<typeof prepareArtifact>>>();
-      let done = 0;
-      const hashes = await mapLimit(sources, PACKAGES_IN_FLIGHT, async (source, i) => {
-        let sha256 = cache.get(prints[i]);
-        if (sha256 === undefined) {
-          const artifact = await prepareArtifact(source.path, work, source.alias);
-          artifacts.set(source.alias, artifact);
-          sha256 = artifact.sha256;
-          cache.set(prints[i], sha256);
+      // What the prefix holds and what the folder holds, read at once: one GET, one listing, a stat per file. The
+      // listing only matters when some alias changes: a sync with nothing to do does not wait for it.
+      const listing = listVersions(store);
+      listing.catch(() => undefined); // awaited below when needed (and its failure reported then)
+      // Meanwhile, the sources not in the hash cache are checked (a bad one stops the sync before anything is sent).
+      const local = (async () => {
+        const prints = await Promise.all(sources.map(sync.fingerprint));
+        const misses = sources.flatMap((_, i) => (cache.get(prints[i]) === undefined ? [i] : []));
+        const kinds = await mapLimit(misses, CHECKS_IN_FLIGHT, (i) => checkSource(sources[i].path));
+        return { prints, misses, kinds };
+      })();
+      const [{ manifest }, { prints, misses, kinds }] = await Promise.all([readManifest(store), local]);
+      let existing = new Set<string>();
+      // Uploads, from here on: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
+      const failures: { alias: string; error: unknown }[] = [];
+      const uploaded = new Set<string>();
+      let uploadedBytes = 0;
+      const upload = async (alias: string, source: string, sha256: string, artifact?: Artifact) => {
+        if (ctx.signal.aborted) return;
+        uploaded.add(alias);
+        try {
+          if (!artifact) artifact = await prepareArtifact(source, await workDir(), alias); // hash from the cache, bytes gone from the prefix
+          if (artifact.sha256 !== sha256) throw new MmeError(`${source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
+          await ensureVersion(store, alias, artifact, false, ctx.signal);
+          artifact.release?.();
+          uploadedBytes += artifact.size;
+        } catch (error) {
+          failures.push({ alias, error });
         }
+      };
+      // Sources whose sizes and times are unchanged since the last run keep their hash. Of the others (checked
+      // above), model folders are packaged; then each new artifact is read once, hashed, and if its content is new,
+      // uploaded from those bytes.
+      const progress = await ctx.out.progress(`hashing ${sources.length} model(s)`);
+      const artifacts = new Map<string, Artifact>();
+      const known = new Map<number, string>();
+      let done = 0;
+      const hashed = (i: number, sha256: string) => {
+        known.set(i, sha256);
         progress.update(`hashing ${sources.length} model(s): ${++done} done`);
-        return { source, sha256 };
-      }).finally(() => progress.stop());
+      };
+      sources.forEach((_, i) => {
+        const sha256 = cache.get(prints[i]);
+        if (sha256 !== undefined) hashed(i, sha256);
+      });
+      const unchanged = (i: number) => manifest.aliases[sources[i].alias]?.target === versionName(sources[i].alias, known.get(i)!);
+      if (misses.length || !sources.every((_, i) => unchanged(i))) existing = new Set((await listing).map((o) => o.name));
+      try {
+        // Model folders are packaged first, so that a packaging failure, too, comes before any upload.
+        await mapLimit(
+          misses.filter((_, k) => kinds[k] === 'package'),
+          PACKAGES_IN_FLIGHT,
+          async (i) => {
+            const artifact = await prepareArtifact(sources[i].path, await workDir(), sources[i].alias);
+            artifacts.set(sources[i].alias, artifact);
+            hashed(i, artifact.sha256);
+          },
+        );
+        const reads = misses.filter((_, k) => kinds[k] === 'artifact');
+        const uploadSlot = limiter(UPLOADS_IN_FLIGHT);
+        await mapLimit(reads, UPLOADS_IN_FLIGHT + READ_AHEAD, async (i) => {
+          ctx.signal.throwIfAborted();
+          const { alias, path: source } = sources[i];
+          const artifact = await prepareArtifact(source, '', alias, { checked: true, keepBytes: !opts.dryRun }); // an artifact: not packaged
+          hashed(i, artifact.sha256);
+          const version = versionName(alias, artifact.sha256);
+          // New content (as planSync will say: not stored, not live): sent now, from the bytes just hashed.
+          if (artifact.bytes && !existing.has(version) && manifest.aliases[alias]?.target !== version)
+            await uploadSlot(() => upload(alias, source, artifact.sha256, artifact));
+          artifacts.set(alias, { ...artifact, bytes: undefined, release: undefined });
+        });
+      } finally {
+        progress.stop();
+      }
+      const hashes = sources.map((source, i) => ({ source, sha256: known.get(i)! }));
+      sources.forEach((_, i) => cache.set(prints[i], known.get(i)!));
       await cache.save(new Set(prints));
       const plan = sync.planSync(manifest, hashes, existing);
       const count = (a: string) => plan.items.filter((i) => i.action === a).length;
@@ -93,23 +161,12 @@ export default defineCommand({
         return;
       }
 
-      // Uploads: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
-      const failures: { alias: string; error: unknown }[] = [];
+      const rest = toUpload.filter((i) => !uploaded.has(i.alias));
+      const upProgress = await ctx.out.progress(`uploading ${rest.length} version(s)`);
       let sent = 0;
-      let uploadedBytes = 0;
-      const upProgress = await ctx.out.progress(`uploading ${toUpload.length} version(s)`);
-      await mapLimit(toUpload, UPLOADS_IN_FLIGHT, async (item) => {
-        if (ctx.signal.aborted) return;
-        try {
-          let artifact = artifacts.get(item.alias);
-          if (!artifact) artifact = await prepareArtifact(item.source, work, item.alias); // hash from the cache, bytes gone from the prefix
-          if (artifact.sha256 !== item.sha256) throw new MmeError(`${item.source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
-          await ensureVersion(store, item.alias, artifact, false, ctx.signal);
-          uploadedBytes += artifact.size;
-          upProgress.update(`uploading ${toUpload.length} version(s): ${++sent} done`);
-        } catch (error) {
-          failures.push({ alias: item.alias, error });
-        }
+      await mapLimit(rest, UPLOADS_IN_FLIGHT, async (item) => {
+        await upload(item.alias, item.source, item.sha256, artifacts.get(item.alias));
+        upProgress.update(`uploading ${rest.length} version(s): ${++sent} done`);
       }).finally(() => upProgress.stop());
       ctx.signal.throwIfAborted();
       if (failures.length) {
@@ -125,33 +182,38 @@ export default defineCommand({
       const note = opts.note ?? null;
       const by = releaser();
       const at = new Date();
-      // One compare-and-swap write moves every alias: the fleet switches all at once, or not at all.
-      const { written } = await updateManifest(
-        store,
-        (m) => {
-          let changed = false;
-          for (const item of moves) {
-            if (m.aliases[item.alias]?.target === item.version) continue;
-            moveAlias(m, item.alias, item.version, { by, note, at });
-            changed = true;
-          }
-          for (const alias of pruned) {
-            if (m.aliases[alias]) {
-              delete m.aliases[alias];
-              changed = true;
-            }
-          }
-          return { write: changed, result: undefined };
-        },
-        ctx.signal,
-      );
+      // One compare-and-swap write moves every alias: the fleet switches all at once, or not at all. Nothing to move
+      // or prune: the manifest read at the start is not read again.
+      const { written } =
+        !moves.length && !pruned.length
+          ? { written: false }
+          : await updateManifest(
+              store,
+              (m) => {
+                let changed = false;
+                for (const item of moves) {
+                  if (m.aliases[item.alias]?.target === item.version) continue;
+                  moveAlias(m, item.alias, item.version, { by, note, at });
+                  changed = true;
+                }
+                for (const alias of pruned) {
+                  if (m.aliases[alias]) {
+                    delete m.aliases[alias];
+                    changed = true;
+                  }
+                }
+                return { write: changed, result: undefined };
+              },
+              ctx.signal,
+            );
       ctx.out.result({ dryRun: false, ...planJson, uploadedBytes, written }, () =>
         written
           ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(uploadedBytes)}`
           : 'nothing changed',
       );
     } finally {
-      await fsp.rm(work, { recursive: true, force: true });
+      const made = await work?.catch(() => undefined);
+      if (made) await fsp.rm(made, { recursive: true, force: true });
     }
   },
 });

@@ -82,12 +82,17 @@ export class HashCache {
     return typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? v : undefined;
   }
 
+  private dirty = false;
+
   set(key: string, sha256: string): void {
+    if (this.entries[key] === sha256) return;
     this.entries[key] = sha256;
+    this.dirty = true;
   }
 
-  /** Keeps the `keep` keys of this run (so the cache does not grow without end); best effort. */
+  /** Keeps the `keep` keys of this run (so the cache does not grow without end); best effort. Unchanged: not rewritten. */
   async save(keep: Set<string>): Promise<void> {
+    if (!this.dirty) return;
     const kept = Object.fromEntries(Object.entries(this.entries).filter(([k]) => keep.has(k)));
     const others = Object.entries(this.entries)
       .filter(([k]) => !keep.has(k))
@@ -105,7 +110,7 @@ export interface SyncPlanItem {
   version: string;
   /** The live target before the sync (changed aliases). */
   previous: string | null;
-  /** Whether the version's bytes must be uploaded (false: already under the prefix). */
+  /** Whether the version's bytes must be uploaded (false: already under the prefix, or the alias is unchanged). */
   upload: boolean;
   sha256: string;
 }
@@ -121,7 +126,15 @@ export function planSync(manifest: Manifest, hashes: { source: SyncSource; sha25
     const version = versionName(source.alias, sha256);
     const current = manifest.aliases[source.alias]?.target;
     const action: SyncAction = current === undefined ? 'added' : current === version ? 'unchanged' : 'changed';
-    return { alias: source.alias, source: source.path, action, version, previous: current ?? null, upload: !existing.has(version), sha256 };
+    return {
+      alias: source.alias,
+      source: source.path,
+      action,
+      version,
+      previous: current ?? null,
+      upload: action !== 'unchanged' && !existing.has(version),
+      sha256,
+    };
   });
   const inDir = new Set(hashes.map((h) => h.source.alias));
   const prune = Object.keys(manifest.aliases)

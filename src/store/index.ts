@@ -2,7 +2,7 @@ import type { ClientSettings } from '../aws/clients.js';
 import type { Store } from './store.js';
 
 export type { Store, ModelObject, PutOptions, ListOptions, StoredDocument, WriteCondition } from './store.js';
-export { PreconditionFailed, RESERVED_PREFIX } from './store.js';
+export { ONE_REQUEST_MAX, PreconditionFailed, RESERVED_PREFIX } from './store.js';
 
 /** Opens the store behind a normalised prefix; the S3 implementation (and the SDK) is loaded only when needed. */
 export async function openStore(prefix: string, clients: ClientSettings, signal?: AbortSignal): Promise<Store> {

@@ -6,6 +6,7 @@ import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, type S3Clien
 import { explainAwsError } from '../aws/errors.js';
 import { ExitCode, MmeError } from '../output/errors.js';
 import { wouldOverwrite } from './overwrite.js';
+import { changedFile, checksumPart } from './s3-put.js';
 
 /** A pass-through that hashes the bytes on their way to S3 and, at their end, checks them against the expected sha256. */
 export interface HashTap extends Transform {
@@ -25,11 +26,7 @@ export function hashTap(expectedSha256: string, onChanged: () => void): HashTap 
     flush(done: TransformCallback) {
       const sent = hash.digest('hex');
       if (sent === expectedSha256) return done();
-      tap.changed = new MmeError(
-        `the file changed while it was being pushed: the bytes read hash to sha256 ${sent.slice(0, 12)}…, not the ${expectedSha256.slice(0, 12)}… hashed before; nothing was written`,
-        ExitCode.failed,
-        'Push it again once nothing is writing to it.',
-      );
+      tap.changed = changedFile(sent, expectedSha256);
       onChanged();
       done(tap.changed);
     },
@@ -62,6 +59,7 @@ export function trackUpload(raw: S3Client, stop: AbortController): UploadTrack {
   (track.client as { send: unknown }).send = (command: unknown, options?: object) => {
     const create = command instanceof CreateMultipartUploadCommand;
     if (create) track.createSent = true;
+    checksumPart(command); // one hash of each part for its checksum and its signature
     const p = send(command, { abortSignal: stop.signal, ...options });
     inFlight.add(p);
     p.then(

@@ -16,12 +16,14 @@ import { s3Client, withSignal, type ClientSettings } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import { MmeError } from '../output/errors.js';
 import { writeAtomically } from './atomic.js';
+import { putSingle } from './s3-put.js';
 import { hashTap, putFailure, trackUpload, type Cleanup, type UploadTrack } from './s3-upload.js';
 import {
   PreconditionFailed,
   RESERVED_PREFIX,
   type ListOptions,
   type ModelObject,
+  ONE_REQUEST_MAX,
   type PutOptions,
   type Store,
   type StoredDocument,
@@ -29,7 +31,7 @@ import {
 } from './store.js';
 
 // The AWS CLI's multipart settings: 8 MiB parts, several in flight.
-const PART_SIZE = 8 * 1024 * 1024;
+const PART_SIZE = ONE_REQUEST_MAX;
 const PARTS_IN_FLIGHT = 8;
 const DELETE_BATCH = 1000; // DeleteObjects' limit
 
@@ -98,6 +100,9 @@ export class S3Store implements Store {
     signal?.throwIfAborted();
     const key = this.keyPrefix + name;
     const raw = await s3Client(this.settings);
+    if (options.bytes) return this.putOnce(raw, name, key, localPath, options);
+    const size = (await fs.promises.stat(localPath)).size;
+    if (size <= ONE_REQUEST_MAX) return this.putOnce(raw, name, key, localPath, options);
     // One controller stops everything this upload has in flight: Ctrl-C, a sibling's failure, or this one's own.
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal?.reason);
@@ -117,10 +122,10 @@ export class S3Store implements Store {
         Key: key,
         Body: body,
         // Read before the bytes: lib-storage counts parts with it (a changed file is caught by the hash anyway).
-        ContentLength: (await fs.promises.stat(localPath)).size,
+        ContentLength: size,
         ContentType: 'application/gzip',
         Metadata: { sha256: options.sha256 },
-        // S3 verifies a SHA-256 of every part (and of a single-request upload) against the bytes it received.
+        // S3 verifies a SHA-256 of every part against the bytes it received (set per part by trackUpload).
         ChecksumAlgorithm: 'SHA256',
         // S3 refuses the write if the name exists, even one created after `mme push` checked.
         ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
@@ -149,10 +154,51 @@ export class S3Store implements Store {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+    return this.verify(name, body.size, options.sha256);
+  }
+
+  /**
+   * Up to one part: one PutObject from one read of the file, hashed once for its name check, its checksum and its
+   * signature. S3 verifies the checksum on receipt and echoes it: that answer is the verification (a server that
+   * does not echo it gets the HEAD a multipart upload gets).
+   */
+  private async putOnce(raw: S3Client, name: string, key: string, localPath: string, options: PutOptions): Promise<ModelObject> {
+    const signal = options.signal ?? new AbortController().signal;
+    let put: Awaited<ReturnType<typeof putSingle>>;
+    try {
+      put = await putSingle(raw, {
+        bucket: this.bucket,
+        key,
+        file: localPath,
+        bytes: options.bytes,
+        sha256: options.sha256,
+        overwrite: options.overwrite,
+        signal,
+      });
+    } catch (err) {
+      throw putFailure({
+        err,
+        name,
+        key,
+        bucket: this.bucket,
+        cause: err,
+        interrupted: signal.aborted,
+        cleanup: { uploadIds: [], aborted: true },
+        endpointUrl: this.settings.endpointUrl,
+        profile: this.settings.profile,
+        url: this.url,
+      });
+    }
+    options.onProgress?.(put.size);
+    if (put.out.ChecksumSHA256 === put.checksum) return { name, size: put.size, lastModified: new Date(), sha256: options.sha256 };
+    return this.verify(name, put.size, options.sha256);
+  }
+
+  private async verify(name: string, size: number, sha256: string): Promise<ModelObject> {
     const stored = await this.head(name);
-    if (!stored || stored.size !== body.size || stored.sha256 !== options.sha256) {
+    if (!stored || stored.size !== size || stored.sha256 !== sha256) {
       throw new MmeError(
-        `upload of ${name} did not verify: the stored object is ${stored ? `${stored.size} bytes, sha256 ${stored.sha256 ?? 'unrecorded'}` : 'missing'}; ${body.size} bytes were sent, sha256 ${options.sha256}.`,
+        `upload of ${name} did not verify: the stored object is ${stored ? `${stored.size} bytes, sha256 ${stored.sha256 ?? 'unrecorded'}` : 'missing'}; ${size} bytes were sent, sha256 ${sha256}.`,
       );
     }
     return stored;

@@ -10,6 +10,11 @@ export interface ModelObject {
 export interface PutOptions {
   overwrite: boolean;
   sha256: string;
+  /**
+   * The file's bytes, already read and hashed to `sha256` by the caller (one read and one hash for both the name and
+   * the upload): sent as they are, not read again. At most {@link ONE_REQUEST_MAX} bytes.
+   */
+  bytes?: Buffer;
   signal?: AbortSignal;
   onProgress?(sentBytes: number): void;
 }
@@ -64,3 +69,6 @@ export class PreconditionFailed extends Error {
 
 /** Names under this folder of the prefix belong to mme (the alias manifest), never to models: listings skip them. */
 export const RESERVED_PREFIX = '.mme/';
+
+/** Artifacts up to this size go up in one request (S3: one PutObject; larger ones: 8 MiB parts), as the AWS CLI's. */
+export const ONE_REQUEST_MAX = 8 * 1024 * 1024;

@@ -541,7 +541,8 @@ class BlockInflater implements Inflater {
     };
     const want = WRAP_HEAD + block.length + WRAP_TAIL;
     const reuse = this.spare.findIndex((b) => b.length >= want);
-    const input = reuse >= 0 ? this.spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, blockBytes + (blockBytes >>> 10) + 64 + WRAP_HEAD + WRAP_TAIL));
+    const input =
+      reuse >= 0 ? this.spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, blockBytes + (blockBytes >>> 10) + 64 + WRAP_HEAD + WRAP_TAIL));
     this.reading = this.fd!.read(input, WRAP_HEAD, block.length, block.at).then(
       ({ bytesRead }) => {
         this.reading = undefined;
@@ -587,7 +588,12 @@ function inflateBlock(input: Buffer, block: Block, last: boolean): Promise<Buffe
     zlib.gunzip(member, { chunkSize: Math.max(block.bytes + 1, 64 * 1024), maxOutputLength: block.bytes }, (err, out) => {
       if (!err && out.length === block.bytes) return resolve(out);
       const tooLarge = (err as NodeJS.ErrnoException | null)?.code === 'ERR_BUFFER_TOO_LARGE';
-      reject(badBlock(block, tooLarge ? `more data than its ${block.bytes} bytes (a decompression bomb?)` : (err?.message ?? `${out.length} bytes, not ${block.bytes}`)));
+      reject(
+        badBlock(
+          block,
+          tooLarge ? `more data than its ${block.bytes} bytes (a decompression bomb?)` : (err?.message ?? `${out.length} bytes, not ${block.bytes}`),
+        ),
+      );
     }),
   );
 }

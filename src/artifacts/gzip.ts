@@ -107,7 +107,7 @@ export async function readBlockIndex(head: Uint8Array, size: number, tail: (n: n
   if (fixed.some((b, i) => m[i] !== b) || m.readUInt16LE(10) !== 4 + data || m[12] !== INDEX_ID[0] || m[13] !== INDEX_ID[1]) return undefined;
   if (m.readUInt16LE(14) !== data) return undefined;
   const blockBytes = m.readUInt32LE(16);
-  if (blockBytes < 1 || blockBytes > 4 * BLOCK_BYTES) return undefined;
+  if (blockBytes < 1 || blockBytes > BLOCK_BYTES) return undefined; // what mme writes: memory per block stays small
   const totalBytes = index.readUInt32LE(4);
   const blocks: BlockIndex['blocks'] = [];
   let at = 10;

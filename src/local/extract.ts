@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -429,8 +428,11 @@ class StreamInflater implements Inflater {
   }
 }
 
-/** Blocks inflated at once by the thread pool: enough to keep every core busy, few enough to hold little memory. */
-const BLOCKS_IN_FLIGHT = Math.min(8, Math.max(2, os.availableParallelism()));
+/**
+ * Blocks inflating or inflated ahead of the tar parser: enough to keep every core busy while this thread's event loop
+ * is held by an early compile, few enough to hold little memory (at most 2 MiB each).
+ */
+const BLOCKS_IN_FLIGHT = 8;
 /** A block is read with room for the gzip header before it and the end and trailer after it that zlib checks. */
 const WRAP_HEAD = 10;
 const WRAP_TAIL = 10;

@@ -422,6 +422,24 @@ describe("--handler: a SageMaker-toolkit inference.py run by mme's Python server
     assert.deepEqual(await res.json(), [linear([1, 1, 1])]);
   });
 
+  test("a container's extracted models count on the disk budget, as the built-in runtime's do", async () => {
+    const before = ((await (await fetch(`${local.url}/models`)).json()) as any).models.find((m: any) => m.modelName === 'h1.tar.gz');
+    assert.ok(before?.diskBytes >= 8192, JSON.stringify(before)); // a folder entry and model.json: blocks, not bytes
+    const tight = await startLocal(
+      ['--prefix', `file://${prefixDir}/`, '--cache-dir', path.join(work, 'cache-disk'), '--handler', HANDLER, '--python', 'python3', '--disk', '4KiB'],
+      work,
+    );
+    try {
+      const r = boto3Invoke(tight.url, ENDPOINT, { target: 'h1.tar.gz', body: '1,2,3', contentType: 'text/csv' });
+      assert.equal(r.code, 'ModelError', JSON.stringify(r));
+      assert.equal(r.originalStatusCode, 507);
+      assert.match(r.originalMessage, /disk/);
+      assert.deepEqual(fs.readdirSync(path.join(work, 'cache-disk', 'models')), []);
+    } finally {
+      await tight.stop();
+    }
+  });
+
   test('an invocation the container does not answer within --invoke-limit is a ModelError with status 0, as SageMaker', async () => {
     // stuck.tar.gz's predict_fn never returns (its release file is never written): the limit always fires.
     const limited = await startLocal(

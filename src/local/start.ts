@@ -163,6 +163,7 @@ export async function startLocalEndpoint(ctx: LocalContext, opts: LocalOptions):
         cacheDir,
         modelDir: path.join(cacheDir, 'models'),
         memoryBudget,
+        disk: budgets.disk,
         defaultAccept,
         region: s.region.value ?? 'us-east-1',
         evictLeastRecent: () => cache?.evictLeastRecent() ?? false,

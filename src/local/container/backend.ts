@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { SharedBudget } from '../budget.js';
 import type { ModelLoader, UnpackedModel } from '../cache.js';
 import { extractArtifact, type ExtractLimits } from '../extract.js';
 import { ModelAnswerError, ModelLoadError, ModelUnavailableError, type LoadedModel, type ModelAnswer, type ModelDescription } from '../runtimes/types.js';
@@ -28,6 +29,8 @@ export interface ContainerBackendOptions {
   memoryBudget: number;
   /** An INVOKE not answered within this fails as SageMaker's does: ModelError with original status 0. */
   invokeLimitMs: number;
+  /** The shared disk budget: each extracted entry is reserved before it is written (kept by the folder). */
+  disk?: SharedBudget;
   /** Unloads the cache's least recently used model; false when none is loaded. */
   evictLeastRecent(): boolean;
   log(message: string): void;
@@ -46,7 +49,7 @@ export class ContainerBackend implements ModelLoader {
 
   async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal: AbortSignal): Promise<UnpackedModel> {
     const started = performance.now();
-    const extracted = await extractArtifact(tarball, dir, limits, signal);
+    const extracted = await extractArtifact(tarball, dir, limits, signal, { disk: this.options.disk });
     const unpackMs = performance.now() - started;
     const model = this.loadDir(dir);
     model.catch(() => {}); // the cache awaits it after its disk bookkeeping

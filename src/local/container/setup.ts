@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SharedBudget } from '../budget.js';
 import { ContainerBackend } from './backend.js';
 import { ContainerClient } from './client.js';
 import { ContainerProcess, shellQuote } from './process.js';
@@ -38,6 +39,8 @@ export interface ContainerContext {
   cacheDir: string;
   modelDir: string;
   memoryBudget: number;
+  /** The disk budget the cache draws on: extracted folders are reserved on it as the built-in runtime's are. */
+  disk?: SharedBudget;
   defaultAccept: string;
   region: string;
   evictLeastRecent(): boolean;
@@ -95,6 +98,7 @@ export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContex
       containerModelDir,
       memoryBudget: ctx.memoryBudget,
       invokeLimitMs: flags.invokeLimitMs,
+      disk: ctx.disk,
       evictLeastRecent: ctx.evictLeastRecent,
       log: ctx.log,
     });
@@ -130,6 +134,7 @@ export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContex
     containerModelDir,
     memoryBudget: ctx.memoryBudget,
     invokeLimitMs: flags.invokeLimitMs,
+    disk: ctx.disk,
     evictLeastRecent: ctx.evictLeastRecent,
     log: ctx.log,
   });

@@ -1,14 +1,6 @@
-import { ExitCode, MmeError, usageError } from '../output/errors.js';
+import { usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
 import { defineCommand } from './command.js';
-import { mapLimit } from '../util/map-limit.js';
-import type { Artifact } from '../releases/artifact.js';
-
-const PACKAGES_IN_FLIGHT = 4;
-const CHECKS_IN_FLIGHT = 16; // reads of an artifact's first kilobytes
-const UPLOADS_IN_FLIGHT = 10; // as `aws s3 sync`
-/** Artifacts read and hashed ahead of a free upload slot (at most 8 MiB each in memory). */
-const READ_AHEAD = 4;
 
 export default defineCommand({
   name: 'sync',
@@ -21,199 +13,43 @@ export default defineCommand({
       .option('--note <text>', 'why: recorded in the history of every alias moved'),
   examples: ['mme sync examples/merchants --dry-run', 'mme sync examples/merchants --note "nightly $(date +%F)"'],
   async run(ctx, [dir], opts) {
-    const [
-      sync,
-      { checkSource, prepareArtifact, ensureVersion, makeWorkDir },
-      { limiter },
-      { listVersions },
-      { readManifest, updateManifest, releaser },
-      { moveAlias },
-      { versionName },
-      { fleetStore },
-      fsp,
-    ] = await Promise.all([
+    const [{ scanSyncDir }, { runSync }, { fleetStore }] = await Promise.all([
       import('../releases/sync.js'),
-      import('../releases/artifact.js'),
-      import('../releases/limiter.js'),
-      import('../releases/versions.js'),
-      import('../releases/update.js'),
-      import('../releases/manifest.js'),
-      import('../releases/names.js'),
+      import('../releases/sync-run.js'),
       import('./fleet-store.js'),
-      import('node:fs/promises'),
     ]);
-    const { sources, skipped } = await sync.scanSyncDir(dir);
+    const { sources, skipped } = await scanSyncDir(dir);
     if (skipped.length)
       ctx.out.info(`skipping ${skipped.length} file(s) that are not models: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
     if (!sources.length && opts.prune)
       throw usageError(`${dir} holds no models, and --prune would remove every alias.`, 'Check the folder. Nothing was changed.');
     const store = await fleetStore(ctx);
-    const cache = await sync.HashCache.open();
-    // The temp folder for packaged model folders is made only if one is packaged.
-    let work: Promise<string> | undefined;
-    const workDir = () => (work ??= makeWorkDir());
-    try {
-      // What the prefix holds and what the folder holds, read at once: one GET, one listing, a stat per file. The
-      // listing only matters when some alias changes: a sync with nothing to do does not wait for it.
-      const listing = listVersions(store);
-      listing.catch(() => undefined); // awaited below when needed (and its failure reported then)
-      // Meanwhile, the sources not in the hash cache are checked (a bad one stops the sync before anything is sent).
-      const local = (async () => {
-        const prints = await Promise.all(sources.map(sync.fingerprint));
-        const misses = sources.flatMap((_, i) => (cache.get(prints[i]) === undefined ? [i] : []));
-        const kinds = await mapLimit(misses, CHECKS_IN_FLIGHT, (i) => checkSource(sources[i].path));
-        return { prints, misses, kinds };
-      })();
-      const [{ manifest }, { prints, misses, kinds }] = await Promise.all([readManifest(store), local]);
-      let existing = new Set<string>();
-      // Uploads, from here on: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
-      const failures: { alias: string; error: unknown }[] = [];
-      const uploaded = new Set<string>();
-      let uploadedBytes = 0;
-      const upload = async (alias: string, source: string, sha256: string, artifact?: Artifact) => {
-        if (ctx.signal.aborted) return;
-        uploaded.add(alias);
-        try {
-          if (!artifact) artifact = await prepareArtifact(source, await workDir(), alias); // hash from the cache, bytes gone from the prefix
-          if (artifact.sha256 !== sha256) throw new MmeError(`${source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
-          await ensureVersion(store, alias, artifact, false, ctx.signal);
-          artifact.release?.();
-          uploadedBytes += artifact.size;
-        } catch (error) {
-          failures.push({ alias, error });
+    const prune = Boolean(opts.prune);
+    const outcome = await runSync(store, sources, {
+      dryRun: Boolean(opts.dryRun),
+      prune,
+      note: opts.note,
+      signal: ctx.signal,
+      progress: (text) => ctx.out.progress(text),
+      onPlan: (plan, s) => {
+        ctx.out.info(
+          `plan for ${store.url}: ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.pruned.length} pruned; ${s.uploads} upload(s)`,
+        );
+        for (const i of plan.items) {
+          if (i.action === 'unchanged') continue;
+          ctx.out.info(
+            `  ${i.action === 'added' ? '+' : '~'} ${i.alias} -> ${i.version}${i.previous ? ` (was ${i.previous})` : ''}${i.upload ? '' : ' (already uploaded)'}`,
+          );
         }
-      };
-      // Sources whose sizes and times are unchanged since the last run keep their hash. Of the others (checked
-      // above), model folders are packaged; then each new artifact is read once, hashed, and if its content is new,
-      // uploaded from those bytes.
-      const progress = await ctx.out.progress(`hashing ${sources.length} model(s)`);
-      const artifacts = new Map<string, Artifact>();
-      const known = new Map<number, string>();
-      let done = 0;
-      const hashed = (i: number, sha256: string) => {
-        known.set(i, sha256);
-        progress.update(`hashing ${sources.length} model(s): ${++done} done`);
-      };
-      sources.forEach((_, i) => {
-        const sha256 = cache.get(prints[i]);
-        if (sha256 !== undefined) hashed(i, sha256);
-      });
-      const unchanged = (i: number) => manifest.aliases[sources[i].alias]?.target === versionName(sources[i].alias, known.get(i)!);
-      if (misses.length || !sources.every((_, i) => unchanged(i))) existing = new Set((await listing).map((o) => o.name));
-      try {
-        // Model folders are packaged first, so that a packaging failure, too, comes before any upload.
-        await mapLimit(
-          misses.filter((_, k) => kinds[k] === 'package'),
-          PACKAGES_IN_FLIGHT,
-          async (i) => {
-            const artifact = await prepareArtifact(sources[i].path, await workDir(), sources[i].alias);
-            artifacts.set(sources[i].alias, artifact);
-            hashed(i, artifact.sha256);
-          },
-        );
-        const reads = misses.filter((_, k) => kinds[k] === 'artifact');
-        const uploadSlot = limiter(UPLOADS_IN_FLIGHT);
-        await mapLimit(reads, UPLOADS_IN_FLIGHT + READ_AHEAD, async (i) => {
-          ctx.signal.throwIfAborted();
-          const { alias, path: source } = sources[i];
-          const artifact = await prepareArtifact(source, '', alias, { checked: true, keepBytes: !opts.dryRun }); // an artifact: not packaged
-          hashed(i, artifact.sha256);
-          const version = versionName(alias, artifact.sha256);
-          // New content (as planSync will say: not stored, not live): sent now, from the bytes just hashed.
-          if (artifact.bytes && !existing.has(version) && manifest.aliases[alias]?.target !== version)
-            await uploadSlot(() => upload(alias, source, artifact.sha256, artifact));
-          artifacts.set(alias, { ...artifact, bytes: undefined, release: undefined });
-        });
-      } finally {
-        progress.stop();
-      }
-      const hashes = sources.map((source, i) => ({ source, sha256: known.get(i)! }));
-      sources.forEach((_, i) => cache.set(prints[i], known.get(i)!));
-      await cache.save(new Set(prints));
-      const plan = sync.planSync(manifest, hashes, existing);
-      const count = (a: string) => plan.items.filter((i) => i.action === a).length;
-      const toUpload = plan.items.filter((i) => i.upload && i.action !== 'unchanged');
-      const pruned = opts.prune ? plan.prune : [];
-      const lines = [
-        ...plan.items
-          .filter((i) => i.action !== 'unchanged')
-          .map(
-            (i) =>
-              `  ${i.action === 'added' ? '+' : '~'} ${i.alias} -> ${i.version}${i.previous ? ` (was ${i.previous})` : ''}${i.upload ? '' : ' (already uploaded)'}`,
-          ),
-        ...plan.prune.map((a) => `  ${opts.prune ? '-' : '?'} ${a}${opts.prune ? ' (pruned)' : ' (not in the folder; --prune would remove it)'}`),
-      ];
-      ctx.out.info(
-        `plan for ${store.url}: ${count('added')} added, ${count('changed')} changed, ${count('unchanged')} unchanged, ${pruned.length} pruned; ${toUpload.length} upload(s)`,
-      );
-      lines.forEach((l) => ctx.out.info(l));
-      const planJson = {
-        added: count('added'),
-        changed: count('changed'),
-        unchanged: count('unchanged'),
-        pruned,
-        notInFolder: plan.prune,
-        uploads: toUpload.length,
-        items: plan.items,
-      };
-      if (opts.dryRun) {
-        ctx.out.result({ dryRun: true, ...planJson, written: false });
-        return;
-      }
-
-      const rest = toUpload.filter((i) => !uploaded.has(i.alias));
-      const upProgress = await ctx.out.progress(`uploading ${rest.length} version(s)`);
-      let sent = 0;
-      await mapLimit(rest, UPLOADS_IN_FLIGHT, async (item) => {
-        await upload(item.alias, item.source, item.sha256, artifacts.get(item.alias));
-        upProgress.update(`uploading ${rest.length} version(s): ${++sent} done`);
-      }).finally(() => upProgress.stop());
-      ctx.signal.throwIfAborted();
-      if (failures.length) {
-        const first = failures[0].error;
-        throw new MmeError(
-          `${failures.length} of ${toUpload.length} upload(s) failed (first, ${failures[0].alias}: ${first instanceof Error ? first.message : String(first)}); the manifest was not changed.`,
-          first instanceof MmeError && first.exitCode === ExitCode.notFound ? first.exitCode : ExitCode.failed,
-          'The versions that did upload stay unreferenced (collected by `mme gc`). Run the sync again.',
-        );
-      }
-
-      const moves = plan.items.filter((i) => i.action !== 'unchanged');
-      const note = opts.note ?? null;
-      const by = releaser();
-      const at = new Date();
-      // One compare-and-swap write moves every alias: the fleet switches all at once, or not at all. Nothing to move
-      // or prune: the manifest read at the start is not read again.
-      const { written } =
-        !moves.length && !pruned.length
-          ? { written: false }
-          : await updateManifest(
-              store,
-              (m) => {
-                let changed = false;
-                for (const item of moves) {
-                  if (m.aliases[item.alias]?.target === item.version) continue;
-                  moveAlias(m, item.alias, item.version, { by, note, at });
-                  changed = true;
-                }
-                for (const alias of pruned) {
-                  if (m.aliases[alias]) {
-                    delete m.aliases[alias];
-                    changed = true;
-                  }
-                }
-                return { write: changed, result: undefined };
-              },
-              ctx.signal,
-            );
-      ctx.out.result({ dryRun: false, ...planJson, uploadedBytes, written }, () =>
-        written
-          ? `moved ${moves.length} alias(es)${pruned.length ? `, pruned ${pruned.length}` : ''} in one manifest write; ${toUpload.length} upload(s), ${formatBytes(uploadedBytes)}`
-          : 'nothing changed',
-      );
-    } finally {
-      const made = await work?.catch(() => undefined);
-      if (made) await fsp.rm(made, { recursive: true, force: true });
-    }
+        for (const a of plan.prune) ctx.out.info(`  ${prune ? '-' : '?'} ${a}${prune ? ' (pruned)' : ' (not in the folder; --prune would remove it)'}`);
+      },
+    });
+    const { moved, ...result } = outcome;
+    if (outcome.dryRun) return ctx.out.result(result);
+    ctx.out.result(result, () =>
+      outcome.written
+        ? `moved ${moved} alias(es)${outcome.pruned.length ? `, pruned ${outcome.pruned.length}` : ''} in one manifest write; ${outcome.uploads} upload(s), ${formatBytes(outcome.uploadedBytes ?? 0)}`
+        : 'nothing changed',
+    );
   },
 });

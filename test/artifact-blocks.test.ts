@@ -11,28 +11,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { Header } from 'tar';
 import { BLOCK_BYTES, gzipParallel, indexMember, readBlockIndex, type BlockIndex } from '../src/artifacts/gzip.js';
 import { extractArtifact } from '../src/local/extract.js';
 import { mme, ROOT, tempDir } from './helpers/cli.js';
+import { tar } from './helpers/models.js';
 import { invokeRaw, startLocal } from './helpers/local.js';
 
 const MODEL = path.join(ROOT, 'test', 'fixtures', 'xgboost', 'models', 'many_trees', 'xgboost-model');
 const ROWS = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'xgboost', 'data', 'dense.csv'), 'utf8').trimEnd();
 const work = tempDir('mme-blocks-');
 after(() => fs.rmSync(work, { recursive: true, force: true }));
-
-/** A plain tar of the given files (written by hand, paths as given). */
-function tar(entries: { path: string; data: Buffer }[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    const block = Buffer.alloc(512);
-    new Header({ path: e.path, type: 'File', size: e.data.length, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }).encode(block, 0);
-    parts.push(block, e.data, Buffer.alloc((512 - (e.data.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return Buffer.concat(parts);
-}
 
 /** gzip as `mme package` writes it. */
 async function packed(bytes: Buffer): Promise<Buffer> {

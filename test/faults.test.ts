@@ -18,6 +18,7 @@ import {
   AbortMultipartUploadCommand,
 } from '@aws-sdk/client-s3';
 import { MME, baseEnv, mme, tempDir, type RunResult } from './helpers/cli.js';
+import { tarHeader } from './helpers/models.js';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
 import { skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
 
@@ -28,17 +29,7 @@ const ENDS_WITHIN = 45_000;
 
 /** A gzip'd tar made without mme: a header block with one file, random bytes (they are never unpacked here). */
 function artifactOf(file: string, bytes: number): string {
-  const tar = Buffer.alloc(512);
-  tar.write('xgboost-model', 0);
-  tar.write('0000644\0', 100);
-  tar.write(bytes.toString(8).padStart(11, '0') + '\0', 124);
-  tar.write('ustar\0', 257);
-  tar.write('00', 263);
-  tar[156] = 0x30;
-  tar.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of tar) sum += b;
-  tar.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  const tar = tarHeader('xgboost-model', bytes);
   // Gzip stored blocks keep random bytes at their size: a real multipart upload without compression cost.
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, zlib.gzipSync(Buffer.concat([tar, crypto.randomBytes(bytes), Buffer.alloc(1024)]), { level: 0 }));

@@ -7,30 +7,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, describe, test } from 'node:test';
-import { Header } from 'tar';
 import { extractArtifact } from '../src/local/extract.js';
 import { LoadingPool } from '../src/local/pool.js';
 import { loadModelBytes, loadModelDir, type CompiledModel, type XGBoostModel } from '../src/local/runtimes/xgboost/index.js';
 import { EarlyCompile } from '../src/local/runtimes/xgboost/stream.js';
 import { ROOT, tempDir } from './helpers/cli.js';
+import { tarGz, tarHeader } from './helpers/models.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'xgboost');
 const MODELS = path.join(FIXTURES, 'models');
 const denseRows = fs.readFileSync(path.join(FIXTURES, 'data', 'dense.csv'), 'utf8').trimEnd();
 const work = tempDir('mme-local-load-');
 after(() => fs.rmSync(work, { recursive: true, force: true }));
-
-/** A .tar.gz of the given files, written by hand (paths as given). */
-function tarGz(entries: { path: string; data: Buffer }[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    const block = Buffer.alloc(512);
-    new Header({ path: e.path, type: 'File', size: e.data.length, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }).encode(block, 0);
-    parts.push(block, e.data, Buffer.alloc((512 - (e.data.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return zlib.gzipSync(Buffer.concat(parts));
-}
 
 function writeArtifact(name: string, entries: { path: string; data: Buffer }[]): string {
   const file = path.join(work, name);
@@ -224,8 +212,7 @@ describe('the loading thread', () => {
     // 256 MiB of zeros (256 KiB compressed, as gzip members of 1 MiB each): the thread is still unpacking long after it
     // says it has started, and the cancel is sent on that event, not after a delay.
     const MiB = 1024 * 1024;
-    const header = Buffer.alloc(512);
-    new Header({ path: 'padding.bin', type: 'File', size: 256 * MiB, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }).encode(header, 0);
+    const header = tarHeader('padding.bin', 256 * MiB);
     const zeros = zlib.gzipSync(Buffer.alloc(MiB));
     const big = path.join(work, 'big.tar.gz');
     fs.writeFileSync(big, Buffer.concat([zlib.gzipSync(header), ...new Array(256).fill(zeros), zlib.gzipSync(Buffer.alloc(1024))]));

@@ -11,23 +11,14 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mme, tempDir } from './helpers/cli.js';
+import { tarHeader } from './helpers/models.js';
 import { freePort, skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
 
 const BUCKET = 'fleet';
 
 /** A gzip'd tar (stored, so its size is about `bytes`) with one root file of random bytes; no mme involved. */
 function artifact(file: string, bytes: number): string {
-  const tar = Buffer.alloc(512);
-  tar.write('xgboost-model', 0);
-  tar.write('0000644\0', 100);
-  tar.write(bytes.toString(8).padStart(11, '0') + '\0', 124);
-  tar.write('ustar\0', 257);
-  tar.write('00', 263);
-  tar[156] = 0x30;
-  tar.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of tar) sum += b;
-  tar.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  const tar = tarHeader('xgboost-model', bytes);
   const pad = Buffer.alloc((512 - (bytes % 512)) % 512);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, zlib.gzipSync(Buffer.concat([tar, crypto.randomBytes(bytes), pad, Buffer.alloc(1024)]), { level: 0 }));

@@ -109,17 +109,21 @@ export async function extractArtifact(
   }
 }
 
+/** The block index of an artifact, and which file (inode) it was read from. */
+type IndexedFile = BlockIndex & { ino: number };
+
 /** Refuses a file that is not gzip; its block index when it is an artifact of `mme package` that has one. */
-async function checkGzip(file: string): Promise<BlockIndex | undefined> {
+async function checkGzip(file: string): Promise<IndexedFile | undefined> {
   const fd = await fsp.open(file, 'r');
   try {
     const { buffer, bytesRead } = await fd.read(Buffer.alloc(10), 0, 10, 0);
     if (bytesRead < 2 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) {
       throw new ArtifactError('the artifact is not a gzip file (an MME artifact is a .tar.gz; build it with `mme package`)');
     }
-    const { size } = await fd.stat();
+    const { size, ino } = await fd.stat();
     const tail = async (n: number) => (await fd.read(Buffer.alloc(n), 0, n, size - n)).buffer;
-    return await readBlockIndex(buffer.subarray(0, bytesRead), size, tail);
+    const index = await readBlockIndex(buffer.subarray(0, bytesRead), size, tail);
+    return index && { ...index, ino };
   } finally {
     await fd.close();
   }
@@ -138,7 +142,7 @@ function safeRelativePath(raw: string): string {
 
 function unpack(
   file: string,
-  index: BlockIndex | undefined,
+  index: IndexedFile | undefined,
   dest: string,
   limits: ExtractLimits,
   signal: AbortSignal | undefined,
@@ -465,7 +469,7 @@ class BlockInflater implements Inflater {
 
   constructor(
     private readonly file: string,
-    private readonly index: BlockIndex,
+    private readonly index: IndexedFile,
     private readonly sink: InflateSink,
   ) {}
 
@@ -498,6 +502,8 @@ class BlockInflater implements Inflater {
   private async run(): Promise<boolean> {
     this.fd = await fsp.open(this.file, 'r');
     try {
+      // A file:// artifact is read where it lies: one replaced (renamed over) since its index was read is not mixed in.
+      if ((await this.fd.stat()).ino !== this.index.ino) throw new ArtifactError('the artifact was replaced while it was being read; retry the request');
       this.pump();
       while (!this.stopped) {
         const next = this.inflating.shift();

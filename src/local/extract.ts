@@ -40,7 +40,7 @@ export interface ExtractOptions {
   onStart?(): void;
   /**
    * Bytes asked for in each read of the compressed file and in each inflated chunk, when it is read as a stream (the
-   * gzip members of an `mme package` artifact are read and inflated whole, several at a time).
+   * blocks of an indexed `mme package` artifact are read and inflated whole, several at a time).
    */
   chunkBytes?: number;
   /**

@@ -55,10 +55,8 @@ export async function runSync(store: Store, sources: sync.SyncSource[], options:
   let work: Promise<string> | undefined;
   const workDir = () => (work ??= makeWorkDir());
   try {
-    // What the prefix holds and what the folder holds, read at once: one GET, one listing, a stat per file. The
-    // listing only matters when some alias changes: a sync with nothing to do does not wait for it.
-    const listing = listVersions(store);
-    listing.catch(() => undefined); // awaited below when needed (and its failure reported then)
+    // What the prefix holds and what the folder holds: one GET and a stat per file, at once. The listing only matters
+    // when some alias changes: a sync with nothing to do never makes it.
     // Meanwhile, the sources not in the hash cache are checked (a bad one stops the sync before anything is sent).
     const local = (async () => {
       const prints = await Promise.all(sources.map(sync.fingerprint));
@@ -101,7 +99,7 @@ export async function runSync(store: Store, sources: sync.SyncSource[], options:
       if (sha256 !== undefined) hashed(i, sha256);
     });
     const unchanged = (i: number) => manifest.aliases[sources[i].alias]?.target === versionName(sources[i].alias, known.get(i)!);
-    if (misses.length || !sources.every((_, i) => unchanged(i))) existing = new Set((await listing).map((o) => o.name));
+    if (misses.length || !sources.every((_, i) => unchanged(i))) existing = new Set((await listVersions(store)).map((o) => o.name));
     try {
       // Model folders are packaged first, so that a packaging failure, too, comes before any upload.
       await mapLimit(

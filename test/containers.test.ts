@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mme, ROOT, tempDir } from './helpers/cli.js';
-import { boto3Invoke, hasBoto3 } from './helpers/boto3.js';
+import { awsCliInvoke, boto3Invoke, hasAwsCli, hasBoto3 } from './helpers/clients.js';
 import { startLocal, stopAll, type LocalProcess as Local } from './helpers/local.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
@@ -137,7 +137,6 @@ describe('built-in runtime: answers as the XGBoost MME container gives them (thr
 
 const CONTAINER = path.join(FIXTURES, 'containers', 'contract_container.py');
 const HANDLER = path.join(FIXTURES, 'handlers', 'linear_inference.py');
-const hasAws = spawnSync('aws', ['--version']).status === 0;
 
 /** A model folder for the test container and the test handler: model.json. */
 async function publishLinear(as: string, spec: Record<string, unknown>): Promise<void> {
@@ -236,29 +235,9 @@ describe('--container-cmd: a contract-faithful container started by mme local', 
     const inv = await mme(['invoke', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--target', 'c1.tar.gz', '--body', '0,1,0'], { cwd: work });
     assert.equal(inv.code, 0, inv.stderr);
     assert.deepEqual(JSON.parse(inv.stdout), [linear([0, 1, 0])]);
-    if (hasAws) {
+    if (hasAwsCli) {
       const outFile = path.join(work, 'aws-cmd.out');
-      const aws = spawnSync(
-        'aws',
-        [
-          'sagemaker-runtime',
-          'invoke-endpoint',
-          '--endpoint-url',
-          local.url,
-          '--endpoint-name',
-          ENDPOINT,
-          '--region',
-          'us-east-1',
-          '--target-model',
-          'c1.tar.gz',
-          '--content-type',
-          'text/csv',
-          '--body',
-          '0,0,1',
-          outFile,
-        ],
-        { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } },
-      );
+      const aws = awsCliInvoke(local.url, ENDPOINT, { target: 'c1.tar.gz', body: '0,0,1' }, outFile);
       assert.equal(aws.status, 0, aws.stderr);
       assert.deepEqual(JSON.parse(fs.readFileSync(outFile, 'utf8')), [linear([0, 0, 1])]);
     }
@@ -355,29 +334,9 @@ describe("--handler: a SageMaker-toolkit inference.py run by mme's Python server
     const inv = await mme(['invoke', '--endpoint-url', local.url, '--endpoint-name', ENDPOINT, '--target', 'h2.tar.gz', '--body', '1,2,3'], { cwd: work });
     assert.equal(inv.code, 0, inv.stderr);
     assert.deepEqual(JSON.parse(inv.stdout), [3]);
-    if (hasAws) {
+    if (hasAwsCli) {
       const outFile = path.join(work, 'aws-handler.out');
-      const aws = spawnSync(
-        'aws',
-        [
-          'sagemaker-runtime',
-          'invoke-endpoint',
-          '--endpoint-url',
-          local.url,
-          '--endpoint-name',
-          ENDPOINT,
-          '--region',
-          'us-east-1',
-          '--target-model',
-          'h2.tar.gz',
-          '--content-type',
-          'text/csv',
-          '--body',
-          '0,0,5',
-          outFile,
-        ],
-        { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } },
-      );
+      const aws = awsCliInvoke(local.url, ENDPOINT, { target: 'h2.tar.gz', body: '0,0,5' }, outFile);
       assert.equal(aws.status, 0, aws.stderr);
       assert.deepEqual(JSON.parse(fs.readFileSync(outFile, 'utf8')), [5]);
     }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, test } from 'node:test';
 import { baseEnv, MME, tempDir } from './helpers/cli.js';
+import { mapLimit } from '../src/util/map-limit.js';
 import { startLocal } from './helpers/local.js';
 import { binaryHeaderOffset, DENSE_CSV, fixture, rng, tar, toUbjson } from './helpers/models.js';
 
@@ -276,20 +277,6 @@ function predictBatch(batch: Mutant[], rows: string): Promise<PredictBatch> {
       resolve({ code, stdout, stderr, peakKb, models });
     });
   });
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
 }
 
 test(`about 200 seeded mutations (seed ${SEED}) are refused in one line or score identically through predict and local`, async () => {

@@ -2,7 +2,7 @@
 // and `mme push`; every answer is checked through an independent client (the AWS SDK called from the test, the aws
 // CLI, plain fetch) against xgboost's own predictions recorded in the fixtures' manifest.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,7 +14,8 @@ import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cl
 import { Header } from 'tar';
 import { baseEnv, MME, mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
 import { freePort, skipWithoutMoto, startMoto } from './helpers/moto.js';
-import { startLocal, stopAll, type LocalProcess as Local } from './helpers/local.js';
+import { awsCliInvoke, hasAwsCli } from './helpers/clients.js';
+import { metricTotals, startLocal, stopAll, type LocalProcess as Local } from './helpers/local.js';
 import { bigLegacyModel } from './helpers/models.js';
 import { loadModelBytes } from '../src/local/runtimes/xgboost/index.js';
 
@@ -77,30 +78,7 @@ const loadedNames = async (url: string) =>
     .map((m) => m.modelName)
     .sort();
 
-/** A metric's SampleCount and Sum over the last minutes, read back through the CloudWatch API the server speaks. */
-async function metric(url: string, name: string): Promise<{ count: number; sum: number }> {
-  const cw = new CloudWatchClient({ endpoint: url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
-  try {
-    const now = Date.now();
-    const out = await cw.send(
-      new GetMetricStatisticsCommand({
-        Namespace: 'AWS/SageMaker',
-        MetricName: name,
-        Dimensions: [
-          { Name: 'EndpointName', Value: ENDPOINT },
-          { Name: 'VariantName', Value: 'AllTraffic' },
-        ],
-        StartTime: new Date(now - 30 * 60_000),
-        EndTime: new Date(now + 60_000),
-        Period: 60,
-        Statistics: ['SampleCount', 'Sum'],
-      }),
-    );
-    return (out.Datapoints ?? []).reduce((a, d) => ({ count: a.count + (d.SampleCount ?? 0), sum: a.sum + (d.Sum ?? 0) }), { count: 0, sum: 0 });
-  } finally {
-    cw.destroy();
-  }
-}
+const metric = (url: string, name: string) => metricTotals(url, ENDPOINT, name);
 
 /** A Prometheus sample's value from GET /metrics (0 when absent). */
 async function prom(url: string, name: string): Promise<number> {
@@ -354,32 +332,9 @@ describe('mme local: one endpoint, many models', () => {
     assert.equal(bad.OriginalStatusCode, 400);
   });
 
-  test('the aws CLI calls it unchanged (success and ModelError)', {
-    skip: spawnSync('aws', ['--version']).status === 0 ? false : 'aws CLI not installed',
-  }, () => {
-    const env = { ...baseEnv(), AWS_DEFAULT_REGION: 'us-east-1' };
+  test('the aws CLI calls it unchanged (success and ModelError)', { skip: hasAwsCli ? false : 'aws CLI not installed' }, () => {
     const outFile = path.join(work, 'aws-out.txt');
-    const ok = spawnSync(
-      'aws',
-      [
-        'sagemaker-runtime',
-        'invoke-endpoint',
-        '--endpoint-url',
-        local.url,
-        '--endpoint-name',
-        ENDPOINT,
-        '--target-model',
-        'reg.tar.gz',
-        '--content-type',
-        'text/csv',
-        '--body',
-        denseRows[4],
-        '--custom-attributes',
-        'x=1',
-        outFile,
-      ],
-      { env, encoding: 'utf8' },
-    );
+    const ok = awsCliInvoke(local.url, ENDPOINT, { target: 'reg.tar.gz', body: denseRows[4], customAttributes: 'x=1' }, outFile);
     assert.equal(ok.status, 0, ok.stderr);
     const meta = JSON.parse(ok.stdout);
     assert.equal(meta.InvokedProductionVariant, 'AllTraffic');
@@ -387,25 +342,7 @@ describe('mme local: one endpoint, many models', () => {
     assert.equal(meta.CustomAttributes, undefined);
     assertClose(JSON.parse(fs.readFileSync(outFile, 'utf8')), [caseOf('reg_squarederror').expected[4]]);
 
-    const bad = spawnSync(
-      'aws',
-      [
-        'sagemaker-runtime',
-        'invoke-endpoint',
-        '--endpoint-url',
-        local.url,
-        '--endpoint-name',
-        ENDPOINT,
-        '--target-model',
-        'reg.tar.gz',
-        '--content-type',
-        'text/csv',
-        '--body',
-        '1,2',
-        outFile,
-      ],
-      { env, encoding: 'utf8' },
-    );
+    const bad = awsCliInvoke(local.url, ENDPOINT, { target: 'reg.tar.gz', body: '1,2' }, outFile);
     assert.equal(bad.status, 255);
     assert.match(bad.stderr, /\(ModelError\).*Received client error \(400\)/);
   });

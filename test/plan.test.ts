@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
-import { startLocal } from './helpers/local.js';
+import { metricTotals, startLocal } from './helpers/local.js';
 import { DEFAULT_TIMING } from '../src/plan/plan.js';
 import { lruCurve, simulate } from '../src/plan/simulate.js';
 import { poissonTrace } from '../src/plan/traffic.js';
@@ -462,43 +461,18 @@ describe('mme plan: checked against mme local', () => {
       assert.equal(r.code, 0, r.stderr);
       const { calibration, assumptions, models } = r.json.result;
       // The averages, read independently through the CloudWatch API the endpoint speaks (microseconds).
-      const cw = new CloudWatchClient({
-        endpoint: local.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-        maxAttempts: 1,
-      });
       const mean = async (name: string) => {
-        const now = Date.now();
-        const out = await cw.send(
-          new GetMetricStatisticsCommand({
-            Namespace: 'AWS/SageMaker',
-            MetricName: name,
-            Dimensions: [
-              { Name: 'EndpointName', Value: ENDPOINT },
-              { Name: 'VariantName', Value: 'AllTraffic' },
-            ],
-            StartTime: new Date(now - 30 * 60_000),
-            EndTime: new Date(now + 60_000),
-            Period: 60,
-            Statistics: ['SampleCount', 'Sum'],
-          }),
-        );
-        const t = (out.Datapoints ?? []).reduce((a, d) => ({ n: a.n + (d.SampleCount ?? 0), s: a.s + (d.Sum ?? 0) }), { n: 0, s: 0 });
-        assert.equal(t.n, 4, name);
-        return t.s / t.n / 1000;
+        const t = await metricTotals(local.url, ENDPOINT, name);
+        assert.equal(t.count, 4, name);
+        return t.sum / t.count / 1000;
       };
-      try {
-        const [download, load] = [await mean('ModelDownloadingTime'), await mean('ModelLoadingTime')];
-        assert.ok(Math.abs(calibration.downloadMs - download) < 1e-3, `${calibration.downloadMs} vs ${download}`);
-        assert.ok(Math.abs(calibration.loadMs - load) < 1e-3, `${calibration.loadMs} vs ${load}`);
-        const meanBytes = models.totalBytes / models.count;
-        assert.equal(assumptions.downloadFixedMs, 0);
-        assert.ok(Math.abs(assumptions.downloadBytesPerMs - meanBytes / download) / assumptions.downloadBytesPerMs < 1e-6);
-        assert.ok(Math.abs(assumptions.loadBytesPerMs - meanBytes / load) / assumptions.loadBytesPerMs < 1e-6);
-      } finally {
-        cw.destroy();
-      }
+      const [download, load] = [await mean('ModelDownloadingTime'), await mean('ModelLoadingTime')];
+      assert.ok(Math.abs(calibration.downloadMs - download) < 1e-3, `${calibration.downloadMs} vs ${download}`);
+      assert.ok(Math.abs(calibration.loadMs - load) < 1e-3, `${calibration.loadMs} vs ${load}`);
+      const meanBytes = models.totalBytes / models.count;
+      assert.equal(assumptions.downloadFixedMs, 0);
+      assert.ok(Math.abs(assumptions.downloadBytesPerMs - meanBytes / download) / assumptions.downloadBytesPerMs < 1e-6);
+      assert.ok(Math.abs(assumptions.loadBytesPerMs - meanBytes / load) / assumptions.loadBytesPerMs < 1e-6);
     } finally {
       await local.stop();
     }

@@ -8,21 +8,8 @@ import path from 'node:path';
 import { CloudWatchClient, GetMetricStatisticsCommand, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { baseEnv, MME, mme, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { mapLimit } from '../src/util/map-limit.js';
 import { skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
-
-async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await work(items[i]);
-      }
-    }),
-  );
-  return out;
-}
 
 const MIN = 60_000;
 // A 10-minute window that ended 20 minutes ago: all its data is 1-minute data, and nothing is written to it later.

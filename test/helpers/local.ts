@@ -2,6 +2,7 @@
 // stderr is kept and can be waited on (event driven, never a delay); its peak memory is read from /proc. Every test
 // file starts its endpoints here; `stopAll` in an `after` kills what a failed test left running.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import fs from 'node:fs';
 import { baseEnv, MME } from './cli.js';
 
@@ -114,4 +115,29 @@ export async function modelStates(url: string): Promise<Record<string, string>> 
   const res = await fetch(`${url}/models`);
   const doc = (await res.json()) as { models: { modelName: string; state: string }[] };
   return Object.fromEntries(doc.models.map((m) => [m.modelName, m.state]));
+}
+
+/** A metric's SampleCount and Sum over the last half hour, read back through the CloudWatch API the endpoint speaks. */
+export async function metricTotals(url: string, endpoint: string, name: string): Promise<{ count: number; sum: number }> {
+  const cw = new CloudWatchClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+  try {
+    const now = Date.now();
+    const out = await cw.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'AWS/SageMaker',
+        MetricName: name,
+        Dimensions: [
+          { Name: 'EndpointName', Value: endpoint },
+          { Name: 'VariantName', Value: 'AllTraffic' },
+        ],
+        StartTime: new Date(now - 30 * 60_000),
+        EndTime: new Date(now + 60_000),
+        Period: 60,
+        Statistics: ['SampleCount', 'Sum'],
+      }),
+    );
+    return (out.Datapoints ?? []).reduce((a, d) => ({ count: a.count + (d.SampleCount ?? 0), sum: a.sum + (d.Sum ?? 0) }), { count: 0, sum: 0 });
+  } finally {
+    cw.destroy();
+  }
 }

@@ -90,10 +90,10 @@ export function sagemakerEnv(port: number, ctx: Pick<ContainerContext, 'defaultA
 /** Reaches or starts the container; throws ContainerStartError when it does not answer /ping. */
 export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContext): Promise<ContainerSetup> {
   const containerModelDir = flags.containerModelDir ?? ctx.modelDir;
-  if (flags.containerUrl) {
-    const client = new ContainerClient(flags.containerUrl);
-    const backend = new ContainerBackend({
+  const backendOf = (client: ContainerClient, process?: ContainerProcess) =>
+    new ContainerBackend({
       client,
+      process,
       modelDir: ctx.modelDir,
       containerModelDir,
       memoryBudget: ctx.memoryBudget,
@@ -102,6 +102,9 @@ export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContex
       evictLeastRecent: ctx.evictLeastRecent,
       log: ctx.log,
     });
+  if (flags.containerUrl) {
+    const client = new ContainerClient(flags.containerUrl);
+    const backend = backendOf(client);
     return {
       backend,
       client,
@@ -127,17 +130,7 @@ export async function setUpContainer(flags: ContainerFlags, ctx: ContainerContex
     await proc.stop(1000);
     throw err;
   });
-  const backend = new ContainerBackend({
-    client: proc.client,
-    process: proc,
-    modelDir: ctx.modelDir,
-    containerModelDir,
-    memoryBudget: ctx.memoryBudget,
-    invokeLimitMs: flags.invokeLimitMs,
-    disk: ctx.disk,
-    evictLeastRecent: ctx.evictLeastRecent,
-    log: ctx.log,
-  });
+  const backend = backendOf(proc.client, proc);
   const what = flags.handler ? `handler ${flags.handler} (mme's Python server, pid ${proc.pid})` : `container \`${proc.commandLine()}\` (pid ${proc.pid})`;
   return {
     backend,

@@ -1,8 +1,22 @@
-// boto3 as an independent client of an endpoint (the container tests call `mme local` through it).
-import { spawnSync } from 'node:child_process';
+// Independent clients of an endpoint, as applications and people call it: boto3 and the aws CLI.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { baseEnv } from './cli.js';
 
 export const hasBoto3 = spawnSync('python3', ['-c', 'import boto3']).status === 0;
+export const hasAwsCli = spawnSync('aws', ['--version']).status === 0;
+
+/** `aws sagemaker-runtime invoke-endpoint …` writing the answer's body to `outFile`; its exit status, stdout and stderr. */
+export function awsCliInvoke(
+  url: string,
+  endpoint: string,
+  args: { target: string; body: string; contentType?: string; customAttributes?: string },
+  outFile: string,
+): SpawnSyncReturns<string> {
+  const argv = ['sagemaker-runtime', 'invoke-endpoint', '--endpoint-url', url, '--endpoint-name', endpoint, '--region', 'us-east-1'];
+  argv.push('--target-model', args.target, '--content-type', args.contentType ?? 'text/csv', '--body', args.body);
+  if (args.customAttributes !== undefined) argv.push('--custom-attributes', args.customAttributes);
+  return spawnSync('aws', [...argv, outFile], { encoding: 'utf8', env: baseEnv({ AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' }) });
+}
 
 /**
  * One InvokeEndpoint call made by boto3, as an application would. Returns what boto3 saw: the body, content type and

@@ -698,12 +698,20 @@ describe('gauges', () => {
     assert.ok(busiest >= (spentUs / wallUs) * 100 && busiest <= 100 * 64, `CPU ${busiest}%; the loop spent ${spentUs} µs in ${wallUs.toFixed(0)} µs`);
     assert.equal(r.recorded('MemoryUtilization')!.lastValue, 25);
     assert.equal(r.recorded('DiskUtilization')!.lastValue, 0, 'no disk budget: 0%, not NaN');
-    // The timer samples too: wait for a tick (an event), then stop and see no more.
+    // The timer samples too: wait for ticks of an interval of the same period started after the recorder's (Node
+    // fires timers of one period in the order they were set, so the recorder's ticks first): an order, not a delay.
+    const ticks = async (n: number) => {
+      let seen = 0;
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => ++seen === n && (clearInterval(t), resolve()), 20);
+      });
+    };
     const ticked = r.recorded('LoadedModelCount')!.totalCount;
-    while (r.recorded('LoadedModelCount')!.totalCount === ticked) await new Promise((resolve) => setTimeout(resolve, 5));
+    await ticks(2);
+    assert.ok(r.recorded('LoadedModelCount')!.totalCount > ticked, 'the timer sampled');
     r.stop();
     const count = r.recorded('LoadedModelCount')!.totalCount;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await ticks(3);
     assert.equal(r.recorded('LoadedModelCount')!.totalCount, count, 'no samples after stop()');
   });
 });

@@ -417,6 +417,9 @@ describe("--handler: a SageMaker-toolkit inference.py run by mme's Python server
       const bad = await mme(['local', '--prefix', `file://${prefixDir}/`, '--handler', HANDLER, '--invoke-limit', 'soon'], { cwd: work });
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /^mme: --invoke-limit/);
+      const ignored = await mme(['local', '--prefix', `file://${prefixDir}/`, '--invoke-limit', '0s'], { cwd: work });
+      assert.equal(ignored.code, 2, 'refused without a container too');
+      assert.match(ignored.stderr, /^mme: --invoke-limit "0s" is not a duration between 1ms and 1h\./);
     } finally {
       await limited.stop();
     }

@@ -400,6 +400,9 @@ function localEndpointOf(config: ResolvedConfig): { port: number } | undefined {
 
 /** --container-url, --container-cmd or --handler (one of them), checked; undefined for the built-in runtime. */
 function containerOptions(opts: LocalOptions): ContainerFlags | undefined {
+  // Checked whether or not a container is given: a wrong value is refused, never silently ignored.
+  const containerStartLimitMs = duration(opts.containerStartLimit, '--container-start-limit', { maxMs: 3_600_000 });
+  const invokeLimitMs = duration(opts.invokeLimit, '--invoke-limit', { maxMs: 3_600_000 });
   const given = (['containerUrl', 'containerCmd', 'handler'] as const).filter((k) => opts[k] !== undefined);
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (given.length > 1) throw usageError(`${given.map(flag).join(' and ')} cannot be combined.`, 'Give one way to reach the serving container.');
@@ -433,8 +436,8 @@ function containerOptions(opts: LocalOptions): ContainerFlags | undefined {
     handler: opts.handler,
     python: opts.python,
     containerModelDir: opts.containerModelDir,
-    containerStartLimitMs: duration(opts.containerStartLimit, '--container-start-limit', { maxMs: 3_600_000 }),
-    invokeLimitMs: duration(opts.invokeLimit, '--invoke-limit', { maxMs: 3_600_000 }),
+    containerStartLimitMs,
+    invokeLimitMs,
   };
 }
 

@@ -10,6 +10,7 @@ import { requireSetting, type ResolvedConfig } from '../config/load.js';
 import { describeOrigin } from '../config/validate.js';
 import { MmeError, ExitCode, usageError } from '../output/errors.js';
 import { formatBytes } from '../output/format.js';
+import { userCacheDir } from '../util/cache-dir.js';
 import { duration, size, wholeNumber } from '../util/units.js';
 import { openStore } from '../store/index.js';
 import { SharedBudget } from './budget.js';
@@ -331,8 +332,7 @@ function listen(server: import('node:http').Server, port: number, host: string):
 }
 
 function defaultCacheDir(endpointName: string): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'mme', 'local', endpointName);
+  return path.join(userCacheDir(), 'local', endpointName);
 }
 
 /**

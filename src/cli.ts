@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { commands } from './commands/index.js';
 import type { AnyCommandSpec, GlobalOptions } from './commands/command.js';
@@ -66,6 +67,8 @@ export async function main(argv: string[]): Promise<void> {
   if (argv.includes('--debug')) process.setSourceMapsEnabled(true);
   let out = new Output({ json: argv.includes('--json'), quiet: false, debug: argv.includes('--debug'), color: !argv.includes('--no-color') });
   const controller = new AbortController();
+  // Every request a command has in flight listens to this signal (the SDK adds listeners per request): no limit.
+  setMaxListeners(0, controller.signal);
   let exitCode: number = ExitCode.ok;
 
   const onRun = async (spec: AnyCommandSpec, args: unknown[], opts: GlobalOptions, output: string | undefined) => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 // `mme push` without the rendering: check, hash, compare with what is stored, upload, and say truthfully what
 // happened to every artifact when anything fails or the user presses Ctrl-C.
 import path from 'node:path';
@@ -127,6 +128,7 @@ async function pushSteps(store: Store, req: PushRequest, at: (phase: string) => 
   await testPhase('uploading', signal);
   // One failure stops the others: their uploads are aborted (no orphan parts), and the message says what is left.
   const siblings = new AbortController();
+  setMaxListeners(0, siblings.signal); // one listener per request in flight
   const onAbort = () => siblings.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();

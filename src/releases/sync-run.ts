@@ -59,7 +59,7 @@ export async function runSync(store: Store, sources: sync.SyncSource[], options:
     // when some alias changes: a sync with nothing to do never makes it.
     // Meanwhile, the sources not in the hash cache are checked (a bad one stops the sync before anything is sent).
     const local = (async () => {
-      const prints = await Promise.all(sources.map(sync.fingerprint));
+      const prints = sources.map(sync.fingerprint);
       const misses = sources.flatMap((_, i) => (cache.get(prints[i]) === undefined ? [i] : []));
       const kinds = await mapLimit(misses, CHECKS_IN_FLIGHT, (i) => checkSource(sources[i].path));
       return { prints, misses, kinds };

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -11,7 +12,6 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { s3Client, withSignal, type ClientSettings } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import { MmeError } from '../output/errors.js';
@@ -105,6 +105,7 @@ export class S3Store implements Store {
     if (size <= ONE_REQUEST_MAX) return this.putOnce(raw, name, key, localPath, options);
     // One controller stops everything this upload has in flight: Ctrl-C, a sibling's failure, or this one's own.
     const stop = new AbortController();
+    setMaxListeners(0, stop.signal); // one listener per part in flight
     const onAbort = () => stop.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort(); // the listener above would never fire for a signal that already has
@@ -112,6 +113,7 @@ export class S3Store implements Store {
     const body = hashTap(options.sha256, () => stop.abort());
     pipeline(fs.createReadStream(localPath, { highWaterMark: 1024 * 1024, signal: stop.signal }), body).catch(() => undefined);
     const startedAt = Date.now();
+    const { Upload } = await import('@aws-sdk/lib-storage'); // only large artifacts need it
     const upload = new Upload({
       client: track.client,
       abortController: stop,

@@ -70,6 +70,31 @@ describe('colour', { skip: haveScript ? false : 'util-linux script is not instal
   }
 });
 
+describe('confirmation on a terminal', { skip: haveScript ? false : 'util-linux script is not installed' }, () => {
+  // The answer is typed into the pseudo-terminal: the terminal holds it until mme asks.
+  const rmOnTerminal = (dir: string, answer: string) =>
+    spawnSync('script', ['-qec', `${process.execPath} ${MME} rm m1.tar.gz --prefix file://${dir}/`, '/dev/null'], {
+      env: baseEnv({ TERM: 'dumb' }),
+      input: answer,
+      encoding: 'utf8',
+      timeout: 120_000, // a hang guard only
+    });
+  it('rm asks, and deletes only on "y"', () => {
+    const dir = tempDir('mme-confirm-');
+    try {
+      fs.writeFileSync(path.join(dir, 'm1.tar.gz'), 'x');
+      const no = rmOnTerminal(dir, 'n\n');
+      assert.match(no.stdout, /delete 1 model\(s\) from file:\/\/.* \(m1\.tar\.gz\)\? \[y\/N\]/);
+      assert.match(no.stdout, /nothing deleted/);
+      assert.equal(fs.existsSync(path.join(dir, 'm1.tar.gz')), true);
+      const yes = rmOnTerminal(dir, 'y\n');
+      assert.equal(fs.existsSync(path.join(dir, 'm1.tar.gz')), false, yes.stdout);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('mme local and the fleet', () => {
   /** Starts `mme local --json` and resolves with its announcement once it listens. */
   function announced(args: string[], cwd: string): Promise<{ info: any; stop(): Promise<number | null> }> {

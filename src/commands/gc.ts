@@ -1,5 +1,5 @@
-import readline from 'node:readline/promises';
 import { notFound, usageError } from '../output/errors.js';
+import { confirmDeletion } from '../output/confirm.js';
 import { formatBytes } from '../output/format.js';
 import { defineCommand } from './command.js';
 
@@ -59,15 +59,12 @@ export default defineCommand({
       return;
     }
     if (!opts.yes) {
-      if (!process.stdin.isTTY || !process.stderr.isTTY)
-        throw usageError(
-          `refusing to delete ${doomed.length} version(s) without confirmation.`,
-          'Pass --yes when running non-interactively (see what would go with --dry-run).',
-        );
-      const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question(`delete ${doomed.length} version(s) (${formatBytes(bytes)}) from ${store.url}? [y/N] `);
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) {
+      const yes = await confirmDeletion(
+        `delete ${doomed.length} version(s) (${formatBytes(bytes)}) from ${store.url}?`,
+        `refusing to delete ${doomed.length} version(s) without confirmation.`,
+        'Pass --yes when running non-interactively (see what would go with --dry-run).',
+      );
+      if (!yes) {
         ctx.out.info('nothing deleted.');
         return 1;
       }

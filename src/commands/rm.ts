@@ -1,5 +1,5 @@
-import readline from 'node:readline/promises';
-import { ExitCode, MmeError, notFound, usageError } from '../output/errors.js';
+import { ExitCode, MmeError, notFound } from '../output/errors.js';
+import { confirmDeletion } from '../output/confirm.js';
 import { defineCommand } from './command.js';
 import { mapLimit } from '../util/map-limit.js';
 
@@ -28,15 +28,11 @@ export default defineCommand({
       return;
     }
     if (!opts.yes) {
-      if (!process.stdin.isTTY || !process.stderr.isTTY) {
-        throw usageError(`refusing to delete ${unique.length} model(s) without confirmation.`, 'Pass --yes when running non-interactively.');
-      }
-      const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question(
-        `delete ${unique.length} model(s) from ${store.url} (${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ', …' : ''})? [y/N] `,
+      const yes = await confirmDeletion(
+        `delete ${unique.length} model(s) from ${store.url} (${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ', …' : ''})?`,
+        `refusing to delete ${unique.length} model(s) without confirmation.`,
       );
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) {
+      if (!yes) {
         ctx.out.info('nothing deleted.');
         return 1;
       }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
+import { sdkImports } from './sdk-imports.mjs';
 
 const workers = readdirSync('src', { recursive: true })
   .filter((f) => String(f).endsWith('.worker.ts'))
@@ -18,16 +19,15 @@ const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 // Built beside dist/ and swapped in at the end, so a command running meanwhile never sees a half-written dist/.
 const fresh = `dist.build-${process.pid}`;
 
-// The SDK packages are bundled apart, as CommonJS in dist/sdk/, and loaded through a V8 code cache
-// (src/aws/bundled-sdk.ts): compiling them was most of a quick command's time. A package's bundle requires the
-// packages it lists here from their own bundles (one copy of client-s3's classes for lib-storage and mme).
-const SDK = {
-  '@aws-sdk/client-s3': [],
-  '@aws-sdk/lib-storage': ['@aws-sdk/client-s3'],
-  '@aws-sdk/client-sagemaker-runtime': [],
-  '@aws-sdk/client-cloudwatch': [],
+// The SDK is bundled apart, as CommonJS in dist/sdk/ (one bundle per service), and loaded through a V8 code cache
+// (src/aws/bundled-sdk.ts): compiling it was most of a quick command's time. Each bundle exports only what src/
+// imports from its packages (scripts/sdk-imports.mjs); lib-storage goes with client-s3, whose classes it uses.
+const SDK_BUNDLES = {
+  s3: ['@aws-sdk/client-s3', '@aws-sdk/lib-storage'],
+  'sagemaker-runtime': ['@aws-sdk/client-sagemaker-runtime'],
+  cloudwatch: ['@aws-sdk/client-cloudwatch'],
 };
-const sdkFiles = {};
+const imported = sdkImports('src', Object.values(SDK_BUNDLES).flat());
 // A bundle is run as a script, which has no import(): Node's modules that the SDK imports dynamically are required.
 const requireBuiltins = {
   name: 'require-builtins',
@@ -36,44 +36,43 @@ const requireBuiltins = {
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
   },
 };
-for (const [pkg, shared] of Object.entries(SDK)) {
-  const out = path.join(fresh, 'sdk', `${pkg.split('/')[1]}.cjs`);
+/** package → the file name of its bundle (the content hash in it keys the code cache). */
+const bundleOf = {};
+for (const [name, packages] of Object.entries(SDK_BUNDLES)) {
+  const out = path.join(fresh, 'sdk', `${name}.cjs`);
   await build({
-    entryPoints: [pkg],
+    stdin: {
+      contents: packages.map((p) => `export { ${[...imported.get(p)].join(', ')} } from '${p}';`).join('\n'),
+      resolveDir: process.cwd(),
+    },
     outfile: out,
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
     mainFields: ['module', 'main'],
-    external: shared,
     plugins: [requireBuiltins],
     minify: true,
     keepNames: true,
     logLevel: 'warning',
   });
-  // The content hash in the name keys the code cache: a cache never meets another build's bundle.
-  const hash = createHash('sha256').update(readFileSync(out)).digest('hex').slice(0, 12);
-  sdkFiles[pkg] = path.basename(out).replace(/\.cjs$/, `-${hash}.cjs`);
-  renameSync(out, path.join(path.dirname(out), sdkFiles[pkg]));
+  const file = `${name}-${createHash('sha256').update(readFileSync(out)).digest('hex').slice(0, 12)}.cjs`;
+  renameSync(out, path.join(path.dirname(out), file));
+  for (const p of packages) bundleOf[p] = file;
 }
 const loader = path.resolve('src/aws/bundled-sdk.ts');
 /** Each import of an SDK package in src/ becomes its bundle's exports, by name. */
 const bundledSdk = {
   name: 'bundled-sdk',
   setup(b) {
-    const names = Object.keys(SDK).map((p) => p.replace('/', '\\/'));
+    const names = Object.keys(bundleOf).map((p) => p.replace('/', '\\/'));
     b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'bundled-sdk' }));
-    b.onLoad({ filter: /.*/, namespace: 'bundled-sdk' }, async ({ path: pkg }) => {
-      const exported = Object.keys(await import(pkg)).filter((n) => n !== 'default');
-      const shared = Object.fromEntries(SDK[pkg].map((p) => [p, sdkFiles[p]]));
-      return {
-        contents: `import { loadBundledSdk } from ${JSON.stringify(loader)};
-export const { ${exported.join(', ')} } = loadBundledSdk(${JSON.stringify(sdkFiles[pkg])}, ${JSON.stringify(shared)});`,
-        resolveDir: process.cwd(),
-        loader: 'js',
-      };
-    });
+    b.onLoad({ filter: /.*/, namespace: 'bundled-sdk' }, ({ path: pkg }) => ({
+      contents: `import { loadBundledSdk } from ${JSON.stringify(loader)};
+export const { ${[...imported.get(pkg)].join(', ')} } = loadBundledSdk(${JSON.stringify(bundleOf[pkg])});`,
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
   },
 };
 

@@ -43,9 +43,9 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
   test('the first run writes it, private to the user; the next runs use it as it is', async () => {
     await listsM1();
     const first = files();
-    assert.equal(first.size, 1, `one bundle, client-s3: ${[...first.keys()]}`);
+    assert.equal(first.size, 1, `one bundle, S3's: ${[...first.keys()]}`);
     const [name] = first.keys();
-    assert.match(name, /^client-s3-[0-9a-f]{12}\.cjs\.v\d+\.\d+\.\d+-\w+\.v8$/);
+    assert.match(name, /^s3-[0-9a-f]{12}\.cjs\.v\d+\.\d+\.\d+-\w+\.v8$/);
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
     assert.equal(fs.statSync(path.join(folder, name)).mode & 0o777, 0o600);
     const inode = fs.statSync(path.join(folder, name)).ino;

@@ -26,11 +26,8 @@ function sdkDir(): string {
   return path.join(path.basename(here) === 'chunks' ? path.dirname(here) : here, 'sdk');
 }
 
-/**
- * The exports of the bundle `file` (in dist/sdk), whose `require` of a package named in `shared` gets that package's
- * bundle (lib-storage shares client-s3's classes with mme's own code).
- */
-export function loadBundledSdk(file: string, shared: Record<string, string> = {}): Exports {
+/** The exports of the bundle `file` (in dist/sdk). */
+export function loadBundledSdk(file: string): Exports {
   const done = loaded.get(file);
   if (done) return done;
   const filename = path.join(sdkDir(), file);
@@ -41,10 +38,8 @@ export function loadBundledSdk(file: string, shared: Record<string, string> = {}
     filename,
     cachedData,
   });
-  const nodeRequire = createRequire(filename);
-  const require = (id: string) => (shared[id] ? loadBundledSdk(shared[id]) : nodeRequire(id));
   const module = { exports: {} as Exports };
-  script.runInThisContext()(module.exports, require, module, filename, path.dirname(filename));
+  script.runInThisContext()(module.exports, createRequire(filename), module, filename, path.dirname(filename));
   loaded.set(file, module.exports);
   // Written at exit, so that it also holds the functions this run compiled.
   if (cacheFile && (!cachedData || script.cachedDataRejected)) process.once('exit', () => writeCache(cacheFile, script));

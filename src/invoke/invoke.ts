@@ -22,7 +22,7 @@ let commandClass: Promise<typeof import('@aws-sdk/client-sagemaker-runtime').Inv
 
 /** The SDK module is loaded on the first call, never at import: `mme --help` and the other commands do not pay for it. */
 function loadCommand() {
-  return (commandClass ??= import('@aws-sdk/client-sagemaker-runtime').then((m) => m.InvokeEndpointCommand));
+  return (commandClass ??= import('@aws-sdk/client-sagemaker-runtime').then(({ InvokeEndpointCommand }) => InvokeEndpointCommand));
 }
 
 /**

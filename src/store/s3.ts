@@ -12,6 +12,7 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { s3Client, withSignal, type ClientSettings } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import { MmeError } from '../output/errors.js';
@@ -113,7 +114,6 @@ export class S3Store implements Store {
     const body = hashTap(options.sha256, () => stop.abort());
     pipeline(fs.createReadStream(localPath, { highWaterMark: 1024 * 1024, signal: stop.signal }), body).catch(() => undefined);
     const startedAt = Date.now();
-    const { Upload } = await import('@aws-sdk/lib-storage'); // only large artifacts need it
     const upload = new Upload({
       client: track.client,
       abortController: stop,

@@ -459,9 +459,6 @@ class BlockInflater implements Inflater {
   private fd: FileHandle | undefined;
   /** The next block to read. */
   private next = 0;
-  private reading: Promise<void> | undefined;
-  /** A block read and not yet inflating (one is read ahead, so that a freed slot is filled at once). */
-  private ready: { input: Buffer; i: number } | undefined;
   /** Blocks inflating or inflated, in order, not yet pushed (at most BLOCKS_IN_FLIGHT). */
   private readonly inflating: { out: Promise<Buffer>; input?: Buffer }[] = [];
   /** Read buffers back from inflated blocks: fresh memory costs a page fault per 4 KiB. */
@@ -508,7 +505,7 @@ class BlockInflater implements Inflater {
       while (!this.stopped) {
         const next = this.inflating.shift();
         if (!next) {
-          if (this.next >= this.index.blocks.length && !this.reading && !this.ready) return true;
+          if (this.next >= this.index.blocks.length) return true;
           await new Promise<void>((go) => (this.changed = go));
           continue;
         }
@@ -521,49 +518,37 @@ class BlockInflater implements Inflater {
       }
       return false;
     } finally {
-      await this.reading; // a read under way ends before the file is closed
       await this.fd.close();
     }
   }
 
-  /** Starts inflating the block read ahead if a slot is free, and reading the next block if none is read ahead. */
+  /**
+   * Fills the free slots: reads each block and starts inflating it. The reads are synchronous (a few hundred
+   * kilobytes each): in the thread pool they queued behind the blocks inflating there, and the pipeline ran dry.
+   */
   private pump(): void {
-    if (this.stopped) return;
     const { blocks, blockBytes } = this.index;
-    if (this.ready && this.inflating.length < BLOCKS_IN_FLIGHT) {
-      const { input, i } = this.ready;
-      this.ready = undefined;
-      const out = inflateBlock(input, blocks[i], i === blocks.length - 1);
-      out.catch(() => {}); // awaited in order
+    while (!this.stopped && this.inflating.length < BLOCKS_IN_FLIGHT && this.next < blocks.length) {
+      const i = this.next++;
+      const block = blocks[i];
+      const want = WRAP_HEAD + block.length + WRAP_TAIL;
+      const reuse = this.spare.findIndex((b) => b.length >= want);
+      const input =
+        reuse >= 0 ? this.spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, blockBytes + (blockBytes >>> 10) + 64 + WRAP_HEAD + WRAP_TAIL));
+      let out: Promise<Buffer>;
+      try {
+        const bytesRead = fs.readSync(this.fd!.fd, input, WRAP_HEAD, block.length, block.at);
+        if (bytesRead < block.length) throw badBlock(block, `${block.length} bytes in the index, ${bytesRead} present (truncated)`);
+        out = inflateBlock(input, block, i === blocks.length - 1);
+        out.catch(() => {}); // awaited in order
+      } catch (err) {
+        // A bad block fails in its turn: the tar data before it may end the archive, and then it is not read.
+        out = rejected(err as Error);
+        this.next = blocks.length;
+      }
       this.inflating.push({ out, input });
-      this.wake();
     }
-    if (this.ready || this.reading || this.next >= blocks.length) return;
-    const i = this.next++;
-    const block = blocks[i];
-    // A bad block fails in its turn: the tar data before it may end the archive, and then it is not read.
-    const fail = (err: Error) => {
-      this.next = blocks.length;
-      this.inflating.push({ out: rejected(err) });
-      this.wake();
-    };
-    const want = WRAP_HEAD + block.length + WRAP_TAIL;
-    const reuse = this.spare.findIndex((b) => b.length >= want);
-    const input =
-      reuse >= 0 ? this.spare.splice(reuse, 1)[0] : Buffer.allocUnsafe(Math.max(want, blockBytes + (blockBytes >>> 10) + 64 + WRAP_HEAD + WRAP_TAIL));
-    this.reading = this.fd!.read(input, WRAP_HEAD, block.length, block.at).then(
-      ({ bytesRead }) => {
-        this.reading = undefined;
-        if (this.stopped) return;
-        if (bytesRead < block.length) return fail(badBlock(block, `${block.length} bytes in the index, ${bytesRead} present (truncated)`));
-        this.ready = { input, i };
-        this.pump();
-      },
-      (err: Error) => {
-        this.reading = undefined;
-        fail(err);
-      },
-    );
+    this.wake();
   }
 }
 
@@ -608,7 +593,7 @@ function inflateBlock(input: Buffer, block: Block, last: boolean): Promise<Buffe
 
 /**
  * Writes a file whose bytes arrive in one buffer: each write takes everything that arrived since the previous one
- * (WRITE_BATCH bytes at least, but for the last), and starts as soon as the previous one is done, in the thread pool.
+ * (WRITE_BATCH bytes at least, but for the last).
  */
 class GrowingFileWriter {
   /** Settles once the file is written and closed, or closed after `stop()`. */
@@ -617,7 +602,6 @@ class GrowingFileWriter {
   private fd: FileHandle | undefined;
   private available = 0;
   private written = 0;
-  private writing = false;
   private ended = false;
   private stopped = false;
 
@@ -653,22 +637,17 @@ class GrowingFileWriter {
 
   private pump(): void {
     const fd = this.fd;
-    if (!fd || this.writing) return;
+    if (!fd) return;
     if (this.stopped) return this.close();
-    const waiting = this.available - this.written;
-    if (waiting > 0 && (waiting >= WRITE_BATCH || this.ended)) {
-      this.writing = true;
-      fd.write(this.bytes, this.written, waiting, this.written).then(
-        ({ bytesWritten }) => {
-          this.written += bytesWritten;
-          this.writing = false;
-          this.pump();
-        },
-        (err) => this.close(err),
-      );
-    } else if (this.ended && this.written === this.bytes.length) {
-      this.close();
+    try {
+      // Synchronous (a few milliseconds each): in the thread pool, writes queued behind the blocks inflating there.
+      while (this.available - this.written >= WRITE_BATCH || (this.ended && this.written < this.available)) {
+        this.written += fs.writeSync(fd.fd, this.bytes, this.written, this.available - this.written, this.written);
+      }
+    } catch (err) {
+      return this.close(err);
     }
+    if (this.ended && this.written === this.bytes.length) this.close();
   }
 
   private close(err?: unknown): void {

@@ -189,18 +189,21 @@ export function assembleModel(
 const scratch32 = new Float32Array(1);
 const scratchBits = new Int32Array(scratch32.buffer);
 
-/** The smallest float32 greater than x (x finite or -Infinity). */
-export function nextUpFloat32(x: number): number {
+/** The bits of Math.fround(x). */
+function float32Bits(x: number): number {
   scratch32[0] = x;
-  if (x === 0) {
-    scratchBits[0] = 1; // +0 and -0 → smallest positive subnormal
-  } else if (scratch32[0] > 0) {
-    scratchBits[0] += 1;
-  } else {
-    scratchBits[0] -= 1;
-  }
+  return scratchBits[0];
+}
+
+/** The float32 of the given bits. */
+function float32FromBits(bits: number): number {
+  scratchBits[0] = bits;
   return scratch32[0];
 }
+
+/** A float32 is finite unless its exponent bits are all set (then it is an infinity or a NaN). */
+const EXPONENT_BITS = 0x7f800000;
+const INFINITY_BITS = 0x7f800000;
 
 /** The readers give tree_info and weight_drop one entry per tree (checked there). */
 function compileTrees(source: ModelSource, groups: number, alloc: Alloc): CompiledTrees {
@@ -271,10 +274,10 @@ export class TreeCompiler {
 
   /**
    * Places the next tree straight from its `n` legacy binary node records, 5 words each (parent, left, right, sindex
-   * with default_left in its top bit, split condition / leaf value): `words` and `values` over the same memory.
+   * with default_left in its top bit, the float32 bits of the split condition / leaf value).
    */
-  addRecords(words: Int32Array, values: Float32Array, n: number): void {
-    this.placed(compileRecords(words, values, n, this.start(n), this.ctx));
+  addRecords(words: Int32Array, n: number): void {
+    this.placed(compileRecords(words, n, this.start(n), this.ctx));
   }
 
   /** The number of the tree about to be placed, once its `n` nodes are known to fit. */
@@ -440,17 +443,15 @@ function compileTree(tree: TreeSource, t: number, ctx: TreeContext): number {
     const w = (base + i) * NODE_STRIDE;
     const l = left[id];
     if (l === -1) {
-      placeLeaf(ctx, w, splitCondition[id], t, id);
+      placeLeaf(ctx, w, float32Bits(splitCondition[id]), t, id);
       continue;
     }
     const r = right[id];
     if (!(l > 0 && l < n && r > 0 && r < n)) fail(`tree ${t} node ${id} has invalid children (${l}, ${r})`);
     if (placed + 2 > n) fail(`tree ${t} is not a tree (a node is reachable twice)`);
     const feature = splitIndex[id];
-    const missingLeft = Boolean(defaultLeft[id]);
-    // `second` is the child missing values go to
-    queue[placed] = missingLeft ? r : l;
-    queue[placed + 1] = missingLeft ? l : r;
+    const missingLeft = defaultLeft[id] ? -1 : 0;
+    placeChildren(queue, placed, l, r, missingLeft);
     words[w + 1] = (base + placed) * NODE_STRIDE;
     placed += 2;
     if (splitType !== undefined && splitType[id] === 1) {
@@ -460,17 +461,20 @@ function compileTree(tree: TreeSource, t: number, ctx: TreeContext): number {
       ctx.hasSpecial = true;
       words[w] = -(feature + 1);
       values[w + 2] = Math.fround(splitCondition[id]);
-      words[w + 3] = SPECIAL_CATEGORICAL | (writeBitset(tree, k, ctx) << 2) | (missingLeft ? SPECIAL_MISSING_LEFT : 0);
+      words[w + 3] = SPECIAL_CATEGORICAL | (writeBitset(tree, k, ctx) << 2) | (missingLeft & SPECIAL_MISSING_LEFT);
     } else {
-      placeSplit(ctx, w, feature, splitCondition[id], missingLeft, t, id);
+      placeSplit(ctx, w, feature, float32Bits(splitCondition[id]), missingLeft, t, id);
     }
   }
   ctx.next = base + placed;
   return depth;
 }
 
-/** compileTree over legacy binary node records (see TreeCompiler.addRecords). */
-function compileRecords(rec: Int32Array, recf: Float32Array, n: number, t: number, ctx: TreeContext): number {
+/**
+ * compileTree over legacy binary node records (see TreeCompiler.addRecords). Their split conditions and leaf values
+ * are float32 already: they are copied as bits, which is exact and saves the float conversions.
+ */
+function compileRecords(rec: Int32Array, n: number, t: number, ctx: TreeContext): number {
   const { words, queue } = ctx;
   const base = ctx.next;
   queue[0] = 0;
@@ -487,60 +491,70 @@ function compileRecords(rec: Int32Array, recf: Float32Array, n: number, t: numbe
     const w = (base + i) * NODE_STRIDE;
     const l = rec[p + 1];
     if (l === -1) {
-      placeLeaf(ctx, w, recf[p + 4], t, id);
+      placeLeaf(ctx, w, rec[p + 4], t, id);
       continue;
     }
     const r = rec[p + 2];
     if (!(l > 0 && l < n && r > 0 && r < n)) fail(`tree ${t} node ${id} has invalid children (${l}, ${r})`);
     if (placed + 2 > n) fail(`tree ${t} is not a tree (a node is reachable twice)`);
     const sindex = rec[p + 3];
-    const missingLeft = sindex < 0;
-    queue[placed] = missingLeft ? r : l;
-    queue[placed + 1] = missingLeft ? l : r;
+    const missingLeft = sindex >> 31;
+    placeChildren(queue, placed, l, r, missingLeft);
     words[w + 1] = (base + placed) * NODE_STRIDE;
     placed += 2;
-    placeSplit(ctx, w, sindex & 0x7fffffff, recf[p + 4], missingLeft, t, id);
+    placeSplit(ctx, w, sindex & 0x7fffffff, rec[p + 4], missingLeft, t, id);
   }
   ctx.next = base + placed;
   return depth;
 }
 
-/** A leaf at word `w`: it points to itself, and -Infinity < +Infinity keeps a row there. */
-function placeLeaf(ctx: TreeContext, w: number, leaf: number, t: number, id: number): void {
-  const value = Math.fround(leaf);
-  // xgboost would add it and answer nan or inf for every row that reaches it: refused, not served.
-  if (!Number.isFinite(value)) fail(`tree ${t} leaf ${id} has the value ${value} (a leaf must be a finite float32)`);
-  ctx.words[w] = ctx.leafColumn;
-  ctx.words[w + 1] = w;
-  ctx.values[w + 2] = Infinity;
-  ctx.values[w + 3] = value;
+/**
+ * Queues the children of a split: `second` (the later one) is the child missing values go to. `missingLeft` is -1
+ * or 0, a mask: the choice is made without a branch, as default_left is as good as random.
+ */
+function placeChildren(queue: Int32Array, at: number, left: number, right: number, missingLeft: number): void {
+  queue[at] = (right & missingLeft) | (left & ~missingLeft);
+  queue[at + 1] = (left & missingLeft) | (right & ~missingLeft);
 }
 
-/** A numeric split at word `w` (its children's offset already written). */
-function placeSplit(ctx: TreeContext, w: number, feature: number, condition: number, missingLeft: boolean, t: number, id: number): void {
+/** A leaf at word `w`, its value given as float32 bits: it points to itself, and -Infinity < +Infinity keeps a row there. */
+function placeLeaf(ctx: TreeContext, w: number, bits: number, t: number, id: number): void {
+  // xgboost would add it and answer nan or inf for every row that reaches it: refused, not served.
+  if ((bits & EXPONENT_BITS) === EXPONENT_BITS) fail(`tree ${t} leaf ${id} has the value ${float32FromBits(bits)} (a leaf must be a finite float32)`);
+  const words = ctx.words;
+  words[w] = ctx.leafColumn;
+  words[w + 1] = w;
+  words[w + 2] = INFINITY_BITS;
+  words[w + 3] = bits;
+}
+
+/**
+ * A numeric split at word `w` (its children's offset already written), its threshold given as float32 bits and
+ * `missingLeft` as a mask (-1 or 0). Written without a branch on `missingLeft`: the negated-value column and the
+ * next float32 above -threshold (on the bits: one step away from zero for a negative float, towards zero for a
+ * positive one, the smallest subnormal for ±0) are worked out either way, and the mask selects.
+ */
+function placeSplit(ctx: TreeContext, w: number, feature: number, bits: number, missingLeft: number, t: number, id: number): void {
   if (!(feature >= 0 && feature < ctx.numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${ctx.numFeature}`);
-  const { words, values } = ctx;
-  const threshold = Math.fround(condition);
-  if (!Number.isFinite(threshold)) {
+  const words = ctx.words;
+  if ((bits & EXPONENT_BITS) === EXPONENT_BITS) {
     // a split the single-comparison form cannot express
     ctx.hasSpecial = true;
     words[w] = -(feature + 1);
-    values[w + 2] = threshold;
-    words[w + 3] = missingLeft ? SPECIAL_MISSING_LEFT : 0;
-  } else if (missingLeft) {
-    let column = ctx.negatedColumn[feature];
-    if (column < 0) {
-      column = ctx.negatedColumn[feature] = ctx.leafColumn + 1 + ctx.negated.length;
-      ctx.negated.push(feature);
-    }
-    words[w] = column;
-    values[w + 2] = nextUpFloat32(-threshold);
-    words[w + 3] = 0;
-  } else {
-    words[w] = feature;
-    values[w + 2] = threshold;
-    words[w + 3] = 0;
+    ctx.values[w + 2] = float32FromBits(bits);
+    words[w + 3] = missingLeft & SPECIAL_MISSING_LEFT;
+    return;
   }
+  let column = ctx.negatedColumn[feature];
+  if (column < 0 && missingLeft !== 0) {
+    column = ctx.negatedColumn[feature] = ctx.leafColumn + 1 + ctx.negated.length;
+    ctx.negated.push(feature);
+  }
+  const negated = bits ^ 0x80000000; // -threshold
+  const up = bits === 0 ? 1 : negated + 1 + ((~bits >> 31) << 1);
+  words[w] = (column & missingLeft) | (feature & ~missingLeft);
+  words[w + 2] = (up & missingLeft) | (bits & ~missingLeft);
+  words[w + 3] = 0;
 }
 
 function writeBitset(tree: TreeSource, k: number, ctx: TreeContext): number {

@@ -179,6 +179,13 @@ describe('trees compile the same from legacy binary records as from JSON and UBJ
         what,
       );
       trees.forEach((tree, t) => checkLayout(binary, t, tree, features));
+      // the node buffer is not zeroed when allocated: what is past the last node must still be zeros
+      const words = binary.trees!.words;
+      assert.ok(words.buffer.byteLength > words.byteLength, 'a legacy binary bounds its node count by the bytes left');
+      assert.ok(
+        new Uint8Array(words.buffer, words.byteLength).every((b) => b === 0),
+        what,
+      );
     }
   });
 

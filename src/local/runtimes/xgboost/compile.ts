@@ -488,7 +488,7 @@ function compileTree(tree: TreeSource, t: number, ctx: TreeContext): number {
 /**
  * compileTree over legacy binary node records (see TreeCompiler.addRecords). Their split conditions and leaf values
  * are float32 already: they are copied as bits, which is exact and saves the float conversions. The loop keeps
- * everything it uses in locals (and NODE_STRIDE as a shift): this is most of a legacy binary's load time.
+ * everything it uses in locals, NODE_STRIDE (4) as a shift by 2: this is most of a legacy binary's load time.
  */
 function compileRecords(rec: Int32Array, n: number, t: number, ctx: TreeContext): number {
   const { words, queue, leafColumn } = ctx;

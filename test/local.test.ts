@@ -779,8 +779,9 @@ describe('mme local: cold loads run off the event loop', () => {
         const { user, system } = process.cpuUsage(before);
         const inlineMs = (user + system) / 1000;
         t.diagnostic(`${name}: ${serverMs} ms of the server's main-thread CPU for the whole cold call; ${inlineMs.toFixed(0)} ms to load it on a main thread`);
+        // + 10 ms: /proc counts in clock ticks, and one tick of other work may fall into the call
         assert.ok(
-          serverMs <= inlineMs / 4,
+          serverMs <= inlineMs / 4 + 10,
           `the cold call of ${name} took ${serverMs} ms of the server's main thread; loading it there takes ${inlineMs.toFixed(0)} ms`,
         );
         assert.equal((await call('warm.tar.gz', denseRows[0])).status, 200);

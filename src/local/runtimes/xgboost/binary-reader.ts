@@ -242,7 +242,7 @@ function readTree(r: BinaryReader, t: number, compiler: TreeCompiler): void {
     r.need(count * 4, 'leaf vector');
     r.skip(count * 4);
   }
-  compiler.addRecords(records.words, records.values, numNodes);
+  compiler.addRecords(records, numNodes);
 }
 
 function readAttributes(r: BinaryReader): void {
@@ -283,9 +283,8 @@ class BinaryReader {
   /** File offset of bytes[0] (a file read on demand: `bytes` is a window that moves along). */
   private base = 0;
   private readonly size: number;
-  /** Aligned scratch for a tree's node records (5 words each), read through typed arrays: faster than a DataView. */
+  /** Aligned scratch for a tree's node records (5 words each), read through a typed array: faster than a DataView. */
   private recordWords = new Int32Array(0);
-  private recordValues = new Float32Array(0);
 
   constructor(
     public bytes: Uint8Array,
@@ -331,23 +330,20 @@ class BinaryReader {
   }
 
   /**
-   * The next `n` node records (20 bytes each, then 16 bytes of statistics each, skipped) as aligned words and
-   * floats, valid until the next call.
+   * The next `n` node records (20 bytes each, then 16 bytes of statistics each, skipped) as aligned words, valid
+   * until the next call.
    */
-  records(n: number, what: string): { words: Int32Array; values: Float32Array } {
+  records(n: number, what: string): Int32Array {
     const bytes = n * NODE_BYTES;
     // bytes being streamed: wait for all of them (a file read on demand: the caller checked they are in the file)
     if (!this.file) this.need(n * (NODE_BYTES + STAT_BYTES), what);
-    if (this.recordWords.length < n * 5) {
-      this.recordWords = new Int32Array(n * 5);
-      this.recordValues = new Float32Array(this.recordWords.buffer);
-    }
+    if (this.recordWords.length < n * 5) this.recordWords = new Int32Array(n * 5);
     const out = new Uint8Array(this.recordWords.buffer, 0, bytes);
     if (this.pos + bytes <= this.available) out.set(this.bytes.subarray(this.pos, this.pos + bytes));
     else this.read(out, this.base + this.pos, what);
     if (BIG_ENDIAN_HOST) for (let i = 0; i < bytes; i += 4) out.subarray(i, i + 4).reverse();
     this.pos += n * (NODE_BYTES + STAT_BYTES);
-    return { words: this.recordWords, values: this.recordValues };
+    return this.recordWords;
   }
 
   skip(n: number): void {

@@ -93,6 +93,14 @@ export type Alloc = (bytes: number) => ArrayBufferLike;
 const ordinary: Alloc = (bytes) => new ArrayBuffer(bytes);
 const shared: Alloc = (bytes) => new SharedArrayBuffer(bytes);
 
+/**
+ * Memory that is written whole before it is read: ordinary memory is then not zeroed first (memory reused from
+ * earlier loads would be, a memset of the whole buffer).
+ */
+function allocWritten(alloc: Alloc, bytes: number): ArrayBufferLike {
+  return alloc === ordinary ? Buffer.allocUnsafeSlow(bytes).buffer : alloc(bytes);
+}
+
 function float32Of(values: ArrayLike<number>, alloc: Alloc): Float32Array {
   const out = new Float32Array(alloc(values.length * 4));
   for (let i = 0; i < values.length; i++) out[i] = values[i];
@@ -189,17 +197,24 @@ export function assembleModel(
 const scratch32 = new Float32Array(1);
 const scratchBits = new Int32Array(scratch32.buffer);
 
-/** The smallest float32 greater than x (x finite or -Infinity). */
-export function nextUpFloat32(x: number): number {
+/** The bits of Math.fround(x). */
+function float32Bits(x: number): number {
   scratch32[0] = x;
-  if (x === 0) {
-    scratchBits[0] = 1; // +0 and -0 → smallest positive subnormal
-  } else if (scratch32[0] > 0) {
-    scratchBits[0] += 1;
-  } else {
-    scratchBits[0] -= 1;
-  }
+  return scratchBits[0];
+}
+
+/** The float32 of the given bits. */
+function float32FromBits(bits: number): number {
+  scratchBits[0] = bits;
   return scratch32[0];
+}
+
+/**
+ * Whether float32 bits are a finite number: all exponent bits set is an infinity or a NaN. (The hot loops below
+ * write their float32 constants as literals: a module constant is a context load in optimized code.)
+ */
+function finiteBits(bits: number): boolean {
+  return (bits & 0x7f800000) !== 0x7f800000;
 }
 
 /** The readers give tree_info and weight_drop one entry per tree (checked there). */
@@ -258,7 +273,8 @@ export class TreeCompiler {
     checkDeclared('the node count', nodeCapacity, MODEL_CAPS.nodes);
     checkDeclared('the tree count', trees, MODEL_CAPS.trees);
     checkShapeFeatures(numFeature);
-    this.buffer = alloc(nodeCapacity * NODE_STRIDE * 4);
+    // every node slot is written when placed; the unused rest is zeroed in finish()
+    this.buffer = allocWritten(alloc, nodeCapacity * NODE_STRIDE * 4);
     this.ctx = new TreeContext(new Int32Array(this.buffer), new Float32Array(this.buffer), new Uint32Array(alloc(catWords * 4)), numFeature);
     this.roots = new Int32Array(alloc(trees * 4));
     this.depths = new Int32Array(alloc(trees * 4));
@@ -271,10 +287,10 @@ export class TreeCompiler {
 
   /**
    * Places the next tree straight from its `n` legacy binary node records, 5 words each (parent, left, right, sindex
-   * with default_left in its top bit, split condition / leaf value): `words` and `values` over the same memory.
+   * with default_left in its top bit, the float32 bits of the split condition / leaf value).
    */
-  addRecords(words: Int32Array, values: Float32Array, n: number): void {
-    this.placed(compileRecords(words, values, n, this.start(n), this.ctx));
+  addRecords(words: Int32Array, n: number): void {
+    this.placed(compileRecords(words, n, this.start(n), this.ctx));
   }
 
   /** The number of the tree about to be placed, once its `n` nodes are known to fit. */
@@ -305,7 +321,9 @@ export class TreeCompiler {
     // needed: trim the buffer unless the rest is small (copying costs more than it saves).
     const used = ctx.next * NODE_STRIDE;
     const capacity = ctx.words.length;
-    const buffer = used === capacity || capacity - used < capacity / 16 ? this.buffer : copyBuffer(this.buffer, used * 4, this.alloc);
+    const keep = used === capacity || capacity - used < capacity / 16;
+    if (keep) ctx.words.fill(0, used);
+    const buffer = keep ? this.buffer : copyBuffer(this.buffer, used * 4, this.alloc);
     const negatedFeatures = new Int32Array(this.alloc(ctx.negated.length * 4));
     negatedFeatures.set(ctx.negated);
     return {
@@ -440,17 +458,15 @@ function compileTree(tree: TreeSource, t: number, ctx: TreeContext): number {
     const w = (base + i) * NODE_STRIDE;
     const l = left[id];
     if (l === -1) {
-      placeLeaf(ctx, w, splitCondition[id], t, id);
+      placeLeaf(words, ctx.leafColumn, w, float32Bits(splitCondition[id]), t, id);
       continue;
     }
     const r = right[id];
     if (!(l > 0 && l < n && r > 0 && r < n)) fail(`tree ${t} node ${id} has invalid children (${l}, ${r})`);
     if (placed + 2 > n) fail(`tree ${t} is not a tree (a node is reachable twice)`);
     const feature = splitIndex[id];
-    const missingLeft = Boolean(defaultLeft[id]);
-    // `second` is the child missing values go to
-    queue[placed] = missingLeft ? r : l;
-    queue[placed + 1] = missingLeft ? l : r;
+    const missingLeft = defaultLeft[id] ? -1 : 0;
+    placeChildren(queue, placed, l, r, missingLeft);
     words[w + 1] = (base + placed) * NODE_STRIDE;
     placed += 2;
     if (splitType !== undefined && splitType[id] === 1) {
@@ -460,87 +476,104 @@ function compileTree(tree: TreeSource, t: number, ctx: TreeContext): number {
       ctx.hasSpecial = true;
       words[w] = -(feature + 1);
       values[w + 2] = Math.fround(splitCondition[id]);
-      words[w + 3] = SPECIAL_CATEGORICAL | (writeBitset(tree, k, ctx) << 2) | (missingLeft ? SPECIAL_MISSING_LEFT : 0);
+      words[w + 3] = SPECIAL_CATEGORICAL | (writeBitset(tree, k, ctx) << 2) | (missingLeft & SPECIAL_MISSING_LEFT);
     } else {
-      placeSplit(ctx, w, feature, splitCondition[id], missingLeft, t, id);
+      placeSplit(ctx, words, w, feature, float32Bits(splitCondition[id]), missingLeft, t, id);
     }
   }
   ctx.next = base + placed;
   return depth;
 }
 
-/** compileTree over legacy binary node records (see TreeCompiler.addRecords). */
-function compileRecords(rec: Int32Array, recf: Float32Array, n: number, t: number, ctx: TreeContext): number {
-  const { words, queue } = ctx;
+/**
+ * compileTree over legacy binary node records (see TreeCompiler.addRecords). Their split conditions and leaf values
+ * are float32 already: they are copied as bits, which is exact and saves the float conversions. The loop keeps
+ * everything it uses in locals, NODE_STRIDE (4) as a shift by 2: this is most of a legacy binary's load time.
+ */
+function compileRecords(rec: Int32Array, n: number, t: number, ctx: TreeContext): number {
+  const { words, queue, leafColumn } = ctx;
   const base = ctx.next;
   queue[0] = 0;
   let placed = 1;
   let depth = 0;
   let levelEnd = 1;
-  for (let i = 0; i < placed; i++) {
+  for (let i = 0; i < placed; i = (i + 1) | 0) {
     if (i === levelEnd) {
       depth++;
       levelEnd = placed;
     }
     const id = queue[i];
-    const p = id * 5;
-    const w = (base + i) * NODE_STRIDE;
+    const p = (id * 5) | 0;
+    const w = (base + i) << 2;
     const l = rec[p + 1];
+    const bits = rec[p + 4];
     if (l === -1) {
-      placeLeaf(ctx, w, recf[p + 4], t, id);
+      placeLeaf(words, leafColumn, w, bits, t, id);
       continue;
     }
     const r = rec[p + 2];
     if (!(l > 0 && l < n && r > 0 && r < n)) fail(`tree ${t} node ${id} has invalid children (${l}, ${r})`);
     if (placed + 2 > n) fail(`tree ${t} is not a tree (a node is reachable twice)`);
     const sindex = rec[p + 3];
-    const missingLeft = sindex < 0;
-    queue[placed] = missingLeft ? r : l;
-    queue[placed + 1] = missingLeft ? l : r;
-    words[w + 1] = (base + placed) * NODE_STRIDE;
-    placed += 2;
-    placeSplit(ctx, w, sindex & 0x7fffffff, recf[p + 4], missingLeft, t, id);
+    const missingLeft = sindex >> 31;
+    placeChildren(queue, placed, l, r, missingLeft);
+    words[w + 1] = (base + placed) << 2;
+    placed = (placed + 2) | 0;
+    placeSplit(ctx, words, w, sindex & 0x7fffffff, bits, missingLeft, t, id);
   }
   ctx.next = base + placed;
   return depth;
 }
 
-/** A leaf at word `w`: it points to itself, and -Infinity < +Infinity keeps a row there. */
-function placeLeaf(ctx: TreeContext, w: number, leaf: number, t: number, id: number): void {
-  const value = Math.fround(leaf);
-  // xgboost would add it and answer nan or inf for every row that reaches it: refused, not served.
-  if (!Number.isFinite(value)) fail(`tree ${t} leaf ${id} has the value ${value} (a leaf must be a finite float32)`);
-  ctx.words[w] = ctx.leafColumn;
-  ctx.words[w + 1] = w;
-  ctx.values[w + 2] = Infinity;
-  ctx.values[w + 3] = value;
+/**
+ * Queues the children of a split: `second` (the later one) is the child missing values go to. `missingLeft` is -1
+ * or 0, a mask: the choice is made without a branch, as default_left is as good as random.
+ */
+function placeChildren(queue: Int32Array, at: number, left: number, right: number, missingLeft: number): void {
+  queue[at] = (right & missingLeft) | (left & ~missingLeft);
+  queue[at + 1] = (left & missingLeft) | (right & ~missingLeft);
 }
 
-/** A numeric split at word `w` (its children's offset already written). */
-function placeSplit(ctx: TreeContext, w: number, feature: number, condition: number, missingLeft: boolean, t: number, id: number): void {
+/** A leaf at word `w`, its value given as float32 bits: it points to itself, and -Infinity < +Infinity keeps a row there. */
+function placeLeaf(words: Int32Array, leafColumn: number, w: number, bits: number, t: number, id: number): void {
+  // xgboost would add it and answer nan or inf for every row that reaches it: refused, not served.
+  if (!finiteBits(bits)) fail(`tree ${t} leaf ${id} has the value ${float32FromBits(bits)} (a leaf must be a finite float32)`);
+  words[w] = leafColumn;
+  words[w + 1] = w;
+  words[w + 2] = 0x7f800000; // +Infinity
+  words[w + 3] = bits;
+}
+
+/**
+ * A numeric split at word `w` of `words` (ctx.words; its children's offset already written), its threshold given as
+ * float32 bits and `missingLeft` as a mask (-1 or 0). Written without a branch on `missingLeft`: the negated-value
+ * column and the next float32 above -threshold (on the bits: one step towards zero for a positive threshold, away
+ * from zero for a negative one, the smallest subnormal for ±0) are worked out either way, and the mask selects.
+ */
+function placeSplit(ctx: TreeContext, words: Int32Array, w: number, feature: number, bits: number, missingLeft: number, t: number, id: number): void {
   if (!(feature >= 0 && feature < ctx.numFeature)) fail(`tree ${t} node ${id} splits on feature ${feature}, the model has ${ctx.numFeature}`);
-  const { words, values } = ctx;
-  const threshold = Math.fround(condition);
-  if (!Number.isFinite(threshold)) {
+  if (!finiteBits(bits)) {
     // a split the single-comparison form cannot express
     ctx.hasSpecial = true;
     words[w] = -(feature + 1);
-    values[w + 2] = threshold;
-    words[w + 3] = missingLeft ? SPECIAL_MISSING_LEFT : 0;
-  } else if (missingLeft) {
-    let column = ctx.negatedColumn[feature];
-    if (column < 0) {
-      column = ctx.negatedColumn[feature] = ctx.leafColumn + 1 + ctx.negated.length;
-      ctx.negated.push(feature);
-    }
-    words[w] = column;
-    values[w + 2] = nextUpFloat32(-threshold);
-    words[w + 3] = 0;
-  } else {
-    words[w] = feature;
-    values[w + 2] = threshold;
-    words[w + 3] = 0;
+    ctx.values[w + 2] = float32FromBits(bits);
+    words[w + 3] = missingLeft & SPECIAL_MISSING_LEFT;
+    return;
   }
+  let column = ctx.negatedColumn[feature];
+  if (column < 0 && missingLeft !== 0) column = negatedColumnOf(ctx, feature);
+  const up = bits === 0 ? 1 : ((bits ^ 0x80000000) + 1 + ((~bits >> 31) << 1)) | 0;
+  words[w] = (column & missingLeft) | (feature & ~missingLeft);
+  words[w + 2] = (up & missingLeft) | (bits & ~missingLeft);
+  words[w + 3] = 0;
+}
+
+/** The first default-left split on a feature: its negated value gets the next column of the extended row. */
+function negatedColumnOf(ctx: TreeContext, feature: number): number {
+  const column = ctx.leafColumn + 1 + ctx.negated.length;
+  ctx.negatedColumn[feature] = column;
+  ctx.negated.push(feature);
+  return column;
 }
 
 function writeBitset(tree: TreeSource, k: number, ctx: TreeContext): number {

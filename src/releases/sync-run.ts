@@ -50,7 +50,7 @@ export interface SyncSummary {
 export type SyncOutcome = SyncSummary & { dryRun: boolean; written: boolean; uploadedBytes?: number; moved?: number };
 
 export async function runSync(store: Store, sources: sync.SyncSource[], options: SyncRunOptions): Promise<SyncOutcome> {
-  const cache = await sync.HashCache.open();
+  const cache = sync.HashCache.open();
   // The temp folder for packaged model folders is made only if one is packaged.
   let work: Promise<string> | undefined;
   const workDir = () => (work ??= makeWorkDir());

@@ -66,11 +66,12 @@ export class HashCache {
     private readonly entries: Record<string, string>,
   ) {}
 
-  static async open(): Promise<HashCache> {
+  /** Read synchronously, as the sources are stat'ed: one small file, at the start. */
+  static open(): HashCache {
     const file = path.join(userCacheDir(), 'sync-sha256.json');
     let entries: Record<string, string> = {};
     try {
-      const parsed = JSON.parse(await fsp.readFile(file, 'utf8'));
+      const parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
       if (parsed && typeof parsed === 'object') entries = parsed;
     } catch {
       /* no cache yet, or unreadable: start empty */

@@ -1,6 +1,6 @@
-import { setMaxListeners } from 'node:events';
 // `mme push` without the rendering: check, hash, compare with what is stored, upload, and say truthfully what
 // happened to every artifact when anything fails or the user presses Ctrl-C.
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { sha256File } from '../artifacts/bytes.js';
 import { checkArtifact } from '../artifacts/inspect.js';

@@ -83,6 +83,16 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
     await rewritten(file, bytes.length);
   });
 
+  test("another build's or Node version's cache of the same service is deleted when the cache is written", async () => {
+    const [name] = [...files()][0];
+    const stale = ['s3-000000000000.cjs.v20.0.0-x64.v8', name.replace(/\.v\d+\.\d+\.\d+-/, '.v18.0.0-')];
+    const other = 'cloudwatch-000000000000.cjs.v20.0.0-x64.v8';
+    for (const f of [...stale, other]) fs.writeFileSync(path.join(folder, f), 'old', { mode: 0o600 });
+    fs.rmSync(path.join(folder, name)); // the next run writes it
+    await listsM1();
+    assert.deepEqual([...files().keys()].sort(), [other, name].sort());
+  });
+
   test('MME_NO_CODE_CACHE: nothing is read or written', async () => {
     fs.rmSync(folder, { recursive: true });
     const r = await mme(['ls', '--prefix', 's3://fleet/', '--endpoint-url', moto.url, '--json'], {

@@ -64,13 +64,21 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
-/** Replaces the cache in one rename (a concurrent run reads the old file or the new one); any failure is ignored. */
+/**
+ * Replaces the cache in one rename (a concurrent run reads the old file or the new one), and deletes the caches of
+ * the same service from other builds or Node versions, so that upgrades do not pile them up. Failures are ignored.
+ */
 function writeCache(file: string, script: vm.Script): void {
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const dir = path.dirname(file);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(temp, file);
+    const service = path.basename(file).replace(/-[0-9a-f]+\.cjs\..*$/, '');
+    for (const old of fs.readdirSync(dir)) {
+      if (old !== path.basename(file) && old.startsWith(`${service}-`) && old.endsWith('.v8')) fs.rmSync(path.join(dir, old), { force: true });
+    }
   } catch {
     fs.rmSync(temp, { force: true });
   }

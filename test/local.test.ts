@@ -77,8 +77,6 @@ const loadedNames = async (url: string) =>
     .map((m) => m.modelName)
     .sort();
 
-const metric = (url: string, name: string) => metricTotals(url, ENDPOINT, name);
-
 /** A Prometheus sample's value from GET /metrics (0 when absent). */
 async function prom(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -226,14 +224,14 @@ describe('mme local: one endpoint, many models', () => {
 
   test('cold then warm: the first call loads (cache miss), the next one is a cache hit', async () => {
     const name = 'never-called.tar.gz';
-    const before = await metric(local.url, 'ModelCacheHit');
-    const downloads = (await metric(local.url, 'ModelDownloadingTime')).count;
+    const before = await metricTotals(local, 'ModelCacheHit');
+    const downloads = (await metricTotals(local, 'ModelDownloadingTime')).count;
     await invoke(sdk, name, denseRows[0]);
     await invoke(sdk, name, denseRows[1]);
-    const after = await metric(local.url, 'ModelCacheHit');
+    const after = await metricTotals(local, 'ModelCacheHit');
     assert.equal(after.count - before.count, 2, 'two lookups');
     assert.equal(after.sum - before.sum, 1, 'one hit');
-    assert.equal((await metric(local.url, 'ModelDownloadingTime')).count - downloads, 1, 'one download');
+    assert.equal((await metricTotals(local, 'ModelDownloadingTime')).count - downloads, 1, 'one download');
     const info = (await models(local.url)).models.find((m) => m.modelName === name);
     assert.equal(info.state, 'loaded');
     assert.equal(info.hits, 2);
@@ -241,12 +239,12 @@ describe('mme local: one endpoint, many models', () => {
   });
 
   test('concurrent requests for one cold model share one load', async () => {
-    const loads = (await metric(local.url, 'ModelLoadingTime')).count;
+    const loads = (await metricTotals(local, 'ModelLoadingTime')).count;
     const outs = await Promise.all(Array.from({ length: 16 }, (_, i) => invoke(sdk, 'shared.tar.gz', denseRows[i])));
     outs.forEach((o, i) => {
       assertClose([Number(o.body)], [caseOf('reg_squarederror').expected[i]]);
     });
-    assert.equal((await metric(local.url, 'ModelLoadingTime')).count - loads, 1, 'one ModelLoadingTime sample');
+    assert.equal((await metricTotals(local, 'ModelLoadingTime')).count - loads, 1, 'one ModelLoadingTime sample');
     assert.equal((await models(local.url)).models.find((m) => m.modelName === 'shared.tar.gz').hits, 16);
   });
 
@@ -465,13 +463,13 @@ describe('mme local: metrics agree with the requests made', () => {
       await invokeError(sdk, 'reg.tar.gz', '1,2'); // 4xx from the model (a hit)
       await invokeError(sdk, 'absent.tar.gz', '1'); // 4xx, miss
       await invokeError(sdk, undefined, '1'); // 4xx, no lookup
-      assert.deepEqual(await metric(local.url, 'Invocations'), { count: 8, sum: 8 });
-      assert.deepEqual(await metric(local.url, 'Invocation4XXErrors'), { count: 8, sum: 3 });
-      assert.deepEqual(await metric(local.url, 'Invocation5XXErrors'), { count: 8, sum: 0 });
-      assert.deepEqual(await metric(local.url, 'ModelCacheHit'), { count: 7, sum: 5 });
-      assert.equal((await metric(local.url, 'ModelLoadingTime')).count, 1);
-      assert.equal((await metric(local.url, 'ModelLoadingWaitTime')).count, 2);
-      assert.equal((await metric(local.url, 'ModelLatency')).count, 6);
+      assert.deepEqual(await metricTotals(local, 'Invocations'), { count: 8, sum: 8 });
+      assert.deepEqual(await metricTotals(local, 'Invocation4XXErrors'), { count: 8, sum: 3 });
+      assert.deepEqual(await metricTotals(local, 'Invocation5XXErrors'), { count: 8, sum: 0 });
+      assert.deepEqual(await metricTotals(local, 'ModelCacheHit'), { count: 7, sum: 5 });
+      assert.equal((await metricTotals(local, 'ModelLoadingTime')).count, 1);
+      assert.equal((await metricTotals(local, 'ModelLoadingWaitTime')).count, 2);
+      assert.equal((await metricTotals(local, 'ModelLatency')).count, 6);
       assert.equal(await prom(local.url, 'mme_local_invocations_total'), 8);
       assert.equal(await prom(local.url, 'mme_local_invocation_4xx_errors_total'), 3);
       assert.equal(await prom(local.url, 'mme_local_model_cache_hits_total'), 5);
@@ -530,12 +528,12 @@ describe('mme local: memory and disk budgets', () => {
       let state = await models(local.url);
       assert.ok(state.memory.usedBytes <= state.memory.budgetBytes);
       assert.equal(state.models.find((m) => m.modelName === 'm2.tar.gz').state, 'on-disk');
-      assert.equal((await metric(local.url, 'ModelUnloadingTime')).count, 1);
+      assert.equal((await metricTotals(local, 'ModelUnloadingTime')).count, 1);
 
       await invoke(sdk, 'm2.tar.gz', denseRows[0]); // evicts m1 (least recently used), reloads m2 from disk
       assert.deepEqual(await loadedNames(local.url), ['m2.tar.gz', 'm3.tar.gz']);
-      assert.equal((await metric(local.url, 'ModelDownloadingTime')).count, 3, 'm2 came back from disk, not the prefix');
-      assert.equal((await metric(local.url, 'ModelUnloadingTime')).count, 2);
+      assert.equal((await metricTotals(local, 'ModelDownloadingTime')).count, 3, 'm2 came back from disk, not the prefix');
+      assert.equal((await metricTotals(local, 'ModelUnloadingTime')).count, 2);
       for (const m of ['m4', 'm1', 'm2', 'm3', 'm4']) {
         await invoke(sdk, `${m}.tar.gz`, denseRows[1]);
         state = await models(local.url);
@@ -570,7 +568,7 @@ describe('mme local: memory and disk budgets', () => {
       assert.ok(state.disk.usedBytes <= state.disk.budgetBytes);
       assert.equal(fs.readdirSync(path.join(cache, 'models')).length, 2);
       await invoke(sdk, 'm1.tar.gz', denseRows[0]);
-      assert.equal((await metric(local.url, 'ModelDownloadingTime')).count, 4, 'm1 was downloaded again');
+      assert.equal((await metricTotals(local, 'ModelDownloadingTime')).count, 4, 'm1 was downloaded again');
       assert.match(local.stderr(), /deleted m1\.tar\.gz from the disk cache/);
     } finally {
       sdk.destroy();

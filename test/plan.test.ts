@@ -462,7 +462,7 @@ describe('mme plan: checked against mme local', () => {
       const { calibration, assumptions, models } = r.json.result;
       // The averages, read independently through the CloudWatch API the endpoint speaks (microseconds).
       const mean = async (name: string) => {
-        const t = await metricTotals(local.url, ENDPOINT, name);
+        const t = await metricTotals(local, name);
         assert.equal(t.count, 4, name);
         return t.sum / t.count / 1000;
       };

@@ -117,21 +117,30 @@ export async function modelStates(url: string): Promise<Record<string, string>> 
   return Object.fromEntries(doc.models.map((m) => [m.modelName, m.state]));
 }
 
-/** A metric's SampleCount and Sum over the last half hour, read back through the CloudWatch API the endpoint speaks. */
-export async function metricTotals(url: string, endpoint: string, name: string): Promise<{ count: number; sum: number }> {
-  const cw = new CloudWatchClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+/**
+ * A metric's SampleCount and Sum since the endpoint started (its own `startedAt`), read back through the CloudWatch
+ * API the endpoint speaks: however long the test has run, no sample falls outside the window.
+ */
+export async function metricTotals(local: LocalProcess, name: string): Promise<{ count: number; sum: number }> {
+  const cw = new CloudWatchClient({
+    endpoint: local.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
   try {
-    const now = Date.now();
+    const started = Date.parse(local.info.startedAt);
     const out = await cw.send(
       new GetMetricStatisticsCommand({
         Namespace: 'AWS/SageMaker',
         MetricName: name,
         Dimensions: [
-          { Name: 'EndpointName', Value: endpoint },
+          { Name: 'EndpointName', Value: local.info.endpointName },
           { Name: 'VariantName', Value: 'AllTraffic' },
         ],
-        StartTime: new Date(now - 30 * 60_000),
-        EndTime: new Date(now + 60_000),
+        StartTime: new Date(started - 60_000),
+        // the end of the minute being recorded now
+        EndTime: new Date(Date.now() + 60_000),
         Period: 60,
         Statistics: ['SampleCount', 'Sum'],
       }),

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadModelBytes, loadModelPath, type CompiledModel } from '../src/local/runtimes/xgboost/index.js';
-import { fixtureJson, MODELS } from './helpers/models.js';
+import { fixtureJson, legacyBinaryModel, MODELS, type LegacyTree } from './helpers/models.js';
 
 /** The compiled trees, every array in full (-0 and NaN kept apart from 0 and null). */
 function treesOf(model: CompiledModel): string {
@@ -15,52 +15,8 @@ function treesOf(model: CompiledModel): string {
   );
 }
 
-interface Tree {
-  left: number[];
-  right: number[];
-  feature: number[];
-  condition: number[];
-  defaultLeft: number[];
-}
-
-/** A legacy binary model (binary:logistic, gbtree, tree_info all 0) of the given trees, with zeroed statistics. */
-function legacyBinary(trees: Tree[], features: number): Buffer {
-  const name = (text: string) => {
-    const b = Buffer.alloc(8 + text.length);
-    b.writeUInt32LE(text.length, 0);
-    b.write(text, 8, 'latin1');
-    return b;
-  };
-  const learner = Buffer.alloc(4 + 136); // "binf", then LearnerModelParam
-  learner.write('binf', 0, 'latin1');
-  learner.writeFloatLE(0.5, 4); // base_score
-  learner.writeUInt32LE(features, 8);
-  learner.writeInt32LE(1, 24); // major version
-  learner.writeUInt32LE(1, 32); // num_target
-  const gbtree = Buffer.alloc(160);
-  gbtree.writeInt32LE(trees.length, 0);
-  const parts = [learner, name('binary:logistic'), name('gbtree'), gbtree];
-  for (const tree of trees) {
-    const n = tree.left.length;
-    const bytes = Buffer.alloc(148 + n * 36); // TreeParam, then Node (20 bytes) per node, then statistics (16 each)
-    bytes.writeInt32LE(n, 4);
-    bytes.writeInt32LE(features, 12);
-    for (let i = 0; i < n; i++) {
-      const p = 148 + i * 20;
-      bytes.writeInt32LE(-1, p); // parent: not read
-      bytes.writeInt32LE(tree.left[i], p + 4);
-      bytes.writeInt32LE(tree.right[i], p + 8);
-      bytes.writeUInt32LE((tree.feature[i] | (tree.defaultLeft[i] ? 0x80000000 : 0)) >>> 0, p + 12);
-      bytes.writeFloatLE(tree.condition[i], p + 16);
-    }
-    parts.push(bytes);
-  }
-  parts.push(Buffer.alloc(4 * trees.length));
-  return Buffer.concat(parts);
-}
-
 /** The same model as xgboost's JSON, non-finite numbers and -0 as the bare tokens the reader takes. */
-function jsonModel(trees: Tree[], features: number): Buffer {
+function jsonModel(trees: LegacyTree[], features: number): Buffer {
   const doc = fixtureJson('binary_logistic');
   doc.learner.learner_model_param.num_feature = String(features);
   const model = doc.learner.gradient_booster.model;
@@ -90,10 +46,10 @@ const LARGEST = 3.4028234663852886e38; // the largest finite float32
  * A full tree of depth 5 whose splits take every edge threshold with both default directions (missing left: the
  * compiled threshold is the next float32 above -threshold, worked out on the bits) and whose leaves are edge values.
  */
-function edgeTree(thresholds: number[], features: number): Tree {
+function edgeTree(thresholds: number[], features: number): LegacyTree {
   const leaves = [0, -0, SMALLEST, -SMALLEST, 1.5, -1.5, LARGEST, -LARGEST];
   const splits = 31;
-  const tree: Tree = { left: [], right: [], feature: [], condition: [], defaultLeft: [] };
+  const tree: LegacyTree = { left: [], right: [], feature: [], condition: [], defaultLeft: [] };
   for (let i = 0; i < 2 * splits + 1; i++) {
     const split = i < splits;
     tree.left.push(split ? 2 * i + 1 : -1);
@@ -119,7 +75,7 @@ function nextUp(x: number): number {
  * adjacent, the one missing values go to second; default-left splits on the negated value's column against
  * nextUp(-threshold); non-finite thresholds as special splits; leaves pointing to themselves.
  */
-function checkLayout(model: CompiledModel, t: number, tree: Tree, features: number): void {
+function checkLayout(model: CompiledModel, t: number, tree: LegacyTree, features: number): void {
   const { words, values, roots, negatedFeatures } = model.trees!;
   const walk = (w: number, id: number): void => {
     const at = `tree ${t} node ${id}`;
@@ -168,7 +124,7 @@ describe('trees compile the same from legacy binary records as from JSON and UBJ
     ];
     for (const [what, thresholds] of cases) {
       const trees = [edgeTree(thresholds, features), edgeTree([...thresholds].reverse(), features)];
-      const binary = loadModelBytes(legacyBinary(trees, features), 'xgboost-model');
+      const binary = loadModelBytes(legacyBinaryModel(trees, features), 'xgboost-model');
       const json = loadModelBytes(jsonModel(trees, features), 'xgboost-model.json');
       assert.equal(binary.format, 'binary');
       assert.equal(json.format, 'json');
@@ -191,14 +147,17 @@ describe('trees compile the same from legacy binary records as from JSON and UBJ
 
   test('a default-left split on 0 or -0 compares the negated value with the smallest subnormal', () => {
     const features = 2;
-    const tree: Tree = {
+    const tree: LegacyTree = {
       left: [1, 3, -1, -1, -1],
       right: [2, 4, -1, -1, -1],
       feature: [0, 1, 0, 0, 0],
       condition: [0, -0, 1, 2, 3],
       defaultLeft: [1, 1, 0, 0, 0],
     };
-    for (const model of [loadModelBytes(legacyBinary([tree], features), 'xgboost-model'), loadModelBytes(jsonModel([tree], features), 'xgboost-model.json')]) {
+    for (const model of [
+      loadModelBytes(legacyBinaryModel([tree], features), 'xgboost-model'),
+      loadModelBytes(jsonModel([tree], features), 'xgboost-model.json'),
+    ]) {
       const trees = model.trees!;
       // root (node 0) then its children in the order (right, left): node 1 is placed at slot 2
       assert.equal(trees.values[2], SMALLEST);

@@ -157,15 +157,19 @@ export function rng(seed: number): () => number {
   };
 }
 
-/**
- * A legacy binary XGBoost model (binary:logistic, gbtree, the format SageMaker's container writes) of `trees` full
- * trees of depth `depth` with random splits: a large model in well under a second, without python.
- */
-export function bigLegacyModel(trees: number, depth: number, features: number): Buffer {
-  let seed = 1;
-  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const nodes = 2 ** (depth + 1) - 1;
-  const inner = 2 ** depth - 1;
+/** One tree of a legacy binary model, per node: children (-1 for a leaf), split feature and default direction, split condition or leaf value. */
+export interface LegacyTree {
+  left: number[];
+  right: number[];
+  feature: number[];
+  condition: number[];
+  defaultLeft: number[];
+  /** Parent of each node (not read by mme; -1 when not given). */
+  parent?: number[];
+}
+
+/** A legacy binary XGBoost model (binary:logistic, gbtree, tree_info all 0) of the given trees, with zeroed statistics. */
+export function legacyBinaryModel(trees: LegacyTree[], features: number): Buffer {
   const name = (text: string) => {
     const b = Buffer.alloc(8 + text.length);
     b.writeUInt32LE(text.length, 0);
@@ -179,23 +183,49 @@ export function bigLegacyModel(trees: number, depth: number, features: number): 
   learner.writeInt32LE(1, 24); // major version
   learner.writeUInt32LE(1, 32); // num_target
   const gbtree = Buffer.alloc(160);
-  gbtree.writeInt32LE(trees, 0);
+  gbtree.writeInt32LE(trees.length, 0);
   const parts = [learner, name('binary:logistic'), name('gbtree'), gbtree];
-  for (let t = 0; t < trees; t++) {
-    const tree = Buffer.alloc(148 + nodes * 36); // TreeParam, Node (20 bytes) per node, then zeroed stats (16)
-    tree.writeInt32LE(nodes, 4);
-    tree.writeInt32LE(features, 12);
-    for (let i = 0; i < nodes; i++) {
+  for (const tree of trees) {
+    const n = tree.left.length;
+    const bytes = Buffer.alloc(148 + n * 36); // TreeParam, then Node (20 bytes) per node, then statistics (16 each)
+    bytes.writeInt32LE(n, 4);
+    bytes.writeInt32LE(features, 12);
+    for (let i = 0; i < n; i++) {
       const p = 148 + i * 20;
-      tree.writeInt32LE(i === 0 ? -1 : (i - 1) >> 1, p);
-      const split = i < inner;
-      tree.writeInt32LE(split ? 2 * i + 1 : -1, p + 4);
-      tree.writeInt32LE(split ? 2 * i + 2 : -1, p + 8);
-      if (split) tree.writeUInt32LE((Math.floor(rand() * features) + (rand() < 0.5 ? 0x80000000 : 0)) >>> 0, p + 12);
-      tree.writeFloatLE(split ? rand() * 2 - 1 : (rand() - 0.5) * 0.1, p + 16);
+      bytes.writeInt32LE(tree.parent?.[i] ?? -1, p);
+      bytes.writeInt32LE(tree.left[i], p + 4);
+      bytes.writeInt32LE(tree.right[i], p + 8);
+      bytes.writeUInt32LE((tree.feature[i] | (tree.defaultLeft[i] ? 0x80000000 : 0)) >>> 0, p + 12);
+      bytes.writeFloatLE(tree.condition[i], p + 16);
     }
-    parts.push(tree);
+    parts.push(bytes);
   }
-  parts.push(Buffer.alloc(4 * trees)); // tree_info: group 0
+  parts.push(Buffer.alloc(4 * trees.length));
   return Buffer.concat(parts);
+}
+
+/**
+ * A legacy binary XGBoost model (binary:logistic, gbtree, the format SageMaker's container writes) of `trees` full
+ * trees of depth `depth` with random splits: a large model in well under a second, without python.
+ */
+export function bigLegacyModel(trees: number, depth: number, features: number): Buffer {
+  let seed = 1;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const nodes = 2 ** (depth + 1) - 1;
+  const inner = 2 ** depth - 1;
+  const all: LegacyTree[] = [];
+  for (let t = 0; t < trees; t++) {
+    const tree: Required<LegacyTree> = { left: [], right: [], feature: [], condition: [], defaultLeft: [], parent: [] };
+    for (let i = 0; i < nodes; i++) {
+      const split = i < inner;
+      tree.parent.push(i === 0 ? -1 : (i - 1) >> 1);
+      tree.left.push(split ? 2 * i + 1 : -1);
+      tree.right.push(split ? 2 * i + 2 : -1);
+      tree.feature.push(split ? Math.floor(rand() * features) : 0);
+      tree.defaultLeft.push(split && rand() < 0.5 ? 1 : 0);
+      tree.condition.push(split ? rand() * 2 - 1 : (rand() - 0.5) * 0.1);
+    }
+    all.push(tree);
+  }
+  return legacyBinaryModel(all, features);
 }

@@ -11,7 +11,7 @@ import type { Progress } from '../output/output.js';
 import type { Store } from '../store/index.js';
 import { mapLimit } from '../util/map-limit.js';
 import { type Artifact, checkSource, ensureVersion, makeWorkDir, prepareArtifact } from './artifact.js';
-import { limiter } from './limiter.js';
+import { limiter } from '../util/limiter.js';
 import { moveAlias } from './manifest.js';
 import { versionName } from './names.js';
 import * as sync from './sync.js';

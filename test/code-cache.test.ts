@@ -93,6 +93,17 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
     assert.deepEqual([...files().keys()].sort(), [other, name].sort());
   });
 
+  test('a cache folder that cannot be made (under /proc) leaves the command as it is', { skip: !fs.existsSync('/proc/self') && 'no /proc' }, async () => {
+    // Node's recursive mkdir never returned there: the command hung at exit. The timeout is a hang guard only.
+    const r = await mme(['ls', '--prefix', 's3://fleet/', '--endpoint-url', moto.url, '--json'], {
+      env: { XDG_CACHE_HOME: '/proc/mme-test' },
+      timeoutMs: 120_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal(r.json.result.models.length, 1);
+  });
+
   test('MME_NO_CODE_CACHE: nothing is read or written', async () => {
     fs.rmSync(folder, { recursive: true });
     const r = await mme(['ls', '--prefix', 's3://fleet/', '--endpoint-url', moto.url, '--json'], {

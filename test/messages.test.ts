@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { mme, tempDir } from './helpers/cli.js';
+import { mme, ROOT, tempDir } from './helpers/cli.js';
 
 const CLOSED = 'http://127.0.0.1:9';
 const oneLine = (stderr: string) => {
@@ -59,6 +59,27 @@ describe('messages', () => {
     const r = await mme(['local', '--cache-dir', '/dev/null', '--prefix', `file://${tempDir()}/`, '--port', '0']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(oneLine(r.stderr), /^mme: --cache-dir \/dev\/null cannot be used as a folder/);
+  });
+
+  // Node's recursive mkdir never returns for a path under /proc (ENOENT below a parent that exists): every folder
+  // mme makes is made level by level (src/util/make-dirs.ts). The timeouts are hang guards only.
+  test('a folder that cannot be made under /proc is one line, not a hang: --cache-dir, package -o, the SDK and hash caches', {
+    skip: !fs.existsSync('/proc/self') && 'no /proc',
+  }, async () => {
+    const local = await mme(['local', '--cache-dir', '/proc/mme-test/cache', '--prefix', `file://${tempDir()}/`, '--port', '0'], { timeoutMs: 120_000 });
+    assert.equal(local.code, 2, local.stderr);
+    assert.match(oneLine(local.stderr), /^mme: --cache-dir \/proc\/mme-test\/cache cannot be used as a folder \(ENOENT\)/);
+    const pkg = await mme(['package', path.join(ROOT, 'examples', 'merchants', 'm01'), '-o', '/proc/mme-test/m01.tar.gz'], { timeoutMs: 120_000 });
+    assert.equal(pkg.code, 1, pkg.stderr);
+    assert.match(oneLine(pkg.stderr), /^mme: cannot write -o \/proc\/mme-test\/m01\.tar\.gz: ENOENT/);
+    // the hash cache of sync and the SDK's code cache cannot be written: the command does its work all the same
+    const prefix = tempDir();
+    const sync = await mme(['sync', path.join(ROOT, 'examples', 'merchants'), '--prefix', `file://${prefix}/`, '--json'], {
+      env: { XDG_CACHE_HOME: '/proc/mme-test' },
+      timeoutMs: 120_000,
+    });
+    assert.equal(sync.code, 0, sync.stderr);
+    assert.equal(sync.json.result.added, 70);
   });
 
   test('credentials in an endpoint URL are never printed: stderr, the JSON document, --debug', async () => {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { userCacheDir } from '../util/cache-dir.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 type Exports = Record<string, unknown>;
 
@@ -72,7 +73,7 @@ function writeCache(file: string, script: vm.Script): void {
   const temp = `${file}.${process.pid}.tmp`;
   try {
     const dir = path.dirname(file);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, 0o700);
     fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(temp, file);
     const service = path.basename(file).replace(/-[0-9a-f]+\.cjs\..*$/, '');

@@ -5,6 +5,7 @@ import type { Store } from '../store/index.js';
 import type { LoadedModel } from './runtimes/types.js';
 import { BudgetExceeded, SharedBudget } from './budget.js';
 import { ArtifactError, DEFAULT_MAX_ENTRIES, type ExtractLimits } from './extract.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 /**
  * The model cache of one local MME instance, with SageMaker's two tiers:
@@ -161,7 +162,7 @@ export class ModelCache {
   /** Empties the cache folders: a restarted instance starts cold, as on SageMaker. */
   async init(): Promise<void> {
     await Promise.all([this.modelsDir, this.downloadsDir].map((d) => fsp.rm(d, { recursive: true, force: true })));
-    await Promise.all([this.modelsDir, this.downloadsDir].map((d) => fsp.mkdir(d, { recursive: true })));
+    for (const d of [this.modelsDir, this.downloadsDir]) makeDirs(d);
   }
 
   /** The warm path: the loaded model, marked as just used, or undefined. No promise, no allocation. */

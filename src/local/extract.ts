@@ -6,6 +6,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { readBlockIndex, type BlockIndex } from '../artifacts/gzip.js';
 import { MAX_ARTIFACT_ENTRIES } from '../artifacts/limits.js';
 import { BLOCK, BudgetExceeded, type SharedBudget } from './budget.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 /** Why an artifact was refused or could not be unpacked; the message is shown to the caller as the model's error. */
 export class ArtifactError extends Error {
@@ -663,12 +664,15 @@ class GrowingFileWriter {
 function mkdirs(dest: string, rel: string, made: Set<string>): Promise<void> {
   if (made.has(rel)) return Promise.resolve();
   made.add(rel);
-  return fsp.mkdir(path.join(dest, ...rel.split('/')), { recursive: true }).then(
-    () => undefined,
-    (err: NodeJS.ErrnoException) => {
-      throw err.code === 'EEXIST' || err.code === 'ENOTDIR' ? new ArtifactError(`folder "${rel}" clashes with a file of the same name in the archive`) : err;
-    },
-  );
+  try {
+    makeDirs(path.join(dest, ...rel.split('/')));
+    return Promise.resolve();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return Promise.reject(
+      code === 'EEXIST' || code === 'ENOTDIR' ? new ArtifactError(`folder "${rel}" clashes with a file of the same name in the archive`) : err,
+    );
+  }
 }
 
 function describe(err: unknown): string {

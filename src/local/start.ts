@@ -20,6 +20,7 @@ import { LoadingPool, ScoringPool } from './pool.js';
 import { createEndpointServer } from './server.js';
 import { ContainerStartError } from './container/process.js';
 import { setUpContainer, type ContainerFlags, type ContainerSetup } from './container/setup.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 const DEFAULT_ENDPOINT_NAME = 'local-mme';
 const DEFAULT_PORT = 8080;
@@ -340,12 +341,15 @@ function defaultCacheDir(endpointName: string): string {
  * anything. And one server per folder: a second one would delete the first one's models.
  */
 async function claimCacheDir(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+  try {
+    makeDirs(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
     throw usageError(
-      `--cache-dir ${dir} cannot be used as a folder (${e.code === 'EEXIST' || e.code === 'ENOTDIR' ? 'it, or a parent, is a file or device' : e.code}).`,
+      `--cache-dir ${dir} cannot be used as a folder (${code === 'EEXIST' || code === 'ENOTDIR' ? 'it, or a parent, is a file or device' : code}).`,
       'Give a new or empty folder, or leave --cache-dir out.',
     );
-  });
+  }
   const entries = await fsp.readdir(dir);
   if (entries.length && !entries.includes(MARKER)) {
     throw usageError(

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { makeDirs } from '../util/make-dirs.js';
 
 /** Temp files live beside their target (same file system, so rename is atomic) and are skipped by listings. */
 export const TEMP_MARK = '.mme-tmp-';
@@ -14,7 +15,7 @@ export function tempPathFor(target: string): string {
  * a half-written one. With `noClobber`, an existing target is left alone and `EEXIST` is thrown.
  */
 export async function writeAtomically(target: string, write: (tmp: string) => Promise<unknown>, noClobber = false): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
+  makeDirs(path.dirname(target));
   const tmp = tempPathFor(target);
   try {
     await write(tmp);

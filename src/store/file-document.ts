@@ -3,6 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { tempPathFor } from './atomic.js';
 import { PreconditionFailed, type StoredDocument, type WriteCondition } from './store.js';
+import { makeDirs } from '../util/make-dirs.js';
 
 /**
  * Compare-and-swap of a small document in a folder, without locks (so nothing is left locked by a killed process).
@@ -72,7 +73,7 @@ export async function writeFileDocument(file: string, name: string, bytes: Uint8
   const current = await readState(file);
   if ('ifNoneMatch' in condition ? current !== undefined : current?.etag !== condition.ifMatch) throw new PreconditionFailed(name);
   const next = (current?.generation ?? 0) + 1;
-  await fsp.mkdir(logDir(file), { recursive: true });
+  makeDirs(logDir(file));
   const tmp = tempPathFor(entry(file, next));
   try {
     await fsp.writeFile(tmp, bytes);

@@ -150,6 +150,33 @@ describe('mme local budgets against bombs', () => {
     }
   });
 
+  test('a model whose files cannot be written to the disk cache answers from memory; its folder goes, one line says why', async () => {
+    // RLIMIT_FSIZE makes every write past 8 KiB fail (EFBIG), as a full disk would. The 13.7 KB model file is written
+    // after the model is compiled and answers: before, the extraction failed and so did the request (500).
+    const cache = path.join(work, 'cache-fsize');
+    const local = await startLocal(
+      ['--prefix', prefix({ 'm.tar.gz': zlib.gzipSync(tar([{ path: 'xgboost-model', data: MODEL }])) }), '--cache-dir', cache],
+      work,
+      {},
+      ['prlimit', '--fsize=8192'],
+    );
+    try {
+      const first = await invokeRaw(local.url, 'm.tar.gz', ROW);
+      assert.equal(first.status, 200, first.text);
+      await local.waitForStderr(/could not write m\.tar\.gz to the disk cache \(it stays in memory\): .+\n/);
+      await local.waitForStderr(/deleted m\.tar\.gz from the disk cache/);
+      const info = (await (await fetch(`${local.url}/models/m.tar.gz`)).json()) as { state: string; diskBytes: number; writingToDisk: boolean };
+      assert.deepEqual([info.state, info.diskBytes, info.writingToDisk], ['loaded', 0, false]);
+      assert.deepEqual(fs.readdirSync(path.join(cache, 'models')), []);
+      assert.equal((await invokeRaw(local.url, 'm.tar.gz', ROW)).text, first.text);
+      // Unloaded, it has no disk copy to come back from: it is fetched from the prefix again.
+      assert.equal((await fetch(`${local.url}/models/m.tar.gz`, { method: 'DELETE' })).status, 200);
+      assert.equal((await invokeRaw(local.url, 'm.tar.gz', ROW)).text, first.text);
+    } finally {
+      await local.stop();
+    }
+  });
+
   test('concurrent extractions share one disk budget: four 12 MiB artifacts at once under --disk 32MiB', async () => {
     const artifact = (i: number) =>
       gzipBomb(

@@ -50,6 +50,8 @@ export interface CachedModel {
   model: LoadedModel | undefined;
   /** Extracted artifact folder, while the model is on disk. */
   dir: string | undefined;
+  /** Set while the folder's files are still being written (after the model's first answer); never rejects. */
+  writing: Promise<void> | undefined;
   diskBytes: number;
   footprint: number;
   loading: Promise<CachedModel> | undefined;
@@ -66,7 +68,8 @@ export type CacheEvent =
   | { type: 'loaded'; name: string; footprint: number; diskBytes: number; downloadMs?: number; loadMs: number }
   | { type: 'unloaded'; name: string; reason: 'memory' | 'disk' | 'request' | 'container' }
   | { type: 'deleted'; name: string; diskBytes: number }
-  | { type: 'failed'; name: string; message: string };
+  | { type: 'failed'; name: string; message: string }
+  | { type: 'unwritten'; name: string; message: string };
 
 /** What {@link ModelLoader.unpackAndLoad} reports once an artifact is unpacked. */
 export interface UnpackedModel {
@@ -78,6 +81,11 @@ export interface UnpackedModel {
   unpackMs: number;
   /** The model, or why it could not be loaded (ModelLoadError); the unpacked folder stays either way. */
   model: Promise<LoadedModel>;
+  /**
+   * When the folder's files are still being written: settles once they are (rejects when they could not be, and the
+   * folder is then gone). The model need not wait for it.
+   */
+  written?: Promise<void>;
 }
 
 /** Unpacks and loads models: the cold path, which the endpoint runs on loading threads (LoadingPool). */
@@ -118,6 +126,8 @@ export interface ModelInfo {
   state: 'loaded' | 'loading' | 'on-disk';
   memoryBytes: number;
   diskBytes: number;
+  /** The model answers while its files are still being written to the disk cache (the moments after a cold load). */
+  writingToDisk: boolean;
   loadedAt: string | null;
   lastUsedAt: string | null;
   downloadMs: number | null;
@@ -190,6 +200,7 @@ export class ModelCache {
         name,
         model: undefined,
         dir: undefined,
+        writing: undefined,
         diskBytes: 0,
         footprint: 0,
         loading: undefined,
@@ -242,6 +253,7 @@ export class ModelCache {
         state: e.model ? 'loaded' : e.loading ? 'loading' : 'on-disk',
         memoryBytes: e.model ? e.footprint : 0,
         diskBytes: e.dir ? e.diskBytes : 0,
+        writingToDisk: e.writing !== undefined,
         loadedAt: e.model ? iso(e.loadedAt) : null,
         lastUsedAt: iso(e.lastUsedAt),
         downloadMs: e.model ? round3(e.downloadMs) : null,
@@ -278,6 +290,8 @@ export class ModelCache {
       let downloadMs: number | undefined;
       let loading: Promise<LoadedModel>;
       let started: number;
+      // Unloaded before its files were all written: read once they are (or fetched again if they could not be).
+      if (e.writing) await e.writing;
       if (!e.dir) {
         try {
           ({ ms: downloadMs, model: loading, loadStarted: started } = await this.fetch(e, signal));
@@ -356,6 +370,7 @@ export class ModelCache {
       e.dir = dir;
       e.diskBytes = unpacked.diskBytes;
       this.diskUsed += unpacked.diskBytes;
+      if (unpacked.written) this.writeBehind(e, unpacked.written);
     } catch (err) {
       // Normally already gone; not if the loading thread itself failed.
       await fsp.rm(dir, { recursive: true, force: true });
@@ -480,8 +495,31 @@ export class ModelCache {
     this.options.onEvent?.({ type: 'unloaded', name: e.name, reason });
   }
 
+  /**
+   * A model's files written after its first answer: until they are, a reload from the folder and its deletion wait.
+   * When they cannot be written (the disk is full), the folder goes and the model stays in memory.
+   */
+  private writeBehind(e: CachedModel, written: Promise<void>): void {
+    e.writing = written.then(
+      () => {
+        e.writing = undefined;
+      },
+      async (err) => {
+        e.writing = undefined;
+        if (!e.dir) return;
+        // Stopped by a shutdown, which empties the cache anyway: nothing to say.
+        if (!this.abort.signal.aborted) this.options.onEvent?.({ type: 'unwritten', name: e.name, message: (err as Error).message });
+        await this.removeFolder(e);
+      },
+    );
+  }
+
   private async deleteFromDisk(e: CachedModel): Promise<void> {
     if (e.model) this.unloadEntry(e, 'disk');
+    await this.removeFolder(e);
+  }
+
+  private async removeFolder(e: CachedModel): Promise<void> {
     const dir = e.dir;
     if (!dir) return;
     e.dir = undefined;
@@ -489,7 +527,9 @@ export class ModelCache {
     this.disk.release(e.diskBytes);
     const bytes = e.diskBytes;
     e.diskBytes = 0;
-    if (!e.loading && this.entries.get(e.name) === e) this.entries.delete(e.name);
+    if (!e.model && !e.loading && this.entries.get(e.name) === e) this.entries.delete(e.name);
+    // A folder still being written is removed once its loading thread is done with it.
+    await e.writing;
     await fsp.rm(dir, { recursive: true, force: true });
     this.options.onEvent?.({ type: 'deleted', name: e.name, diskBytes: bytes });
   }

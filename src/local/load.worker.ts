@@ -2,9 +2,10 @@
  * A loading thread of the local endpoint: the cold path of a model, off the server's event loop. It unpacks a
  * downloaded artifact (every check of extract.ts applies) keeping the model files' bytes as they are inflated
  * (nothing is read back from disk), and compiles the model from them: as they arrive when the runtime can (legacy
- * binary XGBoost models), so that compiling overlaps inflating, else once they are all in, while the last writes to
- * disk finish. The compiled arrays live in SharedArrayBuffers: posting them shares the memory with the main thread,
- * which only wraps them.
+ * binary XGBoost models), so that compiling overlaps inflating, else once they are all in. The compiled model is
+ * posted at once (an 'unpacked' event), before the model files are written to disk: the first request is answered
+ * while they are, and the reply follows once the folder is complete. The compiled arrays live in SharedArrayBuffers:
+ * posting them shares the memory with the main thread, which only wraps them.
  */
 import { performance } from 'node:perf_hooks';
 import fsp from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { readArtifactFiles } from './runtimes/files.js';
 import { ModelLoadError, type ArtifactFiles, type EarlyCompile } from './runtimes/types.js';
 
 const port = parentPort!;
+
 /** Larger model files are not held in memory while unpacking: they are read back from disk for the load. */
 const KEEP_LIMIT = 1024 ** 3;
 const cancels = new Map<number, AbortController>();
@@ -45,8 +47,8 @@ async function unpackAndLoad(
   const controller = new AbortController();
   cancels.set(id, controller);
   const started = performance.now();
-  let unpackedAt = 0;
   let loaded: LoadReply['loaded'];
+  let handedOver = false;
   const early = new EarlyCompiles();
   let held = 0;
   try {
@@ -59,18 +61,28 @@ async function unpackAndLoad(
       keep: (rel, size) => !rel.includes('/') && size <= KEEP_LIMIT && isModelFile(rel),
       onStart: () => port.postMessage({ id, event: 'started' } satisfies LoadEvent),
       onKeptData: (rel, bytes, available) => early.arrived(rel, bytes, available),
-      onUnpacked: (contents) => {
-        unpackedAt = performance.now();
-        const files = keptFiles(dir, contents, early);
+      onUnpacked: (unpacked) => {
+        const ms = performance.now() - started;
+        if (heldForTests(unpacked.bytes)) return;
+        const files = keptFiles(dir, unpacked, early);
         if (files) loaded = compile(files);
+        // The folder (and its disk reservation) is the main thread's from here; with the model when it is compiled.
+        handedOver = true;
+        port.postMessage({
+          id,
+          event: 'unpacked',
+          unpacked: { files: unpacked.files, bytes: unpacked.bytes, diskBytes: unpacked.diskBytes, ms },
+          loaded,
+        } satisfies LoadEvent);
       },
     });
+    if (heldForTests(extracted.bytes)) await new Promise(() => setInterval(() => {}, 1 << 30));
+    if (loaded) return { id, written: true };
     // A model file too large to keep is read back now that it is written.
-    loaded ??= await readArtifactFiles(dir, isModelFile, extracted.kept).then(compile, (err) => ({ failure: failureOf(err) }));
-    await holdForTests(extracted.bytes);
-    return { id, unpacked: { files: extracted.files, bytes: extracted.bytes, diskBytes: extracted.diskBytes, ms: unpackedAt - started }, loaded };
+    loaded = await readArtifactFiles(dir, isModelFile, extracted.kept).then(compile, (err) => ({ failure: failureOf(err) }));
+    return { id, written: true, loaded };
   } catch (err) {
-    return { id, unpacked: { failure: failureOf(err) } };
+    return handedOver ? { id, written: { failure: failureOf(err) } } : { id, unpacked: { failure: failureOf(err) } };
   } finally {
     memory?.release(held);
     cancels.delete(id);
@@ -159,8 +171,7 @@ function failureOf(err: unknown): LoadFailure {
  * Test-only: with MME_TEST_HOLD_LOAD_BYTES=N, a load of N or more unpacked bytes never finishes (until the thread is
  * stopped), so a test can rely on a model that is still loading instead of on one that is merely slow.
  */
-async function holdForTests(bytes: number): Promise<void> {
+function heldForTests(bytes: number): boolean {
   const at = Number(process.env.MME_TEST_HOLD_LOAD_BYTES);
-  if (!(at > 0) || bytes < at) return;
-  await new Promise(() => setInterval(() => {}, 1 << 30));
+  return at > 0 && bytes >= at;
 }

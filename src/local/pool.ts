@@ -241,11 +241,23 @@ export type LoadRequest =
   | { type: 'load'; id: number; dir: string }
   | { type: 'cancel'; id: number };
 
-/** What a loading thread says about a request before it replies: the artifact's unpacking has started. */
-export interface LoadEvent {
-  id: number;
-  event: 'started';
+/**
+ * What a loading thread says about a request before it replies: the artifact's unpacking has started; it is unpacked
+ * (the folder and its disk reservation are the main thread's from then on), with the compiled model unless it must be
+ * read back from disk, while its model files are still being written.
+ */
+export type LoadEvent = { id: number; event: 'started' } | { id: number; event: 'unpacked'; unpacked: UnpackedInfo; loaded?: LoadResult };
+
+/** An unpacked artifact: its files, their declared bytes, what the folder takes on disk, and the time it took. */
+export interface UnpackedInfo {
+  files: number;
+  bytes: number;
+  diskBytes: number;
+  ms: number;
 }
+
+/** A compiled model, or why it could not be loaded. */
+export type LoadResult = { compiled: CompiledArtifact } | { failure: LoadFailure };
 
 /** Why a step failed, as data: `artifact` (ArtifactError), `model` (ModelLoadError) or anything else. */
 export type LoadFailure =
@@ -262,10 +274,12 @@ export interface LoadBudgets {
 
 export interface LoadReply {
   id: number;
-  /** Set when the request unpacked an artifact; `failure` then means the folder is gone. */
-  unpacked?: { files: number; bytes: number; diskBytes: number; ms: number } | { failure: LoadFailure };
-  /** The compiled model, or why it could not be loaded; absent when nothing was unpacked. */
-  loaded?: { compiled: CompiledArtifact } | { failure: LoadFailure };
+  /** The artifact could not be unpacked (no 'unpacked' event came): the folder is gone. */
+  unpacked?: { failure: LoadFailure };
+  /** After an 'unpacked' event: every file is written, or why not (the folder is then gone). */
+  written?: true | { failure: LoadFailure };
+  /** The compiled model, or why it could not be loaded: for a folder, and when the 'unpacked' event did not carry it. */
+  loaded?: LoadResult;
 }
 
 /**
@@ -293,20 +307,39 @@ export class LoadingPool implements ModelLoader {
     });
   }
 
-  /** @param onStart called when the thread has made `dir` and starts unpacking into it */
+  /**
+   * Resolves once the artifact is unpacked, with its model as soon as it is compiled: the model files may still be
+   * being written (`written`).
+   * @param onStart called when the thread has made `dir` and starts unpacking into it
+   */
   async unpackAndLoad(tarball: string, dir: string, limits: ExtractLimits, signal?: AbortSignal, onStart?: () => void): Promise<UnpackedModel> {
-    const { reply, slot } = await this.run((id) => ({ type: 'unpack-and-load', id, tarball, dir, limits }), signal, dir, onStart);
-    const unpacked = reply.unpacked!;
-    if ('failure' in unpacked) throw errorOf(unpacked.failure);
+    let handOver!: (event: Extract<LoadEvent, { event: 'unpacked' }>) => void;
+    const handedOver = new Promise<Extract<LoadEvent, { event: 'unpacked' }>>((resolve) => (handOver = resolve));
+    const { reply, slot } = this.run(
+      (id) => ({ type: 'unpack-and-load', id, tarball, dir, limits }),
+      signal,
+      dir,
+      (event) => (event.event === 'started' ? onStart?.() : handOver(event)),
+    );
+    const first = await Promise.race([reply, handedOver]);
+    if (!('event' in first)) throw errorOf(first.unpacked?.failure ?? { kind: 'internal', message: 'the loading thread replied out of turn' });
+    const { unpacked, loaded } = first;
     // The folder's disk reservation is the cache's from now on (the thread may go; the folder stays).
     this.budgets?.disk.takeFromThread(slot, unpacked.diskBytes);
-    const model = modelOf(reply.loaded!);
-    model.catch(() => {}); // the cache awaits it after its disk bookkeeping
-    return { files: unpacked.files, bytes: unpacked.bytes, diskBytes: unpacked.diskBytes, unpackMs: unpacked.ms, model };
+    const rest = reply.then((r) => {
+      if (r.written !== true) throw errorOf(r.written?.failure ?? r.unpacked?.failure ?? { kind: 'internal', message: 'no reply on the written files' });
+      return r;
+    });
+    const model = loaded ? modelOf(loaded) : rest.then((r) => modelOf(r.loaded!));
+    const written = rest.then(() => undefined);
+    // The cache awaits both after its disk bookkeeping.
+    model.catch(() => {});
+    written.catch(() => {});
+    return { files: unpacked.files, bytes: unpacked.bytes, diskBytes: unpacked.diskBytes, unpackMs: unpacked.ms, model, written };
   }
 
   async loadDir(dir: string, signal?: AbortSignal): Promise<LoadedModel> {
-    return modelOf((await this.run((id) => ({ type: 'load', id, dir }), signal)).reply.loaded!);
+    return modelOf((await this.run((id) => ({ type: 'load', id, dir }), signal).reply).loaded!);
   }
 
   /** Starts two threads now, so that neither the first cold model nor one loading beside it waits for a thread. */
@@ -318,32 +351,38 @@ export class LoadingPool implements ModelLoader {
     return this.pool.close();
   }
 
-  /** `dir`: the folder an unpacking writes, removed when the request is cancelled; `onStart`: unpacking has begun. */
-  private async run(make: (id: number) => LoadRequest, signal?: AbortSignal, dir?: string, onStart?: () => void): Promise<{ reply: LoadReply; slot: number }> {
-    if (this.pool.closed) throw new Error('the endpoint is shutting down');
+  /**
+   * Sends a request to a thread: its reply, and the thread's slot in the budgets. When `signal` aborts before the
+   * reply, the thread is stopped where it stands and `dir` (the folder an unpacking writes) removed.
+   */
+  private run(
+    make: (id: number) => LoadRequest,
+    signal?: AbortSignal,
+    dir?: string,
+    onEvent?: (event: LoadEvent) => void,
+  ): { reply: Promise<LoadReply>; slot: number } {
+    if (this.pool.closed) return { reply: Promise.reject(new Error('the endpoint is shutting down')), slot: -1 };
     const thread = this.pool.pick();
     const slot = this.pool.indexOf(thread);
     const { id, reply } = thread.request(make);
-    if (onStart) thread.events.set(id, onStart);
-    if (!signal) return { reply: await reply, slot };
+    if (onEvent) thread.events.set(id, onEvent as (message: { id: number; event: string }) => void);
+    if (!signal) return { reply, slot };
     let onAbort!: () => void;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(new ArtifactError('loading was cancelled'));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
-    try {
-      return { reply: await Promise.race([reply, aborted]), slot };
-    } catch (err) {
+    const settled = Promise.race([reply, aborted]).catch(async (err) => {
       if (!signal.aborted) throw err;
       reply.catch(() => {});
       // Stopped where it stands; then nothing of it is left on disk.
       await this.pool.kill(thread);
       if (dir) await fsp.rm(dir, { recursive: true, force: true });
       throw new ArtifactError('loading was cancelled');
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
+    });
+    void settled.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => {});
+    return { reply: settled, slot };
   }
 }
 

@@ -317,6 +317,8 @@ function describeEvent(e: CacheEvent): string {
       return `deleted ${e.name} from the disk cache (${formatBytes(e.diskBytes)})`;
     case 'failed':
       return `failed to load ${e.name}: ${e.message}`;
+    case 'unwritten':
+      return `could not write ${e.name} to the disk cache (it stays in memory): ${e.message}`;
   }
 }
 

@@ -28,9 +28,11 @@ export interface LocalProcess {
 
 const running = new Set<LocalProcess>();
 
-export function startLocal(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<LocalProcess> {
+/** @param launcher a command that runs the node process, e.g. `['prlimit', '--fsize=65536']` */
+export function startLocal(args: string[], cwd: string, env: Record<string, string | undefined> = {}, launcher: string[] = []): Promise<LocalProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MME, 'local', '--port', '0', '--json', ...args], { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [...launcher, process.execPath, MME, 'local', '--port', '0', '--json', ...args];
+    const child = spawn(command[0], command.slice(1), { cwd, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const waiters = new Set<{ pattern: RegExp; resolve(m: RegExpExecArray): void; reject(e: Error): void }>();

@@ -2,11 +2,13 @@
 // float32 bits, default-left splits chosen by a mask) and the JSON/UBJSON readers' (per-node arrays of numbers).
 // Run: npm run build && node --import tsx --test test/xgboost-compile.test.ts
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadModelBytes, loadModelPath, type CompiledModel } from '../src/local/runtimes/xgboost/index.js';
-import { fixtureJson, legacyBinaryModel, MODELS, type LegacyTree } from './helpers/models.js';
+import { bigLegacyModel, fixtureJson, legacyBinaryModel, MODELS, type LegacyTree } from './helpers/models.js';
 
 /** The compiled trees, every array in full (-0 and NaN kept apart from 0 and null). */
 function treesOf(model: CompiledModel): string {
@@ -164,6 +166,37 @@ describe('trees compile the same from legacy binary records as from JSON and UBJ
       assert.equal(trees.values[2 * 4 + 2], SMALLEST);
       assert.deepEqual(Array.from(trees.negatedFeatures), [0, 1]);
       assert.equal(trees.words[0], features + 1); // the negated column of feature 0
+    }
+  });
+});
+
+describe('the compiled placing code outlives the models it compiled', () => {
+  test('a collection between two loads deoptimizes none of the placing functions (V8 holds their classes weakly)', () => {
+    // Without a live instance of the compiler's classes, the collection that frees the last model also frees their
+    // hidden classes, and V8 throws away every function optimized for them: the next load re-warms (6 ms of 20).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mme-deopt-'));
+    try {
+      const model = path.join(dir, 'xgboost-model');
+      fs.writeFileSync(model, bigLegacyModel(40, 6, 20));
+      const script = path.join(dir, 'loads.ts');
+      const load = JSON.stringify(path.resolve('src/local/runtimes/xgboost/index.ts'));
+      fs.writeFileSync(
+        script,
+        `import { loadModelPath } from ${load};
+for (let i = 0; i < 300; i++) loadModelPath(${JSON.stringify(model)});
+console.log('optimized');
+globalThis.gc();
+globalThis.gc();
+loadModelPath(${JSON.stringify(model)});
+`,
+      );
+      const out = execFileSync(process.execPath, ['--expose-gc', '--trace-deopt', '--import', 'tsx', script], { encoding: 'utf8' });
+      const after = out.slice(out.indexOf('optimized'));
+      const thrownAway = [...after.matchAll(/SharedFunctionInfo (\w+)>.*reason: weak objects/g)].map((m) => m[1]);
+      assert.ok(out.includes('optimized'));
+      for (const fn of ['compileRecords', 'placeSplit', 'addRecords']) assert.ok(!thrownAway.includes(fn), `${fn} was deoptimized: ${thrownAway}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,6 @@
-// Bundles src/ into dist/ with esbuild: one ESM entry (plus split chunks for lazily imported parts and worker
-// entries named *.worker.ts), minified: fewer modules to resolve and less code to parse keep start-up fast.
+// Bundles src/ into dist/ with esbuild, minified: the CLI (src/cli.ts) as one CommonJS bundle, dist/cli-<hash>.cjs,
+// run through a V8 code cache by dist/cli.js (src/boot.ts); the AWS SDK as one CommonJS bundle per service in
+// dist/sdk/, also run through the code cache; the worker entries (*.worker.ts) as ES modules with split chunks.
 // Type checking is `tsc --noEmit`, run before this by `npm run build`.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -28,7 +29,7 @@ const SDK_BUNDLES = {
   cloudwatch: ['@aws-sdk/client-cloudwatch'],
 };
 const imported = sdkImports('src', Object.values(SDK_BUNDLES).flat());
-// A bundle is run as a script, which has no import(): Node's modules that the SDK imports dynamically are required.
+// A bundle is run as a script, which has no import(): Node's modules that it imports dynamically are required.
 const requireBuiltins = {
   name: 'require-builtins',
   setup(b) {
@@ -76,8 +77,28 @@ export const { ${[...imported.get(pkg)].join(', ')} } = loadBundledSdk(${JSON.st
   },
 };
 
+/** The CLI's bundle: `import.meta.url` is its own file's URL, as it was in an ES module. */
+const cliOut = path.join(fresh, 'cli.cjs');
 await build({
-  entryPoints: ['src/cli.ts', ...workers],
+  entryPoints: ['src/cli.ts'],
+  outfile: cliOut,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  banner: { js: "var __mmeImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  mainFields: ['module', 'main'],
+  minify: true,
+  keepNames: true, // error classes are told apart by name
+  logLevel: 'warning',
+  define: { __MME_VERSION__: JSON.stringify(version), 'import.meta.url': '__mmeImportMetaUrl' },
+  plugins: [bundledSdk, requireBuiltins],
+});
+const cliBundle = `cli-${createHash('sha256').update(readFileSync(cliOut)).digest('hex').slice(0, 12)}.cjs`;
+renameSync(cliOut, path.join(fresh, cliBundle));
+
+await build({
+  entryPoints: [{ in: 'src/boot.ts', out: 'cli' }, ...workers],
   outdir: fresh,
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
@@ -93,7 +114,7 @@ await build({
   minify: true,
   keepNames: true, // error classes are told apart by name
   logLevel: 'warning',
-  define: { __MME_VERSION__: JSON.stringify(version) },
+  define: { __MME_VERSION__: JSON.stringify(version), __MME_CLI_BUNDLE__: JSON.stringify(cliBundle) },
   plugins: [bundledSdk],
 });
 // The Python server of `mme local --handler` ships as it is, beside the bundle (src/local/container/setup.ts finds it).

@@ -1,6 +1,7 @@
-// The V8 code cache of the bundled SDK (src/aws/bundled-sdk.ts): written once in the user's cache folder, used by
-// the next runs, and never a reason for a command to fail: a damaged cache or one that others could have written is
-// replaced, not used. Checked by running the built `mme ls` on moto S3 and looking at the cache folder directly.
+// The V8 code cache of the CLI's and the SDK's bundles (src/util/code-cache.ts): written once in the user's cache
+// folder, used by the next runs, and never a reason for a command to fail: a damaged cache or one that others could
+// have written is replaced, not used. Checked by running the built `mme ls` on moto S3 and looking at the cache
+// folder directly; the tests damage S3's cache (the CLI's is handled by the same code).
 // Run: npm run build && node --import tsx --test test/code-cache.test.ts
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -17,6 +18,8 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
   const ls = () => mme(['ls', '--prefix', 's3://fleet/', '--endpoint-url', moto.url, '--json'], { env: { XDG_CACHE_HOME: cacheHome } });
   /** The cache files: name → bytes. */
   const files = () => new Map(fs.readdirSync(folder).map((f) => [f, fs.readFileSync(path.join(folder, f))]));
+  /** S3's cache file: name and bytes. */
+  const s3Cache = () => [...files()].find(([f]) => f.startsWith('s3-'))!;
 
   before(async () => {
     moto = await startMoto();
@@ -42,16 +45,22 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
 
   test('the first run writes it, private to the user; the next runs use it as it is', async () => {
     await listsM1();
-    const first = files();
-    assert.equal(first.size, 1, `one bundle, S3's: ${[...first.keys()]}`);
-    const [name] = first.keys();
-    assert.match(name, /^s3-[0-9a-f]{12}\.cjs\.v\d+\.\d+\.\d+-\w+\.v8$/);
+    const names = [...files().keys()].sort();
+    assert.equal(names.length, 2, `two bundles, the CLI's and S3's: ${names}`);
+    assert.match(names[0], /^cli-[0-9a-f]{12}\.cjs\.v\d+\.\d+\.\d+-\w+\.v8$/);
+    assert.match(names[1], /^s3-[0-9a-f]{12}\.cjs\.v\d+\.\d+\.\d+-\w+\.v8$/);
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
-    assert.equal(fs.statSync(path.join(folder, name)).mode & 0o777, 0o600);
-    const inode = fs.statSync(path.join(folder, name)).ino;
+    const inodes = names.map((name) => {
+      assert.equal(fs.statSync(path.join(folder, name)).mode & 0o777, 0o600);
+      return fs.statSync(path.join(folder, name)).ino;
+    });
     await listsM1();
     await listsM1();
-    assert.equal(fs.statSync(path.join(folder, name)).ino, inode, 'a cache V8 accepted is not written again');
+    assert.deepEqual(
+      names.map((name) => fs.statSync(path.join(folder, name)).ino),
+      inodes,
+      'a cache V8 accepted is not written again',
+    );
   });
 
   /** After a run that rewrote it: a cache like the first one, which the next run accepts (does not write again). */
@@ -64,7 +73,7 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
   };
 
   test('a damaged cache is ignored and replaced', async () => {
-    const [name, bytes] = [...files()][0];
+    const [name, bytes] = s3Cache();
     const file = path.join(folder, name);
     for (const damaged of [Buffer.from('not a code cache'), bytes.subarray(0, bytes.length >> 1), Buffer.alloc(0)]) {
       fs.writeFileSync(file, damaged);
@@ -74,7 +83,7 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
   });
 
   test('a cache that others could have written is not used, and replaced', async () => {
-    const [name, bytes] = [...files()][0];
+    const [name, bytes] = s3Cache();
     const file = path.join(folder, name);
     // valid, but group- and world-writable
     fs.writeFileSync(file, bytes);
@@ -84,13 +93,13 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
   });
 
   test("another build's or Node version's cache of the same service is deleted when the cache is written", async () => {
-    const [name] = [...files()][0];
+    const [name] = s3Cache();
     const stale = ['s3-000000000000.cjs.v20.0.0-x64.v8', name.replace(/\.v\d+\.\d+\.\d+-/, '.v18.0.0-')];
     const other = 'cloudwatch-000000000000.cjs.v20.0.0-x64.v8';
     for (const f of [...stale, other]) fs.writeFileSync(path.join(folder, f), 'old', { mode: 0o600 });
     fs.rmSync(path.join(folder, name)); // the next run writes it
     await listsM1();
-    assert.deepEqual([...files().keys()].sort(), [other, name].sort());
+    assert.deepEqual([...files().keys()].filter((f) => !f.startsWith('cli-')).sort(), [other, name].sort());
   });
 
   test('a cache folder that cannot be made (under /proc) leaves the command as it is', { skip: !fs.existsSync('/proc/self') && 'no /proc' }, async () => {

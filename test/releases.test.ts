@@ -8,10 +8,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import zlib from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MME, ROOT, baseEnv, mme, tempDir } from './helpers/cli.js';
 import { freePort, skipWithoutMoto, startMoto, type Moto } from './helpers/moto.js';
 import { startLocal, type LocalProcess } from './helpers/local.js';
+import { tar } from './helpers/models.js';
 
 const MERCHANTS = path.join(ROOT, 'examples', 'merchants');
 const REQUEST = path.join(MERCHANTS, 'request.csv');
@@ -569,6 +571,43 @@ describe('releases', () => {
     const m = await s3.manifest('moved');
     assert.equal(m.aliases.a1.target, v3);
     assert.deepEqual(m.aliases.a1.history.map((h: any) => h.target).slice(0, 2), [v3, v2]);
+  });
+
+  test('a sync sends its uploads on kept-alive connections, without Expect: 100-continue', { skip: skipWithoutMoto }, async () => {
+    // The SDK gives every request that carries Expect: 100-continue a connection of its own: on S3, a TCP and a TLS
+    // handshake per artifact. moto closes each connection; this proxy keeps the client's open, as S3 does, and counts.
+    let connections = 0;
+    let expects = 0;
+    const server = http.createServer((req, res) => {
+      if (req.headers.expect) expects++;
+      const upstream = http.request(new URL(req.url!, moto!.url), { method: req.method, headers: req.headers }, (up) => {
+        const { connection: _, ...headers } = up.headers;
+        res.writeHead(up.statusCode!, headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    server.on('connection', () => connections++);
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      // 24 artifacts of 2.5 MB: the SDK asks for 100-continue from 2 MB on
+      const dir = tempDir('mme-releases-keepalive-');
+      for (let i = 0; i < 24; i++) {
+        const data = crypto.randomBytes(2.5 * 1024 * 1024);
+        fs.writeFileSync(path.join(dir, `k${i}.tar.gz`), zlib.gzipSync(tar([{ path: 'xgboost-model', data }]), { level: 0 }));
+      }
+      const r = await mme(['sync', dir, '--prefix', s3.prefix('keepalive'), '--endpoint-url', `http://127.0.0.1:${port}`, '--json'], { cwd: ROOT });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json.result.uploads, 24);
+      assert.equal(expects, 0);
+      // at most one per upload in flight (10), and the requests before them
+      assert.ok(connections <= 12, `${connections} connections for 24 uploads`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   test("the README's Python and TypeScript resolvers read an alias on S3 as mme resolve does", { skip: skipWithoutMoto }, async () => {

@@ -57,7 +57,10 @@ export function s3Client(settings: ClientSettings): Promise<S3Client> {
   return memo('s3', settings, async (common) => {
     const { S3Client } = await import('@aws-sdk/client-s3');
     // Custom endpoints (moto, MinIO, LocalStack, mme local) rarely serve virtual-hosted bucket names.
-    return new S3Client({ ...common, forcePathStyle: Boolean(settings.endpointUrl) });
+    // No `Expect: 100-continue`: the SDK sends each request that carries it on a connection of its own (a TCP and a
+    // TLS handshake per artifact or part, where keep-alive reuses one), and what it would spare, a body sent before
+    // a refusal, is at most one 8 MiB part: every upload is checked first (names, overwrites).
+    return new S3Client({ ...common, forcePathStyle: Boolean(settings.endpointUrl), expectContinueHeader: false });
   });
 }
 

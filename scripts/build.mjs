@@ -37,28 +37,39 @@ const requireBuiltins = {
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
   },
 };
-/** package → the file name of its bundle (the content hash in it keys the code cache). */
-const bundleOf = {};
-for (const [name, packages] of Object.entries(SDK_BUNDLES)) {
-  const out = path.join(fresh, 'sdk', `${name}.cjs`);
+/**
+ * Builds a CommonJS bundle to run through the code cache (src/util/code-cache.ts) as `dir/<name>-<hash>.cjs`: the
+ * content hash keys its cache, since V8 checks a cache against the source's length only. Its file name.
+ */
+async function buildCodeCached(dir, name, options) {
+  const out = path.join(dir, `${name}.cjs`);
   await build({
-    stdin: {
-      contents: packages.map((p) => `export { ${[...imported.get(p)].join(', ')} } from '${p}';`).join('\n'),
-      resolveDir: process.cwd(),
-    },
     outfile: out,
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
     mainFields: ['module', 'main'],
-    plugins: [requireBuiltins],
     minify: true,
-    keepNames: true,
+    keepNames: true, // error classes are told apart by name
     logLevel: 'warning',
+    ...options,
   });
   const file = `${name}-${createHash('sha256').update(readFileSync(out)).digest('hex').slice(0, 12)}.cjs`;
-  renameSync(out, path.join(path.dirname(out), file));
+  renameSync(out, path.join(dir, file));
+  return file;
+}
+
+/** package → the file name of its bundle. */
+const bundleOf = {};
+for (const [name, packages] of Object.entries(SDK_BUNDLES)) {
+  const file = await buildCodeCached(path.join(fresh, 'sdk'), name, {
+    stdin: {
+      contents: packages.map((p) => `export { ${[...imported.get(p)].join(', ')} } from '${p}';`).join('\n'),
+      resolveDir: process.cwd(),
+    },
+    plugins: [requireBuiltins],
+  });
   for (const p of packages) bundleOf[p] = file;
 }
 const loader = path.resolve('src/aws/bundled-sdk.ts');
@@ -78,24 +89,12 @@ export const { ${[...imported.get(pkg)].join(', ')} } = loadBundledSdk(${JSON.st
 };
 
 /** The CLI's bundle: `import.meta.url` is its own file's URL, as it was in an ES module. */
-const cliOut = path.join(fresh, 'cli.cjs');
-await build({
+const cliBundle = await buildCodeCached(fresh, 'cli', {
   entryPoints: ['src/cli.ts'],
-  outfile: cliOut,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
   banner: { js: "var __mmeImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  mainFields: ['module', 'main'],
-  minify: true,
-  keepNames: true, // error classes are told apart by name
-  logLevel: 'warning',
   define: { __MME_VERSION__: JSON.stringify(version), 'import.meta.url': '__mmeImportMetaUrl' },
   plugins: [bundledSdk, requireBuiltins],
 });
-const cliBundle = `cli-${createHash('sha256').update(readFileSync(cliOut)).digest('hex').slice(0, 12)}.cjs`;
-renameSync(cliOut, path.join(fresh, cliBundle));
 
 await build({
   entryPoints: [{ in: 'src/boot.ts', out: 'cli' }, ...workers],

@@ -47,8 +47,9 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
     await listsM1();
     const names = [...files().keys()].sort();
     assert.equal(names.length, 2, `two bundles, the CLI's and S3's: ${names}`);
-    assert.match(names[0], /^cli-[0-9a-f]{12}\.cjs\.v\d+\.\d+\.\d+-\w+\.v8$/);
-    assert.match(names[1], /^s3-[0-9a-f]{12}\.cjs\.v\d+\.\d+\.\d+-\w+\.v8$/);
+    // the bundle (content hash), its folder, the Node version
+    assert.match(names[0], /^cli-[0-9a-f]{12}\.cjs\.[0-9a-f]{8}\.v\d+\.\d+\.\d+-\w+\.v8$/);
+    assert.match(names[1], /^s3-[0-9a-f]{12}\.cjs\.[0-9a-f]{8}\.v\d+\.\d+\.\d+-\w+\.v8$/);
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
     const inodes = names.map((name) => {
       assert.equal(fs.statSync(path.join(folder, name)).mode & 0o777, 0o600);
@@ -92,9 +93,13 @@ describe('the SDK code cache', { skip: skipWithoutMoto }, () => {
     await rewritten(file, bytes.length);
   });
 
-  test("another build's or Node version's cache of the same service is deleted when the cache is written", async () => {
+  test("another build's, folder's or Node version's cache of the same bundle is deleted when the cache is written", async () => {
     const [name] = s3Cache();
-    const stale = ['s3-000000000000.cjs.v20.0.0-x64.v8', name.replace(/\.v\d+\.\d+\.\d+-/, '.v18.0.0-')];
+    const stale = [
+      's3-000000000000.cjs.00000000.v20.0.0-x64.v8',
+      name.replace(/\.v\d+\.\d+\.\d+-/, '.v18.0.0-'),
+      name.replace(/\.[0-9a-f]{8}\./, '.00000000.'), // the same build in another folder
+    ];
     const other = 'cloudwatch-000000000000.cjs.v20.0.0-x64.v8';
     for (const f of [...stale, other]) fs.writeFileSync(path.join(folder, f), 'old', { mode: 0o600 });
     fs.rmSync(path.join(folder, name)); // the next run writes it

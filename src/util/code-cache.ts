@@ -4,10 +4,12 @@
  * Node 20 caches no compiled ES modules.
  *
  * The cache lives in the user's cache folder, one file per bundle (its name carries the bundle's content hash: V8
- * checks a cache against the source's length, not its content) and Node version. V8 checks a cache against its own
- * version and flags and ignores one that does not match: the cache is then written again when the process exits. It
- * is only read from a folder that only this user can write to, since it is code.
+ * checks a cache against the source's length, not its content), folder (V8 keeps the file name the cache was made
+ * with, for stack traces) and Node version. V8 checks a cache against its own version and flags and ignores one that
+ * does not match: the cache is then written again when the process exits. It is only read from a folder that only this
+ * user can write to, since it is code.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -20,7 +22,7 @@ export type Exports = Record<string, unknown>;
 /** The exports of the CommonJS bundle `filename` (named `<name>-<hash>.cjs`). */
 export function runCachedScript(filename: string): Exports {
   const source = fs.readFileSync(filename, 'utf8');
-  const cacheFile = cachePath(path.basename(filename));
+  const cacheFile = cachePath(filename);
   const cachedData = cacheFile ? readCache(cacheFile) : undefined;
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename,
@@ -32,9 +34,10 @@ export function runCachedScript(filename: string): Exports {
   return module.exports;
 }
 
-function cachePath(file: string): string | undefined {
+function cachePath(filename: string): string | undefined {
   if (process.env.MME_NO_CODE_CACHE) return undefined;
-  return path.join(userCacheDir(), 'code-cache', `${file}.${process.version}-${process.arch}.v8`);
+  const folder = createHash('sha256').update(path.dirname(filename)).digest('hex').slice(0, 8);
+  return path.join(userCacheDir(), 'code-cache', `${path.basename(filename)}.${folder}.${process.version}-${process.arch}.v8`);
 }
 
 /** The cache's bytes, if it exists in a folder and a file that only this user can write to. */

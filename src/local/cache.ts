@@ -444,11 +444,17 @@ export class ModelCache {
 
   /**
    * Deletes least recently used models from disk until `bytes` are free; false if none could go. The memory held by
-   * loads under way is not made room for (loaded models do not count in it): such a load fails, to be retried.
+   * loads under way is not made room for (loaded models do not count in it): such a load fails, to be retried. But a
+   * load that has answered gives its model files' memory back once they are written, in moments: that is waited for.
    */
   private async makeRoom(budget: 'disk' | 'memory', bytes: number, keep: CachedModel): Promise<boolean> {
     let freed = false;
-    if (budget === 'memory') return false;
+    if (budget === 'memory') {
+      const writing = [...this.entries.values()].filter((c) => c !== keep && c.writing).map((c) => c.writing);
+      if (writing.length === 0) return false;
+      await Promise.race(writing);
+      return true;
+    }
     while (this.disk.freeBytes() < bytes) {
       const victim =
         this.leastRecent((c) => c.dir !== undefined && !c.model && !c.loading && c !== keep) ??

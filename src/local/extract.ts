@@ -614,7 +614,7 @@ class KeptFileWriter {
       (fd) => {
         this.fd = fd;
         if (this.stopped) this.close();
-        else if (this.due) void this.writeAll();
+        else if (this.due) this.writeAll();
       },
       (err) => this.settle(err),
     );
@@ -623,7 +623,7 @@ class KeptFileWriter {
   /** Every byte is in: write them (now, or once the file is open). */
   write(): void {
     this.due = true;
-    if (this.fd) void this.writeAll();
+    if (this.fd) this.writeAll();
   }
 
   /** Writes no more (the extraction failed). */
@@ -632,12 +632,14 @@ class KeptFileWriter {
     if (this.fd && !this.due) this.close();
   }
 
-  private async writeAll(): Promise<void> {
+  /**
+   * Synchronous: in the thread pool the write queued behind other loads' inflating blocks, and the bytes it holds
+   * (reserved on the memory budget) stayed reserved meanwhile, failing those loads for want of memory.
+   */
+  private writeAll(): void {
     let err: unknown;
     try {
-      for (let at = 0; at < this.bytes.length && !this.stopped; ) {
-        at += (await this.fd!.write(this.bytes, at, this.bytes.length - at, at)).bytesWritten;
-      }
+      for (let at = 0; at < this.bytes.length; ) at += fs.writeSync(this.fd!.fd, this.bytes, at, this.bytes.length - at, at);
     } catch (e) {
       err = e;
     }

@@ -19,7 +19,6 @@ import { readArtifactFiles } from './runtimes/files.js';
 import { ModelLoadError, type ArtifactFiles, type EarlyCompile } from './runtimes/types.js';
 
 const port = parentPort!;
-
 /** Larger model files are not held in memory while unpacking: they are read back from disk for the load. */
 const KEEP_LIMIT = 1024 ** 3;
 const cancels = new Map<number, AbortController>();

@@ -30,6 +30,7 @@ export function runCachedScript(filename: string): Exports {
   });
   const module = { exports: {} as Exports };
   script.runInThisContext()(module.exports, createRequire(filename), module, filename, path.dirname(filename));
+  // Written at exit, so that it also holds the functions this run compiled.
   if (cacheFile && (!cachedData || script.cachedDataRejected)) process.once('exit', () => writeCache(cacheFile, script));
   return module.exports;
 }

@@ -596,6 +596,6 @@ function writeBitset(tree: TreeSource, k: number, ctx: TreeContext): number {
  * One compiler kept for the life of the process, so that the maps (hidden classes) of TreeCompiler and TreeContext
  * stay alive: V8 holds them weakly, and once the last model being compiled is collected, the next collection
  * deoptimizes every function optimized for them. Each load after a collection then ran its first trees unoptimized and
- * paid to optimize them again: 6 ms of a 44 MB legacy binary's 20.
+ * paid to optimize them again: 6 ms of a 44 MB legacy binary's 24.
  */
 export const KEEP_COMPILER_MAPS: unknown = new TreeCompiler(1, 1, 1, 0, ordinary);

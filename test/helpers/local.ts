@@ -140,9 +140,9 @@ export async function metricTotals(local: LocalProcess, name: string): Promise<{
           { Name: 'EndpointName', Value: local.info.endpointName },
           { Name: 'VariantName', Value: 'AllTraffic' },
         ],
+        // the endpoint's whole life, as far as it keeps metrics (3 hours): no reading of this process's clock
         StartTime: new Date(started - 60_000),
-        // the end of the minute being recorded now
-        EndTime: new Date(Date.now() + 60_000),
+        EndTime: new Date(started + 3 * 3600_000),
         Period: 60,
         Statistics: ['SampleCount', 'Sum'],
       }),

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,8 +40,8 @@ export async function prepareArtifact(source: string, workDir: string, as: strin
     const whole = options.keepBytes && size <= ONE_REQUEST_MAX ? await readWhole(source) : undefined;
     if (whole) {
       // One read serves the hash and the upload: the bytes hashed are the bytes sent, whatever happens to the file.
-      const { bytes, release } = whole;
-      return { file: source, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), size: bytes.length, packaged: false, bytes, release };
+      const { bytes, digest, release } = whole;
+      return { file: source, sha256: digest.toString('hex'), size: bytes.length, packaged: false, bytes, release };
     }
     return { file: source, sha256: await sha256File(source), size, packaged: false };
   }

@@ -73,8 +73,7 @@ export async function putSingle(client: S3Client, p: SinglePut): Promise<{ out: 
   } else {
     const whole = await readWhole(p.file, p.signal);
     if (!whole) throw changedFile(`of more than ${ONE_REQUEST_MAX} bytes`, p.sha256);
-    ({ bytes, release } = whole);
-    digest = crypto.createHash('sha256').update(bytes).digest();
+    ({ bytes, digest, release } = whole);
     const sent = digest.toString('hex');
     if (sent !== p.sha256) {
       release();

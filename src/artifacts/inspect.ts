@@ -1,58 +1,71 @@
-import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { Header } from 'tar';
 import { usageError } from '../output/errors.js';
-import { isGzip } from './bytes.js';
+
+/** How much of a file is read to find its first tar header: a gzip header and one tar header need far less. */
+const HEAD_BYTES = 64 * 1024;
 
 /**
  * Checks that a file is an artifact an MME can load, reading only its first kilobytes: a gzip stream whose
  * first tar entry is at the root. Returns a warning for the classic mistake of a folder nested in the archive.
  */
 export async function checkArtifact(file: string): Promise<{ size: number; warning?: string }> {
-  let size: number;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw usageError(`${file} is not a file.`, 'Give a .tar.gz made by `mme package`.');
-    size = st.size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw usageError(`${file} does not exist.`, 'Check the path, or build it with `mme package <folder>`.');
+  const { size, head } = await readHead(file);
+  if (!isGzipHead(head)) throw usageError(`${file} is not a gzip file.`, 'An MME artifact is a .tar.gz: build one with `mme package <folder>`.');
+  return { size, warning: checkHead(file, head) };
+}
+
+/** A file's size and first {@link HEAD_BYTES} bytes, in one open; a missing file or a folder is bad input. */
+export async function readHead(file: string): Promise<{ size: number; head: Buffer }> {
+  const handle = await fsp.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw usageError(`${file} does not exist.`, 'Check the path, or build it with `mme package <folder>`.');
     throw err;
+  });
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw usageError(`${file} is not a file.`, 'Give a .tar.gz made by `mme package`.');
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(Math.min(HEAD_BYTES, st.size)), 0, Math.min(HEAD_BYTES, st.size), 0);
+    return { size: st.size, head: buffer.subarray(0, bytesRead) };
+  } finally {
+    await handle.close();
   }
-  if (!(await isGzip(file))) throw usageError(`${file} is not a gzip file.`, 'An MME artifact is a .tar.gz: build one with `mme package <folder>`.');
-  const first = await firstTarHeader(file);
+}
+
+/** Whether the bytes start with gzip's magic number. */
+export const isGzipHead = (head: Buffer) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+
+/**
+ * Checks the first tar header in a gzip file's first bytes (see {@link readHead}): throws if there is none, returns
+ * a warning if the archive keeps its files in a folder.
+ */
+export function checkHead(file: string, head: Buffer): string | undefined {
+  const first = firstTarHeader(head);
   if (!first) throw usageError(`${file} is not a gzip-compressed tar archive.`, 'Build it with `mme package <folder>`.');
   const top = first.path?.split('/')[0];
   // "code/" at the root is the inference-script folder SageMaker containers look for, not a nesting mistake.
   if (first.type === 'Directory' && top && top !== '.' && top !== 'code') {
-    return { size, warning: `${file} keeps its files under "${top}/"; SageMaker expects model files at the archive root. Rebuild it with \`mme package\`.` };
+    return `${file} keeps its files under "${top}/"; SageMaker expects model files at the archive root. Rebuild it with \`mme package\`.`;
   }
-  return { size };
+  return undefined;
 }
 
-async function firstTarHeader(file: string): Promise<Header | undefined> {
-  const head = await new Promise<Buffer>((resolve) => {
-    const chunks: Buffer[] = [];
-    let have = 0;
-    const gunzip = zlib.createGunzip();
-    const input = fs.createReadStream(file, { end: 64 * 1024 });
-    const done = () => {
-      input.destroy();
-      gunzip.destroy();
-      resolve(Buffer.concat(chunks));
-    };
-    gunzip.on('data', (c: Buffer) => {
-      chunks.push(c);
-      if ((have += c.length) >= 512) done();
-    });
-    gunzip.on('error', done);
-    gunzip.on('end', done);
-    input.pipe(gunzip);
-  });
-  if (head.length < 512) return undefined;
+function firstTarHeader(gzipHead: Buffer): Header | undefined {
+  // Inflated a little at a time (a truncated stream is fine with a sync flush): a kilobyte of deflate can inflate to a
+  // megabyte, so the whole head is inflated only if its start was not enough.
+  let tar: Buffer | undefined;
+  for (const n of [1024, 8 * 1024, HEAD_BYTES]) {
+    try {
+      tar = zlib.gunzipSync(gzipHead.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    } catch {
+      return undefined; // not gzip, or corrupt from the start
+    }
+    if (tar.length >= 512 || n >= gzipHead.length) break;
+  }
+  if (!tar || tar.length < 512) return undefined;
   let header: Header;
   try {
-    header = new Header(head.subarray(0, 512));
+    header = new Header(tar.subarray(0, 512));
   } catch {
     return undefined; // not a tar header at all (tar throws on e.g. a bad base-256 number)
   }

@@ -1,7 +1,7 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isGzip, sha256File } from '../artifacts/bytes.js';
+import { sha256File } from '../artifacts/bytes.js';
 import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { ONE_REQUEST_MAX, type Store } from '../store/index.js';
 import { readWhole } from '../store/read-whole.js';
@@ -55,9 +55,11 @@ export async function prepareArtifact(source: string, workDir: string, as: strin
 export async function checkSource(source: string): Promise<'artifact' | 'package'> {
   const st = await fsp.stat(source).catch(() => undefined);
   if (!st) throw usageError(`${source} does not exist.`, 'Give a model folder (packaged on the fly) or a .tar.gz made by `mme package`.');
-  if (!st.isFile() || !(await isGzip(source))) return 'package';
-  const { checkArtifact } = await import('../artifacts/inspect.js');
-  await checkArtifact(source);
+  if (!st.isFile()) return 'package';
+  const { readHead, isGzipHead, checkHead } = await import('../artifacts/inspect.js');
+  const { head } = await readHead(source);
+  if (!isGzipHead(head)) return 'package';
+  checkHead(source, head);
   return 'artifact';
 }
 

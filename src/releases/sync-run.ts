@@ -22,7 +22,7 @@ const PACKAGES_IN_FLIGHT = 4;
 const CHECKS_IN_FLIGHT = 16; // reads of an artifact's first kilobytes
 const UPLOADS_IN_FLIGHT = 10; // as `aws s3 sync`
 /** Artifacts read and hashed ahead of a free upload slot (at most 8 MiB each in memory). */
-const READ_AHEAD = 4;
+const READ_AHEAD = 2;
 
 export interface SyncRunOptions {
   dryRun: boolean;
@@ -113,10 +113,12 @@ export async function runSync(store: Store, sources: sync.SyncSource[], options:
       );
       const reads = misses.filter((_, k) => kinds[k] === 'artifact');
       const uploadSlot = limiter(UPLOADS_IN_FLIGHT);
+      // One read at a time: a read hashes on this thread, so reads at once would only delay the uploads they feed.
+      const readSlot = limiter(1);
       await mapLimit(reads, UPLOADS_IN_FLIGHT + READ_AHEAD, async (i) => {
         options.signal.throwIfAborted();
         const { alias, path: source } = sources[i];
-        const artifact = await prepareArtifact(source, '', alias, { checked: true, keepBytes: !options.dryRun }); // an artifact: not packaged
+        const artifact = await readSlot(() => prepareArtifact(source, '', alias, { checked: true, keepBytes: !options.dryRun })); // an artifact: not packaged
         hashed(i, artifact.sha256);
         const version = versionName(alias, artifact.sha256);
         // New content (as planSync will say: not stored, not live): sent now, from the bytes just hashed.

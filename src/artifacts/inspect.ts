@@ -1,4 +1,4 @@
-import fsp from 'node:fs/promises';
+import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { Header } from 'tar';
 import { usageError } from '../output/errors.js';
@@ -10,25 +10,33 @@ const HEAD_BYTES = 64 * 1024;
  * Checks that a file is an artifact an MME can load, reading only its first kilobytes: a gzip stream whose
  * first tar entry is at the root. Returns a warning for the classic mistake of a folder nested in the archive.
  */
-export async function checkArtifact(file: string): Promise<{ size: number; warning?: string }> {
-  const { size, head } = await readHead(file);
+export function checkArtifact(file: string): { size: number; warning?: string } {
+  const { size, head } = readHead(file);
   if (!isGzipHead(head)) throw usageError(`${file} is not a gzip file.`, 'An MME artifact is a .tar.gz: build one with `mme package <folder>`.');
   return { size, warning: checkHead(file, head) };
 }
 
-/** A file's size and first {@link HEAD_BYTES} bytes, in one open; a missing file or a folder is bad input. */
-export async function readHead(file: string): Promise<{ size: number; head: Buffer }> {
-  const handle = await fsp.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw usageError(`${file} does not exist.`, 'Check the path, or build it with `mme package <folder>`.');
-    throw err;
-  });
+/**
+ * A file's size and first {@link HEAD_BYTES} bytes; a missing file or a folder is bad input. Synchronous: from the
+ * page cache this is some 20 µs, where 150 files on the thread pool took 60 ms.
+ */
+export function readHead(file: string): { size: number; head: Buffer } {
+  let fd: number;
   try {
-    const st = await handle.stat();
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw usageError(`${file} does not exist.`, 'Check the path, or build it with `mme package <folder>`.');
+    throw err;
+  }
+  try {
+    const st = fs.fstatSync(fd);
     if (!st.isFile()) throw usageError(`${file} is not a file.`, 'Give a .tar.gz made by `mme package`.');
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(Math.min(HEAD_BYTES, st.size)), 0, Math.min(HEAD_BYTES, st.size), 0);
-    return { size: st.size, head: buffer.subarray(0, bytesRead) };
+    const head = Buffer.allocUnsafe(Math.min(HEAD_BYTES, st.size));
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    return { size: st.size, head: head.subarray(0, n) };
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 

@@ -84,7 +84,7 @@ async function pushSteps(store: Store, req: PushRequest, at: (phase: string) => 
   const items = await Promise.all(
     req.files.map(async (file) => {
       const name = checkModelName(req.as ?? path.basename(file), req.as !== undefined ? '--as' : `model name (from ${file})`);
-      const { size, warning } = await checkArtifact(file);
+      const { size, warning } = checkArtifact(file);
       if (warning) req.warn(warning);
       return { file, name, size };
     }),

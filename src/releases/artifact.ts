@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sha256File } from '../artifacts/bytes.js';
+import { checkHead, isGzipHead, readHead } from '../artifacts/inspect.js';
 import { ExitCode, MmeError, usageError } from '../output/errors.js';
 import { ONE_REQUEST_MAX, type Store } from '../store/index.js';
 import { readWhole } from '../store/read-whole.js';
@@ -34,7 +36,7 @@ export const makeWorkDir = () => fsp.mkdtemp(path.join(os.tmpdir(), 'mme-release
 
 /** SOURCE as an artifact: a .tar.gz is used as it is (checked), a model folder or file is packaged into `workDir`. */
 export async function prepareArtifact(source: string, workDir: string, as: string, options: PrepareOptions = {}): Promise<Artifact> {
-  const kind = options.checked ? 'artifact' : await checkSource(source);
+  const kind = options.checked ? 'artifact' : checkSource(source);
   if (kind === 'artifact') {
     const size = (await fsp.stat(source)).size;
     const whole = options.keepBytes && size <= ONE_REQUEST_MAX ? await readWhole(source) : undefined;
@@ -52,12 +54,11 @@ export async function prepareArtifact(source: string, workDir: string, as: strin
 }
 
 /** What SOURCE is: a .tar.gz used as it is (checked: a gzip'd tar), or anything else, packaged by prepareArtifact. */
-export async function checkSource(source: string): Promise<'artifact' | 'package'> {
-  const st = await fsp.stat(source).catch(() => undefined);
+export function checkSource(source: string): 'artifact' | 'package' {
+  const st = fs.statSync(source, { throwIfNoEntry: false });
   if (!st) throw usageError(`${source} does not exist.`, 'Give a model folder (packaged on the fly) or a .tar.gz made by `mme package`.');
   if (!st.isFile()) return 'package';
-  const { readHead, isGzipHead, checkHead } = await import('../artifacts/inspect.js');
-  const { head } = await readHead(source);
+  const { head } = readHead(source);
   if (!isGzipHead(head)) return 'package';
   checkHead(source, head);
   return 'artifact';

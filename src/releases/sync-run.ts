@@ -19,7 +19,7 @@ import { readManifest, releaser, updateManifest } from './update.js';
 import { listVersions } from './versions.js';
 
 const PACKAGES_IN_FLIGHT = 4;
-const CHECKS_IN_FLIGHT = 16; // reads of an artifact's first kilobytes
+const CHECKS_BETWEEN_YIELDS = 16; // artifacts' first kilobytes, read synchronously
 const UPLOADS_IN_FLIGHT = 10; // as `aws s3 sync`
 /** Artifacts read and hashed ahead of a free upload slot (at most 8 MiB each in memory). */
 const READ_AHEAD = 2;
@@ -55,16 +55,23 @@ export async function runSync(store: Store, sources: sync.SyncSource[], options:
   let work: Promise<string> | undefined;
   const workDir = () => (work ??= makeWorkDir());
   try {
-    // What the prefix holds and what the folder holds: one GET and a stat per file, at once. The listing only matters
-    // when some alias changes: a sync with nothing to do never makes it.
-    // Meanwhile, the sources not in the hash cache are checked (a bad one stops the sync before anything is sent).
-    const local = (async () => {
-      const prints = sources.map(sync.fingerprint);
-      const misses = sources.flatMap((_, i) => (cache.get(prints[i]) === undefined ? [i] : []));
-      const kinds = await mapLimit(misses, CHECKS_IN_FLIGHT, (i) => checkSource(sources[i].path));
-      return { prints, misses, kinds };
-    })();
-    const [{ manifest }, { prints, misses, kinds }] = await Promise.all([readManifest(store), local]);
+    // What the folder holds (a stat per file) and what the prefix holds, at once: the manifest, and the listing if
+    // some model is new or changed since the last run (the listing only matters when some alias changes: a sync with
+    // nothing to do never makes it).
+    const prints = sources.map(sync.fingerprint);
+    const misses = sources.flatMap((_, i) => (cache.get(prints[i]) === undefined ? [i] : []));
+    const reading = readManifest(store);
+    const listing = misses.length ? listVersions(store) : undefined;
+    // Both are awaited below; bad input found meanwhile must not leave their failures unhandled.
+    for (const request of [reading, listing]) request?.catch(() => {});
+    // Meanwhile, the sources not in the hash cache are checked: a bad one stops the sync before anything is sent. The
+    // reads are synchronous, so they yield now and then to let the requests above go out.
+    const kinds: ('artifact' | 'package')[] = [];
+    for (const i of misses) {
+      if (kinds.length % CHECKS_BETWEEN_YIELDS === 0) await new Promise(setImmediate);
+      kinds.push(checkSource(sources[i].path));
+    }
+    const { manifest } = await reading;
     let existing = new Set<string>();
     // Uploads, from here on: every one is tried; one failure (or Ctrl-C) leaves the manifest untouched.
     const failures: { alias: string; error: unknown }[] = [];
@@ -99,7 +106,7 @@ export async function runSync(store: Store, sources: sync.SyncSource[], options:
       if (sha256 !== undefined) hashed(i, sha256);
     });
     const unchanged = (i: number) => manifest.aliases[sources[i].alias]?.target === versionName(sources[i].alias, known.get(i)!);
-    if (misses.length || !sources.every((_, i) => unchanged(i))) existing = new Set((await listVersions(store)).map((o) => o.name));
+    if (misses.length || !sources.every((_, i) => unchanged(i))) existing = new Set((await (listing ?? listVersions(store))).map((o) => o.name));
     try {
       // Model folders are packaged first, so that a packaging failure, too, comes before any upload.
       await mapLimit(

@@ -81,7 +81,9 @@ export async function runSync(store: Store, sources: sync.SyncSource[], options:
       if (options.signal.aborted) return;
       uploaded.add(alias);
       try {
-        if (!artifact) artifact = await prepareArtifact(source, await workDir(), alias); // hash from the cache, bytes gone from the prefix
+        // Hashed in an earlier run (the cache), but not stored under this prefix: read and hashed once more, and sent
+        // from those bytes.
+        if (!artifact) artifact = await prepareArtifact(source, await workDir(), alias, { keepBytes: true });
         if (artifact.sha256 !== sha256) throw new MmeError(`${source} changed while syncing.`, ExitCode.failed, 'Run the sync again.');
         await ensureVersion(store, alias, artifact, false, options.signal);
         artifact.release?.();

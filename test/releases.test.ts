@@ -375,6 +375,27 @@ function suite(kind: string, backend: () => Backend, skip: string | false) {
       assert.equal(retry.json.result.changed, 2);
     });
 
+    test('sync of artifacts to a second prefix: hashes from the cache, and every version goes up whole', async () => {
+      const b = backend();
+      const dir = path.join(work, 'artifacts');
+      fs.mkdirSync(dir);
+      const made = await mme(['package', ...['m01', 'm02', 'm03'].map((m) => path.join(MERCHANTS, m)), '--out-dir', dir], { cwd: work });
+      assert.equal(made.code, 0, made.stderr);
+      const first = await run('sync-a', ['sync', dir, '--json']);
+      assert.equal(first.code, 0, first.stderr);
+      // Same files, same hash cache: nothing is hashed before the plan, yet each new version is read and sent.
+      const second = await run('sync-b', ['sync', dir, '--json']);
+      assert.equal(second.code, 0, second.stderr);
+      assert.deepEqual([second.json.result.added, second.json.result.uploads], [3, 3]);
+      const manifest = await b.manifest('sync-b');
+      for (const file of fs.readdirSync(dir)) {
+        const alias = file.replace(/\.tar\.gz$/, '');
+        const bytes = fs.readFileSync(path.join(dir, file));
+        assert.equal(manifest.aliases[alias].target, `${alias}/${sha256(bytes).slice(0, 12)}.tar.gz`);
+        assert.ok((await b.get('sync-b', manifest.aliases[alias].target)).equals(bytes), alias);
+      }
+    });
+
     test('gc keeps the live, the last N and the recently live versions, and deletes exactly the rest', async () => {
       const b = backend();
       const names = Array.from({ length: 5 }, (_, i) => `g1/${crypto.createHash('sha256').update(`g${i}`).digest('hex').slice(0, 12)}.tar.gz`);

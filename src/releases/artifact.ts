@@ -38,7 +38,7 @@ export const makeWorkDir = () => fsp.mkdtemp(path.join(os.tmpdir(), 'mme-release
 export async function prepareArtifact(source: string, workDir: string, as: string, options: PrepareOptions = {}): Promise<Artifact> {
   const kind = options.checked ? 'artifact' : checkSource(source);
   if (kind === 'artifact') {
-    const size = (await fsp.stat(source)).size;
+    const size = fs.statSync(source).size;
     const whole = options.keepBytes && size <= ONE_REQUEST_MAX ? await readWhole(source) : undefined;
     if (whole) {
       // One read serves the hash and the upload: the bytes hashed are the bytes sent, whatever happens to the file.

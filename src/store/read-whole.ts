@@ -2,7 +2,6 @@
 // a fresh buffer per file spent about as much time in the garbage collector as in hashing.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { ONE_REQUEST_MAX } from './store.js';
 
 /** Free buffers of ONE_REQUEST_MAX bytes (at most as many as were ever in use at once, capped). */
@@ -25,8 +24,8 @@ export interface WholeFile {
 
 /**
  * The whole file and its sha256, if it has at most ONE_REQUEST_MAX bytes (else undefined: stream it instead). Read
- * to its end, so the bytes are what the file held when read, whatever its size was when it was stat'ed. The reads
- * are synchronous (at most 8 MiB, a few milliseconds from the page cache).
+ * to its end, so the bytes are what the file held when read, whatever its size was when it was stat'ed. Synchronous
+ * (at most 8 MiB, a few milliseconds from the page cache): round trips to the thread pool would cost more.
  */
 export async function readWhole(file: string, signal?: AbortSignal): Promise<WholeFile | undefined> {
   signal?.throwIfAborted();
@@ -37,12 +36,12 @@ export async function readWhole(file: string, signal?: AbortSignal): Promise<Who
     released = true;
     if (free.length < KEEP) free.push(buf);
   };
-  const handle = await fsp.open(file, 'r');
+  const fd = fs.openSync(file, 'r');
   try {
     const hash = crypto.createHash('sha256');
     let n = 0;
     for (;;) {
-      const read = fs.readSync(handle.fd, buf, n, Math.min(PIECE, buf.length - n), null);
+      const read = fs.readSync(fd, buf, n, Math.min(PIECE, buf.length - n), null);
       if (read === 0) break;
       hash.update(buf.subarray(n, n + read));
       n += read;
@@ -56,6 +55,6 @@ export async function readWhole(file: string, signal?: AbortSignal): Promise<Who
     release();
     throw err;
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }

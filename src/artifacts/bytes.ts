@@ -18,12 +18,15 @@ export async function sha256File(file: string, signal?: AbortSignal): Promise<st
   return hash.digest('hex');
 }
 
+/** Whether the bytes start with gzip's magic number. */
+export const isGzipHead = (head: Uint8Array) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+
 /** Whether the file starts with gzip's magic bytes. */
 export async function isGzip(file: string): Promise<boolean> {
   const fd = await fsp.open(file, 'r');
   try {
     const { buffer, bytesRead } = await fd.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+    return isGzipHead(buffer.subarray(0, bytesRead));
   } finally {
     await fd.close();
   }

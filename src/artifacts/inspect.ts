@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { Header } from 'tar';
 import { usageError } from '../output/errors.js';
+import { isGzipHead } from './bytes.js';
 
 /** How much of a file is read to find its first tar header: a gzip header and one tar header need far less. */
 const HEAD_BYTES = 64 * 1024;
@@ -39,9 +40,6 @@ export function readHead(file: string): { size: number; head: Buffer } {
     fs.closeSync(fd);
   }
 }
-
-/** Whether the bytes start with gzip's magic number. */
-export const isGzipHead = (head: Buffer) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
 /**
  * Checks the first tar header in a gzip file's first bytes (see {@link readHead}): throws if there is none, returns

@@ -180,6 +180,8 @@ describe('the loading thread', () => {
     const model = (await unpacked.model) as XGBoostModel;
     assert.equal(model.compiled?.shared, true);
     assert.ok(model.models.every((m) => m.trees!.words.buffer instanceof SharedArrayBuffer));
+    // The model answers before its files are on disk: the folder is read once they are.
+    await unpacked.written;
     const local = await loadModelDir(dir);
     assert.deepEqual(
       Buffer.from(model.invoke(Buffer.from(denseRows), 'text/csv', undefined).body).toString(),
@@ -205,6 +207,7 @@ describe('the loading thread', () => {
     const dir2 = path.join(work, 'bad2');
     const unpacked = await pool.unpackAndLoad(file, dir2, { maxBytes: 1e9, maxEntries: 100 });
     await assert.rejects(unpacked.model, (err: Error) => err.name === 'ModelLoadError' && /^xgboost-model: /.test(err.message));
+    await unpacked.written;
     assert.ok(fs.existsSync(path.join(dir2, 'xgboost-model')));
   });
 
